@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian machine with only Node and npm lacks, and nothing more:
+#   - librdkafka1 (the embedded Kafka is librdkafka's mock cluster, loaded through koffi)
+#   - kcat (an independent Kafka client used by the integration tests)
+#   - chromium (browser tests of the web UI drive Debian's chromium via playwright-core)
+#   - node_modules from the committed lockfile (npm ci) when absent or older than the lockfile
+# Idempotent: a second run on a set-up machine only checks and prints nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+ldconfig -p 2>/dev/null | grep -q 'librdkafka\.so\.1 ' || missing+=(librdkafka1)
+command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  ldconfig -p | grep -q 'librdkafka\.so\.1 ' || { echo "setup: librdkafka1 did not install" >&2; exit 1; }
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund
+fi

@@ -1,0 +1,9 @@
+/**
+ * The registered commands. A command appears here only once it works: `vigil --help`
+ * never lists a placeholder. Add one line per command module.
+ */
+import type { Command } from 'commander';
+
+export type RegisterCommand = (program: Command) => void;
+
+export const commands: RegisterCommand[] = [];

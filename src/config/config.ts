@@ -1,0 +1,166 @@
+/**
+ * Vigil configuration: one YAML file validated with zod, overridden by the environment
+ * variables of ../shared/design/contracts.md. Every component receives a `VigilConfig`;
+ * nothing else reads process.env for these settings.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const duration = z.string().regex(/^(\d+(ms|s|m|h|d|w))+$/, 'expected a duration such as 30s, 5m, 1h30m');
+
+export const configSchema = z
+  .object({
+    kafka: z
+      .object({
+        /** Comma-separated bootstrap servers; empty = start the embedded Kafka. */
+        brokers: z.string().optional(),
+        clientId: z.string().default('vigil'),
+        /** Partitions for topics Vigil creates on the embedded cluster. */
+        partitions: z.number().int().positive().default(4),
+      })
+      .strict()
+      .default({ clientId: 'vigil', partitions: 4 }),
+    schemaRegistry: z
+      .object({ url: z.string().url().optional() })
+      .strict()
+      .default({}),
+    topics: z
+      .object({
+        metrics: z.string().default('metrics'),
+        metricsDlq: z.string().default('metrics.dlq'),
+        metricsLate: z.string().default('metrics.late'),
+        rollup1m: z.string().default('metrics.rollup.1m'),
+        rollup1h: z.string().default('metrics.rollup.1h'),
+        alerts: z.string().default('alerts'),
+        alertsDlq: z.string().default('alerts.dlq'),
+        silences: z.string().default('silences'),
+        /** Where recording rules publish their samples. */
+        recorded: z.string().default('metrics'),
+      })
+      .strict()
+      .default({
+        metrics: 'metrics',
+        metricsDlq: 'metrics.dlq',
+        metricsLate: 'metrics.late',
+        rollup1m: 'metrics.rollup.1m',
+        rollup1h: 'metrics.rollup.1h',
+        alerts: 'alerts',
+        alertsDlq: 'alerts.dlq',
+        silences: 'silences',
+        recorded: 'metrics',
+      }),
+    state: z.object({ dir: z.string().default('./data/state') }).strict().default({ dir: './data/state' }),
+    archive: z
+      .object({
+        root: z.string().default('./data/archive'),
+        s3Endpoint: z.string().url().optional(),
+        retention: z
+          .object({ raw: duration.default('30d'), '1m': duration.default('90d'), '1h': duration.default('400d') })
+          .strict()
+          .default({ raw: '30d', '1m': '90d', '1h': '400d' }),
+      })
+      .strict()
+      .default({ root: './data/archive', retention: { raw: '30d', '1m': '90d', '1h': '400d' } }),
+    notify: z
+      .object({
+        smtpUrl: z.string().optional(),
+        smtpFrom: z.string().default('vigil@localhost'),
+        outbox: z.string().default('./data/outbox'),
+        pagerdutyUrl: z.string().url().default('https://events.pagerduty.com/v2/enqueue'),
+        /** Receiver for alerts that match no route (a receiver name from the rules files). */
+        defaultReceiver: z.string().optional(),
+        /** Also notify alerts that resolved while silenced. */
+        notifyResolvedWhileSilenced: z.boolean().default(true),
+      })
+      .strict()
+      .default({
+        smtpFrom: 'vigil@localhost',
+        outbox: './data/outbox',
+        pagerdutyUrl: 'https://events.pagerduty.com/v2/enqueue',
+        notifyResolvedWhileSilenced: true,
+      }),
+    http: z.object({ port: z.number().int().min(0).max(65535).default(9464) }).strict().default({ port: 9464 }),
+    push: z
+      .object({
+        tokens: z.array(z.string().min(1)).default([]),
+        maxBodyBytes: z.number().int().positive().default(10 * 1024 * 1024),
+        maxSeriesPerRequest: z.number().int().positive().default(100_000),
+      })
+      .strict()
+      .default({ tokens: [], maxBodyBytes: 10 * 1024 * 1024, maxSeriesPerRequest: 100_000 }),
+    rules: z.object({ paths: z.array(z.string()).default(['rules']) }).strict().default({ paths: ['rules'] }),
+  })
+  .strict();
+
+export type VigilConfig = z.infer<typeof configSchema>;
+
+/** A configuration problem a user must fix; the message names the bad key. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Applies the environment variables of contracts.md on top of the parsed file (env wins). */
+function applyEnv(raw: Record<string, any>, env: Env): Record<string, any> {
+  const out = structuredClone(raw);
+  const set = (section: string, key: string, value: unknown) => {
+    out[section] = { ...(out[section] ?? {}), [key]: value };
+  };
+  if (env.KAFKA_BROKERS) set('kafka', 'brokers', env.KAFKA_BROKERS);
+  if (env.SCHEMA_REGISTRY_URL) set('schemaRegistry', 'url', env.SCHEMA_REGISTRY_URL);
+  if (env.VIGIL_STATE_DIR) set('state', 'dir', env.VIGIL_STATE_DIR);
+  if (env.VIGIL_ARCHIVE) set('archive', 'root', env.VIGIL_ARCHIVE);
+  if (env.VIGIL_S3_ENDPOINT) set('archive', 's3Endpoint', env.VIGIL_S3_ENDPOINT);
+  if (env.VIGIL_SMTP_URL) set('notify', 'smtpUrl', env.VIGIL_SMTP_URL);
+  if (env.VIGIL_PAGERDUTY_URL) set('notify', 'pagerdutyUrl', env.VIGIL_PAGERDUTY_URL);
+  if (env.VIGIL_HTTP_PORT !== undefined && env.VIGIL_HTTP_PORT !== '') {
+    const port = Number(env.VIGIL_HTTP_PORT);
+    set('http', 'port', Number.isInteger(port) ? port : env.VIGIL_HTTP_PORT);
+  }
+  if (env.VIGIL_PUSH_TOKENS) {
+    set('push', 'tokens', env.VIGIL_PUSH_TOKENS.split(',').map((t) => t.trim()).filter(Boolean));
+  }
+  return out;
+}
+
+function describeIssues(error: z.ZodError, source: string): string {
+  return error.issues
+    .map((issue) => {
+      const key = issue.path.join('.') || '(top level)';
+      if (issue.code === 'unrecognized_keys') {
+        const where = issue.path.length ? `${issue.path.join('.')}.` : '';
+        return `${source}: unknown key ${issue.keys.map((k) => `"${where}${k}"`).join(', ')}`;
+      }
+      return `${source}: "${key}": ${issue.message}`;
+    })
+    .join('\n');
+}
+
+/**
+ * Loads the configuration: `path` (or VIGIL_CONFIG, or ./vigil.yaml when it exists), then the
+ * environment. Throws ConfigError naming the bad key; never returns a partially valid config.
+ */
+export function loadConfig(options: { path?: string; env?: Env } = {}): VigilConfig {
+  const env = options.env ?? process.env;
+  const path = options.path ?? env.VIGIL_CONFIG ?? (existsSync('vigil.yaml') ? 'vigil.yaml' : undefined);
+  let raw: unknown = {};
+  if (path) {
+    if (!existsSync(path)) throw new ConfigError(`config file "${path}" does not exist`);
+    try {
+      raw = parseYaml(readFileSync(path, 'utf8')) ?? {};
+    } catch (err) {
+      throw new ConfigError(`${path}: not valid YAML: ${(err as Error).message}`);
+    }
+    if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${path}: expected a mapping at the top level`);
+  }
+  const merged = applyEnv(raw as Record<string, any>, env);
+  const result = configSchema.safeParse(merged);
+  if (!result.success) throw new ConfigError(describeIssues(result.error, path ?? 'environment'));
+  return result.data;
+}
