@@ -1,0 +1,160 @@
+/**
+ * The columnar form of one decoded `metrics` record: what the engine's hot path consumes.
+ *
+ * Layout (struct of arrays, one entry per *valid* sample, in wire order):
+ * - `seriesRefs[i]`: dense small integer naming the series in the decoder's `SeriesTable`. It is the
+ *   fast key: use it directly as an array index (per-series Float64Array accumulators) or as a Map key
+ *   (SMI keys hash fastest in V8). A ref is stable for the life of its SeriesTable (one per decoder,
+ *   i.e. per process), never across processes: persist `SeriesInfo.id` / `SeriesInfo.key` instead.
+ * - `timestamps[i]`: UTC milliseconds (integers, |t| <= 8.64e15).
+ * - `values[i]`: the sample value; NaN and ±Infinity are kept (legal in Prometheus).
+ * - `kinds[i]`: 0 UNKNOWN, 1 GAUGE, 2 COUNTER (the Avro enum index, see types.ts).
+ *
+ * The arrays are views on one ArrayBuffer owned by the batch: the consumer may keep them (the
+ * decoder never reuses them).
+ */
+import { METRIC_KINDS } from './types.js';
+
+/**
+ * One series, interned once per process. Name and labels are never rebuilt per sample.
+ */
+export interface SeriesInfo {
+  /** Dense index in its SeriesTable (the value found in `DecodedBatch.seriesRefs`). */
+  readonly ref: number;
+  /**
+   * The archive's BIGINT `series_id`: xxh64 (seed 0) of the UTF-8 canonical form, read as a signed
+   * two's-complement int64 (see docs/data-model.md).
+   */
+  readonly id: bigint;
+  /** The same 64 bits as 16 lower-case hex digits (unsigned): a stable string key for stores/logs. */
+  readonly key: string;
+  /** High and low 32 bits of the unsigned hash (for numeric partitioning without BigInt). */
+  readonly hi: number;
+  readonly lo: number;
+  /** Metric name. */
+  readonly name: string;
+  /** Merged labels (source, overridden by sample), keys sorted, no empty values. Frozen. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Canonical form `name{a="1",b="2"}` (what `id` hashes). */
+  readonly canonical: string;
+}
+
+/**
+ * Interns SeriesInfo by 64-bit id and hands out dense refs (0, 1, 2, ...).
+ * Grows with the number of distinct series seen (~one entry per active series of the instance).
+ */
+export class SeriesTable {
+  private readonly byKey = new Map<string, SeriesInfo>();
+  private readonly byRef: SeriesInfo[] = [];
+
+  /** Number of series interned so far (= the next ref). */
+  get size(): number {
+    return this.byRef.length;
+  }
+
+  /** The series with this ref; throws on an unknown ref (a bug, never user input). */
+  get(ref: number): SeriesInfo {
+    const info = this.byRef[ref];
+    if (info === undefined) throw new RangeError(`unknown series ref ${ref}`);
+    return info;
+  }
+
+  /** The series with this 16-hex-digit key, if interned. */
+  byId(key: string): SeriesInfo | undefined {
+    return this.byKey.get(key);
+  }
+
+  /** Returns the interned series for this identity, adding it if new. */
+  intern(fields: Omit<SeriesInfo, 'ref'>): SeriesInfo {
+    const existing = this.byKey.get(fields.key);
+    if (existing) return existing;
+    const info: SeriesInfo = Object.freeze({ ...fields, ref: this.byRef.length });
+    this.byRef.push(info);
+    this.byKey.set(info.key, info);
+    return info;
+  }
+}
+
+/** Where a record came from (also what dead letters carry). */
+export interface RecordOrigin {
+  topic: string;
+  partition: number;
+  /** Kafka offset as kafkajs gives it (decimal string). */
+  offset: string;
+  key: Buffer | null;
+}
+
+/** The valid samples of one record, columnar. See the module comment for the layout. */
+export interface DecodedBatch {
+  readonly origin: RecordOrigin;
+  /** Number of valid samples (may be 0 when every sample was bad). */
+  readonly length: number;
+  readonly seriesRefs: Uint32Array;
+  readonly timestamps: Float64Array;
+  readonly values: Float64Array;
+  readonly kinds: Uint8Array;
+  /** The table the refs point into (shared by every batch of one decoder). */
+  readonly series: SeriesTable;
+  /** Number of samples in the record, valid or not. */
+  readonly totalSamples: number;
+}
+
+/** Allocates the four columns of a batch of `n` samples on one ArrayBuffer. */
+export function allocateColumns(n: number): {
+  seriesRefs: Uint32Array;
+  timestamps: Float64Array;
+  values: Float64Array;
+  kinds: Uint8Array;
+} {
+  const buf = new ArrayBuffer(n * 21);
+  return {
+    timestamps: new Float64Array(buf, 0, n),
+    values: new Float64Array(buf, n * 8, n),
+    seriesRefs: new Uint32Array(buf, n * 16, n),
+    kinds: new Uint8Array(buf, n * 20, n),
+  };
+}
+
+/** Name of a kind code (for display and re-encoding). */
+export function kindName(code: number): (typeof METRIC_KINDS)[number] {
+  return METRIC_KINDS[code] ?? 'UNKNOWN';
+}
+
+/**
+ * Why a record (or some of its samples) went to `metrics.dlq`; the value of the `vigil.reason` header.
+ * Record-level: the whole record is unusable. Sample-level: only the listed samples are.
+ */
+export type DeadLetterReason =
+  // record-level
+  | 'not_wire_format'
+  | 'unknown_schema_id'
+  | 'undecodable'
+  | 'incompatible_schema'
+  // sample-level
+  | 'invalid_metric_name'
+  | 'invalid_label_name'
+  | 'non_finite_timestamp'
+  | 'too_many_labels'
+  | 'label_value_too_long';
+
+/**
+ * One record for `metrics.dlq`: the original key and bytes, unchanged. A record with bad samples of
+ * several kinds yields one dead letter per reason, each listing its sample indexes (0-based, in the
+ * record's `samples` array); the good samples of the record are in the DecodedBatch.
+ */
+export interface DeadLetter {
+  reason: DeadLetterReason;
+  origin: RecordOrigin;
+  /** The original value bytes. */
+  value: Buffer | null;
+  /** Human-readable detail (first offending value), sentence case. */
+  message: string;
+  /** For sample-level reasons: the indexes of the bad samples; empty for record-level reasons. */
+  sampleIndexes: number[];
+}
+
+/** What decoding one record yields: its valid samples and the dead letters of the rest. */
+export interface DecodeResult {
+  batch: DecodedBatch;
+  deadLetters: DeadLetter[];
+}
