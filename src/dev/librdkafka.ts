@@ -5,7 +5,9 @@
  * Signatures follow librdkafka 2.0.2 src/rdkafka.h and src/rdkafka_mock.h. The mock API is
  * "experimental" there (no ABI promise), so everything is bound by name once and checked at load.
  */
-import koffi from 'koffi';
+import koffi, { type LibraryHandle, type TypeObject } from 'koffi';
+
+type KoffiFunction = ReturnType<LibraryHandle['func']>;
 
 /** librdkafka's shared library could not be loaded or misses a symbol. */
 export class LibrdkafkaUnavailableError extends Error {
@@ -47,7 +49,7 @@ export const LIBRDKAFKA_SONAME = 'librdkafka.so.1';
 /** Loads and binds librdkafka once per process. Throws LibrdkafkaUnavailableError with a fix hint. */
 export function librdkafka(): Librdkafka {
   if (cached) return cached;
-  let lib: koffi.LibraryHandle;
+  let lib: LibraryHandle;
   try {
     lib = koffi.load(LIBRDKAFKA_SONAME);
   } catch (err) {
@@ -68,11 +70,11 @@ export function librdkafka(): Librdkafka {
   return cached;
 }
 
-function bind(lib: koffi.LibraryHandle): Librdkafka {
+function bind(lib: LibraryHandle): Librdkafka {
   // Anonymous opaque types: a named koffi type can only be declared once per process, and this
   // module may be evaluated more than once (vitest, tsx + dist side by side).
   const ptr = koffi.pointer(koffi.opaque());
-  const f = (name: string, result: koffi.TypeSpec, args: koffi.TypeSpec[]) => lib.func(name, result, args);
+  const f = (name: string, result: string | TypeObject, args: (string | TypeObject)[]) => lib.func(name, result, args);
 
   const version = f('rd_kafka_version_str', 'const char *', []);
   const confNew = f('rd_kafka_conf_new', ptr, []);
@@ -97,7 +99,7 @@ function bind(lib: koffi.LibraryHandle): Librdkafka {
   ]);
   const clearErrors = f('rd_kafka_mock_clear_request_errors', 'void', [ptr, 'int16_t']);
 
-  const asPromise = (fn: koffi.KoffiFunction, arg: Handle) =>
+  const asPromise = (fn: KoffiFunction, arg: Handle) =>
     new Promise<void>((resolve, reject) => fn.async(arg, (err: unknown) => (err ? reject(err) : resolve())));
 
   return {
