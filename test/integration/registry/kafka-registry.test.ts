@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SchemaRegistry as Client, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { startEmbeddedKafka, type EmbeddedKafka } from '../../../src/dev/embedded-kafka.js';
+import { startSchemaRegistry, type SchemaRegistry } from '../../../src/registry/server.js';
+import { contractSchema } from '../../../src/model/avro-schemas.js';
+
+const evolved = JSON.stringify({
+  ...JSON.parse(contractSchema('sample-batch').text),
+  fields: [
+    ...JSON.parse(contractSchema('sample-batch').text).fields,
+    { name: 'producer', type: ['null', 'string'], default: null },
+  ],
+});
+
+let kafka: EmbeddedKafka;
+const open: SchemaRegistry[] = [];
+beforeAll(async () => {
+  kafka = await startEmbeddedKafka();
+});
+afterAll(async () => {
+  await Promise.all(open.map((r) => r.close()));
+  await kafka?.stop();
+});
+
+describe('schema registry on the embedded Kafka', () => {
+  it('keeps schemas in _schemas and recovers them after a restart', async () => {
+    kafka.createTopic('_schemas', 1);
+    const first = await startSchemaRegistry({ brokers: kafka.bootstrapServers });
+    open.push(first);
+    const client = new Client({ host: first.url });
+    const v1 = await client.register({ type: SchemaType.AVRO, schema: contractSchema('sample-batch').text }, { subject: 'metrics-value' });
+    const v2 = await client.register({ type: SchemaType.AVRO, schema: evolved }, { subject: 'metrics-value' });
+    await expect(
+      client.register({ type: SchemaType.AVRO, schema: '{"type":"record","name":"SampleBatch","namespace":"vigil.metrics","fields":[{"name":"x","type":"int"}]}' }, { subject: 'metrics-value' }),
+    ).rejects.toMatchObject({ status: 409 });
+    const bytes = await client.encode(v2.id, { source: {}, samples: [], producer: 'p' });
+    await first.close();
+
+    const second = await startSchemaRegistry({ brokers: kafka.bootstrapServers });
+    open.push(second);
+    const fresh = new Client({ host: second.url });
+    expect(await fresh.getLatestSchemaId('metrics-value')).toBe(v2.id);
+    expect(await fresh.getRegistryId('metrics-value', 1)).toBe(v1.id);
+    expect(await fresh.decode(bytes)).toEqual({ source: {}, samples: [], producer: 'p' });
+    const res = await fetch(`${second.url}/config/metrics-value`);
+    expect(await res.json()).toEqual({ compatibilityLevel: 'BACKWARD' });
+    // Ids continue after the recovered ones.
+    const alerts = await fresh.register({ type: SchemaType.AVRO, schema: contractSchema('alert-event').text }, { subject: 'alerts-value' });
+    expect(alerts.id).toBe(v2.id + 1);
+  });
+});
