@@ -17,16 +17,16 @@
  */
 import type { Kafka, Message, Producer, ProducerConfig } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
-import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { contractSchema } from '../model/avro-schemas.js';
+import type { AvroSerde } from '../model/serde.js';
 import type { Sample, SampleBatch } from '../model/types.js';
 import { componentLogger } from '../obs/logger.js';
 import { counter, gauge } from '../obs/metrics.js';
 
-/** Encodes a SampleBatch into a record value for `topic` (wire format with a registered schema id). */
-export interface SampleBatchSerializer {
-  serialize(topic: string, batch: SampleBatch): Buffer | Promise<Buffer>;
-}
+/**
+ * The registry-aware serde of src/model/serde.ts (`sampleBatchSerde({ registry })`): registers the
+ * SampleBatch schema under `<topic>-value` once, then encodes synchronously with that id.
+ */
+export type SampleBatchEncoder = Pick<AvroSerde<SampleBatch>, 'schemaId' | 'encodeWithId'>;
 
 /** The part of kafkajs the publisher uses (a kafkajs `Kafka` fits; tests pass fakes). */
 export interface KafkaLike {
@@ -35,7 +35,7 @@ export interface KafkaLike {
 
 export interface SampleBatchPublisherOptions {
   kafka: KafkaLike | Kafka;
-  serializer: SampleBatchSerializer;
+  serde: SampleBatchEncoder;
   /** Topic to publish to (the config's `topics.metrics`). */
   topic: string;
   /** Bound on queued + in-flight record bytes; default 16 MiB. */
@@ -115,38 +115,6 @@ export function sourceKey(source: Readonly<Record<string, string>>): string {
   return key;
 }
 
-/**
- * Interim serializer over @kafkajs/confluent-schema-registry: registers schemas/sample-batch.avsc
- * under `<topic>-value` (TopicNameStrategy, not the client's default `<namespace>.<name>`) once per
- * topic, then encodes with avsc and the wire-format header.
- */
-export function registrySerializer(registry: Pick<SchemaRegistry, 'register'>): SampleBatchSerializer {
-  const ids = new Map<string, Promise<number>>();
-  const { text, type } = contractSchema('sample-batch');
-  const idFor = (topic: string) => {
-    let id = ids.get(topic);
-    if (!id) {
-      id = registry
-        .register({ type: 'AVRO' as never, schema: text }, { subject: `${topic}-value` })
-        .then((r) => r.id);
-      id.catch(() => ids.delete(topic)); // let a later call try again
-      ids.set(topic, id);
-    }
-    return id;
-  };
-  return {
-    async serialize(topic, batch) {
-      const id = await idFor(topic);
-      const body = type.toBuffer(batch);
-      const out = Buffer.allocUnsafe(5 + body.length);
-      out[0] = 0;
-      out.writeInt32BE(id, 1);
-      body.copy(out, 5);
-      return out;
-    },
-  };
-}
-
 interface Queued {
   message: Message;
   bytes: number;
@@ -162,9 +130,10 @@ interface Waiter {
 const MAX_BACKOFF_MS = 5000;
 
 export class SampleBatchPublisher {
-  private readonly opts: Required<Omit<SampleBatchPublisherOptions, 'kafka' | 'serializer'>>;
+  private readonly opts: Required<Omit<SampleBatchPublisherOptions, 'kafka' | 'serde'>>;
   private readonly producer: Pick<Producer, 'connect' | 'send' | 'disconnect'>;
-  private readonly serializer: SampleBatchSerializer;
+  private readonly serde: SampleBatchEncoder;
+  private schemaId: number | undefined;
   private readonly log;
   private readonly metrics;
   private readonly queue: Queued[] = [];
@@ -201,7 +170,7 @@ export class SampleBatchPublisher {
       name: options.name ?? 'publisher',
     };
     if (!(this.opts.maxSamplesPerRecord >= 1)) throw new RangeError('maxSamplesPerRecord must be at least 1');
-    this.serializer = options.serializer;
+    this.serde = options.serde;
     this.producer = (options.kafka as KafkaLike).producer({
       idempotent: false,
       allowAutoTopicCreation: true,
@@ -241,9 +210,10 @@ export class SampleBatchPublisher {
     if (samples.length === 0) return;
     const key = sourceKey(source);
     const chunks = splitEvenly(samples, this.opts.maxSamplesPerRecord);
+    const schemaId = this.schemaId ?? (this.schemaId = await this.serde.schemaId(this.opts.topic));
     const records: Queued[] = [];
     for (const chunk of chunks) {
-      const value = await this.serializer.serialize(this.opts.topic, { source, samples: chunk });
+      const value = this.serde.encodeWithId(schemaId, { source, samples: chunk });
       records.push({ message: { key, value }, bytes: value.length + key.length, samples: chunk.length });
     }
     const bytes = records.reduce((n, r) => n + r.bytes, 0);

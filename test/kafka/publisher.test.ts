@@ -2,7 +2,6 @@ import { describe, it, expect, afterEach } from 'vitest';
 import type { Message, ProducerRecord } from 'kafkajs';
 import {
   SampleBatchPublisher,
-  registrySerializer,
   sourceKey,
   PublishError,
   PublisherBackpressureError,
@@ -10,6 +9,7 @@ import {
   type SampleBatchPublisherOptions,
 } from '../../src/kafka/publisher.js';
 import { contractSchema } from '../../src/model/avro-schemas.js';
+import { sampleBatchSerde } from '../../src/model/serde.js';
 import type { Sample, SampleBatch } from '../../src/model/types.js';
 
 /** A producer whose sends the test completes (or fails) by hand, or at once when `auto`. */
@@ -56,15 +56,22 @@ class FakeProducer {
   }
 }
 
+/** A RegistryClient that hands out id 42 and records the subjects registered. */
 const fakeRegistry = () => {
-  const subjects: string[] = [];
-  return {
-    subjects,
-    register: async (_schema: unknown, opts?: { subject?: string }) => {
-      subjects.push(opts!.subject!);
-      return { id: 42 };
+  const r = {
+    subjects: [] as string[],
+    failNext: 0,
+    register: async (subject: string) => {
+      if (r.failNext > 0) {
+        r.failNext--;
+        throw new Error('registry down');
+      }
+      r.subjects.push(subject);
+      return 42;
     },
+    schemaById: async () => contractSchema('sample-batch').text,
   };
+  return r;
 };
 
 const sampleType = contractSchema('sample-batch').type;
@@ -79,9 +86,10 @@ function samples(n: number, t = 1000): Sample[] {
 }
 
 const open: SampleBatchPublisher[] = [];
-function publisher(producer: FakeProducer, over: Partial<SampleBatchPublisherOptions> = {}) {
+function publisher(producer: FakeProducer, over: Partial<SampleBatchPublisherOptions> = {}, registry = fakeRegistry()) {
   const kafka: KafkaLike = { producer: () => producer };
-  const p = new SampleBatchPublisher({ kafka, serializer: registrySerializer(fakeRegistry()), topic: 'metrics', lingerMs: 1, ...over });
+  const serde = sampleBatchSerde({ registry });
+  const p = new SampleBatchPublisher({ kafka, serde, topic: 'metrics', lingerMs: 1, ...over });
   open.push(p);
   return p;
 }
@@ -98,28 +106,25 @@ describe('sourceKey', () => {
   });
 });
 
-describe('registrySerializer', () => {
-  it('registers under <topic>-value once per topic and writes the wire format', async () => {
+describe('the serde it uses', () => {
+  it('registers under <topic>-value once and writes the wire format', async () => {
     const registry = fakeRegistry();
-    const s = registrySerializer(registry);
-    const batch: SampleBatch = { source: { host: 'h' }, samples: samples(3) };
-    const a = await s.serialize('metrics', batch);
-    await s.serialize('metrics', batch);
-    await s.serialize('other', batch);
-    expect(registry.subjects).toEqual(['metrics-value', 'other-value']);
-    expect(decode(a)).toEqual({ id: 42, batch });
+    const p = publisher(new FakeProducer(), {}, registry);
+    await p.publish({ host: 'h' }, samples(3));
+    await p.publish({ host: 'h' }, samples(3));
+    await p.flush();
+    expect(registry.subjects).toEqual(['metrics-value']);
   });
 
   it('tries the registration again after a failure', async () => {
-    let calls = 0;
-    const s = registrySerializer({
-      register: async () => {
-        if (++calls === 1) throw new Error('registry down');
-        return { id: 5 };
-      },
-    } as never);
-    await expect(s.serialize('metrics', { source: {}, samples: samples(1) })).rejects.toThrow('registry down');
-    expect(decode(await s.serialize('metrics', { source: {}, samples: samples(1) })).id).toBe(5);
+    const registry = fakeRegistry();
+    registry.failNext = 1;
+    const producer = new FakeProducer();
+    const p = publisher(producer, {}, registry);
+    await expect(p.publish({ host: 'h' }, samples(1))).rejects.toThrow('registry down');
+    await p.publish({ host: 'h' }, samples(1));
+    await p.flush();
+    expect(decode(producer.delivered[0]!.value as Buffer).id).toBe(42);
   });
 });
 
