@@ -14,7 +14,10 @@
  * The mock runs on its own native threads; the JS event loop is never needed to serve clients, and
  * nothing here keeps the process alive.
  */
+import { randomBytes } from 'node:crypto';
 import { cString, librdkafka, type Handle, type Librdkafka } from './librdkafka.js';
+import { startControlServer, type ControlServer } from './embedded-control.js';
+import { beaconTopic } from '../kafka/embedded-beacon.js';
 import { componentLogger } from '../obs/logger.js';
 
 const RD_KAFKA_PRODUCER = 0;
@@ -35,6 +38,11 @@ export class EmbeddedKafkaError extends Error {
 export interface EmbeddedKafkaOptions {
   /** Number of brokers, ids 1..brokers (default 1). */
   brokers?: number;
+  /**
+   * Serve the control endpoint and announce it in the cluster (default true), so `ensureTopics` and
+   * `clusterIncarnation` work from any process (see src/kafka/embedded-beacon.ts).
+   */
+  control?: boolean;
 }
 
 /** A running in-process Kafka cluster. Every method throws EmbeddedKafkaError after `stop()`. */
@@ -43,6 +51,10 @@ export interface EmbeddedKafka {
   readonly bootstrapServers: string;
   /** Broker ids, 1..n. */
   readonly brokerIds: readonly number[];
+  /** Random id of this start (16 hex digits): a restarted embedded Kafka is a new, empty cluster. */
+  readonly incarnation: string;
+  /** Base URL of the control endpoint on 127.0.0.1, or undefined when started with control: false. */
+  readonly controlUrl: string | undefined;
   /**
    * Creates a topic with `partitions` partitions. Idempotent: an existing topic is left as it is
    * (its partition count is not changed). Returns true when this call created it.
@@ -78,9 +90,17 @@ export async function startEmbeddedKafka(options: EmbeddedKafkaOptions = {}): Pr
     await lib.destroyAsync(rk);
     throw new EmbeddedKafkaError('rd_kafka_mock_cluster_new failed (see librdkafka log on stderr)');
   }
-  const cluster = new MockCluster(lib, rk, mcluster, brokers);
+  const cluster = new MockCluster(lib, rk, mcluster, brokers, randomBytes(8).toString('hex'));
+  if (options.control ?? true) {
+    try {
+      await cluster.serveControl();
+    } catch (err) {
+      await cluster.stop();
+      throw err;
+    }
+  }
   componentLogger('embedded-kafka').info(
-    { bootstrapServers: cluster.bootstrapServers, brokers, librdkafka: lib.version },
+    { bootstrapServers: cluster.bootstrapServers, brokers, incarnation: cluster.incarnation, librdkafka: lib.version },
     'embedded Kafka started',
   );
   return cluster;
@@ -112,6 +132,7 @@ function newHostClient(lib: Librdkafka): Handle {
 class MockCluster implements EmbeddedKafka {
   readonly bootstrapServers: string;
   readonly brokerIds: readonly number[];
+  private control: ControlServer | undefined;
   private stopped: Promise<void> | undefined;
 
   constructor(
@@ -119,9 +140,20 @@ class MockCluster implements EmbeddedKafka {
     private readonly rk: Handle,
     private readonly mcluster: Handle,
     brokers: number,
+    readonly incarnation: string,
   ) {
     this.bootstrapServers = lib.mockClusterBootstraps(mcluster);
     this.brokerIds = Array.from({ length: brokers }, (_, i) => i + 1);
+  }
+
+  get controlUrl(): string | undefined {
+    return this.control && `http://127.0.0.1:${this.control.port}`;
+  }
+
+  /** Starts the control endpoint, then announces it with the beacon topic. */
+  async serveControl(): Promise<void> {
+    this.control = await startControlServer(this, this.incarnation);
+    this.createTopic(beaconTopic(this.incarnation, this.control.port), 1);
   }
 
   createTopic(name: string, partitions: number): boolean {
@@ -174,6 +206,7 @@ class MockCluster implements EmbeddedKafka {
 
   stop(): Promise<void> {
     this.stopped ??= (async () => {
+      await this.control?.close();
       // The cluster first: it closes every client connection; then the client that hosted it.
       await this.lib.mockClusterDestroyAsync(this.mcluster);
       await this.lib.destroyAsync(this.rk);

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Kafka } from 'kafkajs';
+import { startEmbeddedKafka, type EmbeddedKafka } from '../../../src/dev/embedded-kafka.js';
+import { createKafka, embeddedConsumerDefaults, startResilientConsumer } from '../../../src/kafka/client.js';
+
+const SYNC_GROUP = 14;
+const INVALID_REQUEST = 42;
+
+describe('startResilientConsumer', () => {
+  let cluster: EmbeddedKafka;
+  let kafka: Kafka;
+  beforeAll(async () => {
+    cluster = await startEmbeddedKafka();
+    kafka = createKafka(cluster.bootstrapServers, 'test-resilient');
+    cluster.createTopic('crashy', 2);
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'crashy', messages: Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) });
+    await producer.disconnect();
+  });
+  afterAll(() => cluster?.stop());
+
+  it('a plain kafkajs consumer dies for good on SyncGroup INVALID_REQUEST (the mock quirk)', async () => {
+    cluster.pushRequestErrors(SYNC_GROUP, [INVALID_REQUEST]);
+    const consumer = kafka.consumer({ groupId: 'g-plain', ...embeddedConsumerDefaults });
+    const crashed = new Promise<{ restart: boolean; error: Error }>((resolve) => consumer.on(consumer.events.CRASH, (e) => resolve(e.payload)));
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'crashy', fromBeginning: true });
+    await consumer.run({ eachMessage: async () => {} });
+    const payload = await crashed;
+    expect(payload.restart).toBe(false);
+    expect((payload.error as { type?: string }).type).toBe('INVALID_REQUEST');
+    await consumer.disconnect();
+  });
+
+  it('is replaced after that crash and consumes everything', async () => {
+    cluster.pushRequestErrors(SYNC_GROUP, [INVALID_REQUEST]);
+    const seen = new Set<string>();
+    let resolveAll!: () => void;
+    const all = new Promise<void>((resolve) => (resolveAll = resolve));
+    const generations: number[] = [];
+    const rc = await startResilientConsumer(kafka, {
+      config: { groupId: 'g-resilient', ...embeddedConsumerDefaults },
+      subscribe: { topics: ['crashy'], fromBeginning: true },
+      run: {
+        eachMessage: async ({ message }) => {
+          seen.add(message.value!.toString());
+          if (seen.size === 20) resolveAll();
+        },
+      },
+      onConsumer: (_c, generation) => generations.push(generation),
+      restartDelayMs: 50,
+    });
+    await all;
+    expect(rc.restarts).toBe(1);
+    expect(generations).toEqual([0, 1]);
+    await rc.stop();
+    await rc.stop();
+  });
+
+  it('gives up after more than maxRestarts crashes in a row and reports it', async () => {
+    cluster.pushRequestErrors(SYNC_GROUP, [INVALID_REQUEST]);
+    const fatal = new Promise<Error>((resolve) => {
+      void startResilientConsumer(kafka, {
+        config: { groupId: 'g-fatal', ...embeddedConsumerDefaults },
+        subscribe: { topics: ['crashy'] },
+        run: { eachMessage: async () => {} },
+        maxRestarts: 0,
+        restartDelayMs: 10,
+        onFatal: resolve,
+      });
+    });
+    expect(((await fatal) as { type?: string }).type).toBe('INVALID_REQUEST');
+    cluster.clearRequestErrors(SYNC_GROUP);
+  });
+});
