@@ -3,7 +3,8 @@
  * never lists a placeholder. Add one line per command module.
  */
 import type { Command } from 'commander';
+import { register as rules } from './rules.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [rules];
