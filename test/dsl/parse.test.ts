@@ -26,7 +26,7 @@ describe('parser', () => {
     const call = cmp.left as CallExpr;
     expect(src.slice(call.span.offset, call.span.end)).toBe('avg(cpu.load{env="prod"}) by (host)');
     expect(call.grouping!.labels.map((l) => [l.name, l.span.line, l.span.col])).toEqual([['host', 2, 38]]);
-    expect(cmp.right.span).toMatchObject({ line: 2, col: 45 });
+    expect(cmp.right.span).toMatchObject({ line: 2, col: 46 });
   });
 
   it('gives arithmetic the usual precedence and keeps words usable as label names', () => {
