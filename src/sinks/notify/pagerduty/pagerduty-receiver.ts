@@ -1,0 +1,115 @@
+/**
+ * PagerDuty Events API v2: one event per alert; `trigger` while firing, `resolve` when resolved,
+ * `acknowledge` for an ack. dedup_key = the alert fingerprint, so a resend or an escalation updates
+ * the same incident.
+ */
+import type { NotifyAlert } from '../alert.js';
+import { isResolved } from '../alert.js';
+import type { PagerdutyReceiverConfig } from '../notify-config.js';
+import type { Notification } from '../notification.js';
+import { postJson, SENT, type Receiver, type SendResult } from '../receiver.js';
+
+export type PagerdutyAction = 'trigger' | 'acknowledge' | 'resolve';
+export type PagerdutySeverity = 'critical' | 'error' | 'warning' | 'info';
+
+export interface PagerdutyEvent {
+  routing_key: string;
+  event_action: PagerdutyAction;
+  dedup_key: string;
+  client?: string;
+  client_url?: string;
+  payload?: {
+    summary: string;
+    source: string;
+    severity: PagerdutySeverity;
+    timestamp: string;
+    component?: string;
+    group?: string;
+    class?: string;
+    custom_details: Record<string, unknown>;
+  };
+}
+
+const SEVERITIES: readonly string[] = ['critical', 'error', 'warning', 'info'];
+
+/** Maps the alert's severity label to PagerDuty's four levels (`page` is critical; unknown is error). */
+export function pagerdutySeverity(a: NotifyAlert): PagerdutySeverity {
+  const s = (a.labels.severity ?? a.level ?? '').toLowerCase();
+  if (SEVERITIES.includes(s)) return s as PagerdutySeverity;
+  if (s === 'page') return 'critical';
+  return 'error';
+}
+
+function summaryOf(a: NotifyAlert): string {
+  const labels = Object.entries(a.labels)
+    .filter(([k]) => k !== 'alertname')
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  const text = a.annotations.summary ?? `${a.alertname}${labels ? ` (${labels})` : ''}`;
+  return text.length > 1024 ? `${text.slice(0, 1021)}...` : text;
+}
+
+export function pagerdutyEvent(a: NotifyAlert, action: PagerdutyAction, routingKey: string, externalUrl: string): PagerdutyEvent {
+  const ev: PagerdutyEvent = {
+    routing_key: routingKey,
+    event_action: action,
+    dedup_key: a.fingerprint,
+    client: 'Vigil',
+    client_url: `${externalUrl}/api/v1/alerts/${a.fingerprint}/history`,
+  };
+  if (action === 'trigger') {
+    const component = a.labels.component;
+    const group = a.labels.pool ?? a.labels.group;
+    ev.payload = {
+      summary: summaryOf(a),
+      source: a.labels.host ?? a.labels.instance ?? 'vigil',
+      severity: pagerdutySeverity(a),
+      timestamp: new Date(a.startsAt).toISOString(),
+      ...(component ? { component } : {}),
+      ...(group ? { group } : {}),
+      class: a.alertname,
+      custom_details: {
+        labels: a.labels,
+        annotations: a.annotations,
+        value: a.value,
+        transition: a.transition,
+        level: a.level,
+        rule_file: a.ruleFile,
+      },
+    };
+  }
+  return ev;
+}
+
+export class PagerdutyReceiver implements Receiver {
+  readonly type = 'pagerduty';
+  readonly name: string;
+
+  /** `routingKey` is already resolved (env("X") read at start-up). */
+  constructor(
+    config: PagerdutyReceiverConfig,
+    private readonly routingKey: string,
+    private readonly url: string,
+    private readonly externalUrl: string,
+  ) {
+    this.name = config.name;
+  }
+
+  accepts(n: Notification): boolean {
+    return n.kind !== 'silence';
+  }
+
+  async send(n: Notification, signal?: AbortSignal): Promise<SendResult> {
+    const events: PagerdutyEvent[] = [];
+    if (n.kind === 'alerts') {
+      for (const a of n.alerts) events.push(pagerdutyEvent(a, isResolved(a) ? 'resolve' : 'trigger', this.routingKey, this.externalUrl));
+    } else if (n.kind === 'ack') {
+      events.push(pagerdutyEvent(n.alert, 'acknowledge', this.routingKey, this.externalUrl));
+    }
+    for (const ev of events) {
+      const r = await postJson(this.url, ev, { 'idempotency-key': n.key }, `pagerduty "${this.name}"`, signal);
+      if (r.error) return r;
+    }
+    return SENT;
+  }
+}
