@@ -1,0 +1,63 @@
+/**
+ * Rebuilding a task's storage from its changelog partition. A commit's changelog records are followed
+ * by a commit marker; records after the last marker belong to a commit whose sends were cut short (a
+ * crash), and the input offsets that cover them were never recorded anywhere durable except the
+ * crashed instance's LevelDB. They are therefore ignored: the state restored is exactly the state of
+ * the last complete commit, and the marker's offsets say which input records it covers.
+ */
+import { CHANGELOG_MARKER_KEY, KEYS, type CommitMarker } from './stream-task.js';
+import type { StorageOp } from '../../state/task-storage.js';
+
+export interface ChangelogEntry {
+  key: Buffer | null;
+  value: Buffer | null;
+}
+
+export class ChangelogRestorer {
+  private readonly applied = new Map<string, Buffer | null>();
+  private pending: Array<[string, Buffer | null]> = [];
+  private marker: CommitMarker | null = null;
+  /** Number of changelog records read. */
+  records = 0;
+
+  /** Feeds the next changelog record of the partition (in offset order). */
+  add(entry: ChangelogEntry): void {
+    this.records++;
+    if (!entry.key) return;
+    const key = entry.key.toString();
+    if (key === CHANGELOG_MARKER_KEY) {
+      for (const [k, v] of this.pending) this.applied.set(k, v);
+      this.pending = [];
+      this.marker = JSON.parse(entry.value!.toString()) as CommitMarker;
+      return;
+    }
+    this.pending.push([key, entry.value]);
+  }
+
+  /** The last complete commit seen (null = none: the task starts empty). */
+  get lastMarker(): CommitMarker | null {
+    return this.marker;
+  }
+
+  /** Records after the last marker (discarded). */
+  get discarded(): number {
+    return this.pending.length;
+  }
+
+  /** Storage ops that turn an EMPTY task storage into the restored state (stores, offsets, stream time). */
+  toStorageOps(): StorageOp[] {
+    const ops: StorageOp[] = [];
+    for (const [k, v] of this.applied) {
+      const i = k.indexOf('\u0000');
+      const key = KEYS.store(k.slice(0, i), k.slice(i + 1));
+      if (v === null) ops.push({ type: 'del', key });
+      else ops.push({ type: 'put', key, value: v });
+    }
+    if (this.marker) {
+      for (const [topic, off] of Object.entries(this.marker.offsets)) ops.push({ type: 'put', key: KEYS.offset(topic), value: Buffer.from(off) });
+      if (this.marker.streamTime !== null) ops.push({ type: 'put', key: KEYS.streamTime, value: Buffer.from(String(this.marker.streamTime)) });
+      ops.push({ type: 'put', key: KEYS.seq, value: Buffer.from(String(this.marker.seq)) });
+    }
+    return ops;
+  }
+}

@@ -1,0 +1,410 @@
+/**
+ * One task = one input partition of a topology (co-partitioned input topics share it). It owns its
+ * processors and stores, tracks stream time and the offsets it has processed, runs punctuators, and
+ * at commit hands over everything the effectively-once protocol needs (see `prepareCommit`).
+ * Synchronous: the runtime and the test driver do the IO around it.
+ */
+import type {
+  Cancellable,
+  Clock,
+  CommitBatch,
+  Headers,
+  OutputMessage,
+  Processor,
+  ProcessorContext,
+  PunctuationType,
+  Punctuator,
+  RecordMetadata,
+  StateStore,
+  StreamRecord,
+} from '../api.js';
+import { OUTPUT_ID_HEADER, SIDE_HEADERS, TopologyError } from '../api.js';
+import type { RawRecord, SinkNode, Topology, TopologyNode } from '../topology.js';
+import type { StorageOp } from '../../state/task-storage.js';
+import { encodeMessages, decodeMessages, type QueuedMessage } from './message-codec.js';
+
+/** Storage key layout of a task (one LevelDB per task). */
+export const KEYS = {
+  store: (store: string, key: string) => `s\u0000${store}\u0000${key}`,
+  offset: (topic: string) => `m\u0000offset\u0000${topic}`,
+  streamTime: 'm\u0000streamTime',
+  seq: 'm\u0000seq',
+  incarnation: 'm\u0000incarnation',
+  outbox: (seq: number) => `o\u0000${String(seq).padStart(12, '0')}`,
+} as const;
+
+/** Changelog key of the commit marker: everything before it in the partition belongs to that commit. */
+export const CHANGELOG_MARKER_KEY = '\u0000commit';
+
+export interface CommitMarker {
+  seq: number;
+  streamTime: number | null;
+  offsets: Record<string, string>;
+}
+
+/** What one commit consists of, in the order the runtime must apply it. */
+export interface TaskCommit {
+  seq: number;
+  /** 1. ONE storage batch: store changes, offsets, stream time, the outbox of 2. */
+  ops: StorageOp[];
+  /** 2. Changelog records (ending with a commit marker) and outputs, sent after 1. */
+  messages: QueuedMessage[];
+  /** Outbox key to delete once 2. is acknowledged (null when nothing was queued). */
+  outboxKey: string | null;
+  /** 3. Kafka offsets to commit: topic -> next offset to read (last processed + 1). */
+  offsets: Map<string, string>;
+  /** Number of input records covered since the previous commit. */
+  records: number;
+}
+
+export interface StreamTaskOptions {
+  taskId: string;
+  partition: number;
+  clock: Clock;
+  /** Counts side-topic records (late, dlq) for /metrics. */
+  onSideRecord?: (topic: string, reason: string) => void;
+}
+
+interface Schedule {
+  interval: number;
+  type: PunctuationType;
+  fn: Punctuator;
+  last: number;
+  cancelled: boolean;
+}
+
+class PrefixedBatch implements CommitBatch {
+  constructor(
+    private readonly store: string,
+    private readonly ops: StorageOp[],
+    private readonly changelog: QueuedMessage[],
+    private readonly changelogTopic: string,
+    private readonly partition: number,
+  ) {}
+
+  put(key: string, value: Buffer): void {
+    this.ops.push({ type: 'put', key: KEYS.store(this.store, key), value });
+    this.changelog.push({ topic: this.changelogTopic, message: { key: Buffer.from(`${this.store}\u0000${key}`), value, partition: this.partition } });
+  }
+
+  del(key: string): void {
+    this.ops.push({ type: 'del', key: KEYS.store(this.store, key) });
+    this.changelog.push({ topic: this.changelogTopic, message: { key: Buffer.from(`${this.store}\u0000${key}`), value: null, partition: this.partition } });
+  }
+}
+
+export class StreamTask {
+  readonly taskId: string;
+  readonly partition: number;
+  private readonly clock: Clock;
+  private readonly stores = new Map<string, StateStore>();
+  private readonly processors = new Map<string, Processor>();
+  private readonly contexts = new Map<string, NodeContext>();
+  private readonly sourceByTopic = new Map<string, TopologyNode & { kind: 'source' }>();
+  private readonly schedules: Schedule[] = [];
+  /** Last processed offset per input topic. */
+  private readonly processed = new Map<string, bigint>();
+  private pending: QueuedMessage[] = [];
+  private lateSentFor: string | null = null;
+  private recordsSinceCommit = 0;
+  private seq = 0;
+  private outboxToDelete: string[] = [];
+  streamTime = -Infinity;
+  current: RawRecord | null = null;
+  skipped = 0;
+  initialized = false;
+
+  constructor(
+    readonly topology: Topology,
+    private readonly options: StreamTaskOptions,
+  ) {
+    this.taskId = options.taskId;
+    this.partition = options.partition;
+    this.clock = options.clock;
+    for (const def of topology.stores.values()) this.stores.set(def.name, def.build(this.taskId));
+    for (const node of topology.nodes.values()) {
+      if (node.kind === 'source') for (const t of node.topics) this.sourceByTopic.set(t, node);
+      if (node.kind === 'processor') this.processors.set(node.name, node.supplier());
+      this.contexts.set(node.name, new NodeContext(this, node));
+    }
+  }
+
+  // ---- restore -------------------------------------------------------------------------------
+
+  /**
+   * Loads the task's persisted entries (from its storage). Returns the outbox messages of commits
+   * whose sends were not confirmed: the runtime re-sends them before processing anything new.
+   */
+  async load(entries: AsyncIterable<[string, Buffer]>): Promise<QueuedMessage[]> {
+    const outbox: QueuedMessage[] = [];
+    for await (const [key, value] of entries) this.loadEntry(key, value, outbox);
+    return outbox;
+  }
+
+  /** Applies one stored entry (see KEYS). */
+  loadEntry(key: string, value: Buffer, outbox: QueuedMessage[] = []): void {
+    if (key.startsWith('s\u0000')) {
+      const i = key.indexOf('\u0000', 2);
+      const store = this.stores.get(key.slice(2, i));
+      store?.restore(key.slice(i + 1), value);
+    } else if (key.startsWith('m\u0000offset\u0000')) {
+      this.processed.set(key.slice('m\u0000offset\u0000'.length), BigInt(value.toString()));
+    } else if (key === KEYS.streamTime) {
+      this.streamTime = Number(value.toString());
+    } else if (key === KEYS.seq) {
+      this.seq = Number(value.toString());
+    } else if (key.startsWith('o\u0000')) {
+      outbox.push(...decodeMessages(value));
+      this.outboxToDelete.push(key);
+    }
+  }
+
+  /** Forgets the stored input offsets (new cluster incarnation / offsets out of range); keeps state. */
+  dropStoredOffsets(): void {
+    this.processed.clear();
+  }
+
+  /** Last processed offset per topic, as stored. */
+  storedOffsets(): Map<string, bigint> {
+    return new Map(this.processed);
+  }
+
+  /** Initializes processors (after load). Idempotent. */
+  init(): void {
+    if (this.initialized) return;
+    this.initialized = true;
+    for (const [name, p] of this.processors) p.init?.(this.contexts.get(name)! as ProcessorContext);
+  }
+
+  // ---- processing ----------------------------------------------------------------------------
+
+  /** Processes one input record; returns false when it was already covered by stored offsets. */
+  process(raw: RawRecord): boolean {
+    const last = this.processed.get(raw.topic);
+    const offset = BigInt(raw.offset);
+    if (last !== undefined && offset <= last) {
+      this.skipped++;
+      return false;
+    }
+    const source = this.sourceByTopic.get(raw.topic);
+    if (!source) throw new TopologyError(`Task ${this.taskId} has no source for topic "${raw.topic}"`, 'UNKNOWN_TOPIC');
+    this.current = raw;
+    const ctx = this.contexts.get(source.name)!;
+    try {
+      const rec = source.decode(raw, ctx);
+      if (rec) {
+        if (rec.timestamp > this.streamTime) this.streamTime = rec.timestamp;
+        ctx.forward(rec);
+      }
+    } finally {
+      this.current = null;
+      this.lateSentFor = null;
+    }
+    this.processed.set(raw.topic, offset);
+    this.recordsSinceCommit++;
+    this.punctuateStreamTime();
+    return true;
+  }
+
+  private punctuateStreamTime(): void {
+    for (const s of this.schedules) {
+      if (s.type !== 'stream-time' || s.cancelled) continue;
+      if (this.streamTime !== -Infinity && (s.last === -Infinity || this.streamTime >= s.last + s.interval)) {
+        s.last = this.streamTime;
+        s.fn(this.streamTime);
+      }
+    }
+  }
+
+  /** Runs due wall-clock punctuators (the runtime calls this on a timer, also for idle partitions). */
+  punctuateWallClock(now = this.clock.now()): number {
+    let fired = 0;
+    for (const s of this.schedules) {
+      if (s.type !== 'wall-clock' || s.cancelled) continue;
+      if (now >= s.last + s.interval) {
+        s.last = now;
+        s.fn(now);
+        fired++;
+      }
+    }
+    return fired;
+  }
+
+  schedule(interval: number, type: PunctuationType, fn: Punctuator): Cancellable {
+    if (!(interval > 0)) throw new TopologyError(`Punctuation interval must be > 0 ms: ${interval}`, 'INVALID_SCHEDULE');
+    const s: Schedule = { interval, type, fn, last: type === 'wall-clock' ? this.clock.now() : -Infinity, cancelled: false };
+    this.schedules.push(s);
+    return { cancel: () => (s.cancelled = true) };
+  }
+
+  getStore(name: string): StateStore | undefined {
+    return this.stores.get(name);
+  }
+
+  storeNames(): string[] {
+    return [...this.stores.keys()];
+  }
+
+  processorFor(name: string): Processor | undefined {
+    return this.processors.get(name);
+  }
+
+  wallClockTime(): number {
+    return this.clock.now();
+  }
+
+  // ---- outputs -------------------------------------------------------------------------------
+
+  enqueue(topic: string, message: OutputMessage): void {
+    this.pending.push({ topic, message });
+  }
+
+  sideRecord(topic: string, reason: string, key: Buffer | null, value: Buffer | null, extra: Headers = {}): void {
+    const headers: Headers = { [SIDE_HEADERS.reason]: reason, ...extra };
+    if (this.current) {
+      headers[SIDE_HEADERS.topic] = this.current.topic;
+      headers[SIDE_HEADERS.partition] = String(this.current.partition);
+      headers[SIDE_HEADERS.offset] = this.current.offset;
+      headers[OUTPUT_ID_HEADER] = `${this.current.topic}/${this.current.partition}/${this.current.offset}/${reason}`;
+    }
+    this.enqueue(topic, { key, value, headers, ...(this.current ? { timestamp: this.current.timestamp } : {}) });
+    this.options.onSideRecord?.(topic, reason);
+  }
+
+  reportLate(extra?: Headers): void {
+    if (!this.current) return;
+    const id = `${this.current.topic}/${this.current.offset}`;
+    if (this.lateSentFor === id) return;
+    this.lateSentFor = id;
+    this.sideRecord(this.topology.lateTopic, 'late', this.current.key, this.current.value, extra);
+  }
+
+  // ---- commit --------------------------------------------------------------------------------
+
+  /** True when something changed since the last commit. */
+  get dirty(): boolean {
+    return this.recordsSinceCommit > 0 || this.pending.length > 0 || this.outboxToDelete.length > 0;
+  }
+
+  /**
+   * Collects a commit: flushes processors, gathers store changes, offsets, stream time and queued
+   * outputs. The caller must write `ops` (one batch), then send `messages`, then commit `offsets`.
+   */
+  prepareCommit(): TaskCommit {
+    for (const p of this.processors.values()) p.flush?.();
+    const seq = ++this.seq;
+    const ops: StorageOp[] = this.outboxToDelete.map((key) => ({ type: 'del', key }) as StorageOp);
+    this.outboxToDelete = [];
+    const changelog: QueuedMessage[] = [];
+    for (const store of this.stores.values()) {
+      store.commit(new PrefixedBatch(store.name, ops, changelog, this.topology.changelogTopic, this.partition));
+    }
+    const offsets = new Map<string, string>();
+    const markerOffsets: Record<string, string> = {};
+    for (const [topic, off] of this.processed) {
+      ops.push({ type: 'put', key: KEYS.offset(topic), value: Buffer.from(off.toString()) });
+      offsets.set(topic, (off + 1n).toString());
+      markerOffsets[topic] = off.toString();
+    }
+    const streamTime = this.streamTime === -Infinity ? null : this.streamTime;
+    if (streamTime !== null) ops.push({ type: 'put', key: KEYS.streamTime, value: Buffer.from(String(streamTime)) });
+    ops.push({ type: 'put', key: KEYS.seq, value: Buffer.from(String(seq)) });
+    const marker: CommitMarker = { seq, streamTime, offsets: markerOffsets };
+    changelog.push({
+      topic: this.topology.changelogTopic,
+      message: { key: Buffer.from(CHANGELOG_MARKER_KEY), value: Buffer.from(JSON.stringify(marker)), partition: this.partition },
+    });
+    const messages = [...changelog, ...this.pending];
+    this.pending = [];
+    const outboxKey = KEYS.outbox(seq);
+    ops.push({ type: 'put', key: outboxKey, value: encodeMessages(messages) });
+    const records = this.recordsSinceCommit;
+    this.recordsSinceCommit = 0;
+    return { seq, ops, messages, outboxKey, offsets, records };
+  }
+
+  /** Called once the commit's messages are acknowledged: the outbox entry goes with the next batch. */
+  commitSent(commit: TaskCommit): void {
+    if (commit.outboxKey) this.outboxToDelete.push(commit.outboxKey);
+  }
+
+  close(): void {
+    for (const p of this.processors.values()) p.close?.();
+    for (const s of this.stores.values()) s.close();
+  }
+}
+
+/** The ProcessorContext of one node in one task. */
+class NodeContext implements ProcessorContext {
+  private readonly children: TopologyNode[];
+
+  constructor(
+    private readonly task: StreamTask,
+    private readonly node: TopologyNode,
+  ) {
+    this.children = [];
+  }
+
+  private childNodes(): TopologyNode[] {
+    if (this.children.length === 0 && this.node.children.length > 0) {
+      for (const c of this.node.children) this.children.push(this.task.topology.nodes.get(c)!);
+    }
+    return this.children;
+  }
+
+  get taskId(): string {
+    return this.task.taskId;
+  }
+  get partition(): number {
+    return this.task.partition;
+  }
+  get streamTime(): number {
+    return this.task.streamTime;
+  }
+  get wallClockTime(): number {
+    return this.task.wallClockTime();
+  }
+  get recordMetadata(): RecordMetadata | null {
+    const c = this.task.current;
+    return c ? { topic: c.topic, partition: c.partition, offset: c.offset } : null;
+  }
+
+  forward(record: StreamRecord, childName?: string): void {
+    for (const child of this.childNodes()) {
+      if (childName !== undefined && child.name !== childName) continue;
+      if (child.kind === 'processor') this.task.processorFor(child.name)!.process(record);
+      else if (child.kind === 'sink') this.sink(child, record);
+    }
+  }
+
+  private sink(node: SinkNode, record: StreamRecord): void {
+    const headers: Headers = { ...(record.headers ?? {}) };
+    if (node.idOf) headers[OUTPUT_ID_HEADER] = node.idOf(record);
+    const message: OutputMessage = {
+      key: node.keySerde.serialize(record.key),
+      value: node.valueSerde.serialize(record.value),
+      timestamp: record.timestamp,
+      ...(Object.keys(headers).length ? { headers } : {}),
+    };
+    this.task.enqueue(node.topic, message);
+  }
+
+  getStateStore<S extends StateStore>(name: string): S {
+    if (this.node.kind !== 'processor' || !this.node.stores.includes(name)) {
+      throw new TopologyError(`Processor "${this.node.name}" is not connected to store "${name}"`, 'STORE_NOT_CONNECTED');
+    }
+    return this.task.getStore(name) as S;
+  }
+
+  schedule(intervalMs: number, type: PunctuationType, punctuator: Punctuator): Cancellable {
+    return this.task.schedule(intervalMs, type, punctuator);
+  }
+
+  sendToSideTopic(topic: string, reason: string, key: Buffer | null, value: Buffer | null, extraHeaders?: Headers): void {
+    this.task.sideRecord(topic, reason, key, value, extraHeaders);
+  }
+
+  reportLate(extraHeaders?: Headers): void {
+    this.task.reportLate(extraHeaders);
+  }
+}
