@@ -34,6 +34,8 @@ export interface WriterSchemaCacheOptions {
   negativeTtlMs?: number;
   /** Clock for the negative cache (default Date.now). */
   now?: () => number;
+  /** Parses a writer schema (default `avro.Type.forSchema`); must match how the reader was parsed. */
+  parse?: (schema: avro.Schema) => avro.Type;
 }
 
 export class WriterSchemaCache {
@@ -42,6 +44,7 @@ export class WriterSchemaCache {
   private readonly readerCanonical: string;
   private readonly ttl: number;
   private readonly now: () => number;
+  private readonly parse: (schema: avro.Schema) => avro.Type;
 
   constructor(
     private readonly registry: RegistryClient,
@@ -51,6 +54,7 @@ export class WriterSchemaCache {
     this.readerCanonical = JSON.stringify(reader.schema());
     this.ttl = options.negativeTtlMs ?? 5000;
     this.now = options.now ?? Date.now;
+    this.parse = options.parse ?? ((schema) => avro.Type.forSchema(schema));
   }
 
   /** The entry for `id` if loaded (and, for unknown ids, not expired); never does IO. */
@@ -105,7 +109,7 @@ export class WriterSchemaCache {
   private resolve(id: number, text: string): WriterEntry {
     let writer: avro.Type;
     try {
-      writer = avro.Type.forSchema(JSON.parse(text) as avro.Schema);
+      writer = this.parse(JSON.parse(text) as avro.Schema);
     } catch (err) {
       return { status: 'incompatible', id, message: `Schema ${id} is not valid Avro: ${(err as Error).message}` };
     }

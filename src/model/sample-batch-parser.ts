@@ -1,0 +1,177 @@
+/**
+ * The fast path of the SampleBatch decoder: reads the Avro binary of the contract schema directly
+ * (no intermediate objects), resolving each sample's series through the SeriesCache by the raw bytes
+ * of its name + labels. Used only when the writer schema is the reader schema (same canonical form);
+ * other writers go through avsc with a resolver (sample-batch-decoder.ts).
+ *
+ * Avro binary (spec 1.11): long = zigzag varint; string = long length + UTF-8; map/array = blocks of
+ * (long count [, long byte size when count < 0], items), ended by a 0 count; double = 8 bytes LE;
+ * enum = int index.
+ */
+import type { SeriesCache, SourceContext } from './series-cache.js';
+
+/** Largest |timestamp| accepted, in ms (the range of a JavaScript Date). */
+export const MAX_TIMESTAMP_MS = 8.64e15;
+
+/** Thrown (one shared instance) when the bytes are not a valid SampleBatch. */
+export class UndecodableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UndecodableError';
+  }
+}
+
+/** Where parsed samples go: columns for the good ones, codes for the bad ones. */
+export interface SampleSink {
+  /** A valid sample. */
+  push(ref: number, timestamp: number, value: number, kind: number): void;
+  /** A bad sample: `code` < 0 is a SeriesCache problem code; TIMESTAMP_PROBLEM a bad timestamp. */
+  bad(index: number, code: number): void;
+}
+
+/** `SampleSink.bad` code for a timestamp out of range. */
+export const TIMESTAMP_PROBLEM = 1;
+
+// Reader state: one parse runs at a time (synchronous), so module-level state is safe and fast.
+let buf: Buffer = Buffer.alloc(0);
+let pos = 0;
+let end = 0;
+
+function fail(message: string): never {
+  throw new UndecodableError(message);
+}
+
+function readLong(): number {
+  let b = buf[pos++]!;
+  let n = b & 0x7f;
+  if (b < 0x80) return (n >>> 1) ^ -(n & 1);
+  let k = 7;
+  do {
+    b = buf[pos++]!;
+    n |= (b & 0x7f) << k;
+    k += 7;
+  } while (b & 0x80 && k < 28);
+  if (b & 0x80) {
+    let f = n >>> 0;
+    let fk = 268435456;
+    do {
+      b = buf[pos++]!;
+      if (b === undefined || fk > 2 ** 63) fail('Truncated or malformed long');
+      f += (b & 0x7f) * fk;
+      fk *= 128;
+    } while (b & 0x80);
+    return (f % 2 ? -(f + 1) : f) / 2;
+  }
+  return (n >>> 1) ^ -(n & 1);
+}
+
+function skipString(): void {
+  const n = readLong();
+  if (n < 0) fail('Negative string length');
+  pos += n;
+  if (pos > end) fail('Truncated string');
+}
+
+function readString(): string {
+  const n = readLong();
+  if (n < 0 || pos + n > end) fail('Truncated string');
+  const s = buf.toString('utf8', pos, pos + n);
+  pos += n;
+  return s;
+}
+
+/** Reads a block count (handling negative counts with their byte size). */
+function blockCount(): number {
+  let n = readLong();
+  if (n < 0) {
+    n = -n;
+    readLong();
+  }
+  if (pos > end) fail('Truncated block');
+  return n;
+}
+
+function skipStringMap(): boolean {
+  let any = false;
+  for (let n = blockCount(); n !== 0; n = blockCount()) {
+    any = true;
+    for (let i = 0; i < n; i++) {
+      skipString();
+      skipString();
+    }
+  }
+  return any;
+}
+
+function readStringMap(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let n = blockCount(); n !== 0; n = blockCount()) {
+    for (let i = 0; i < n; i++) {
+      const k = readString();
+      out[k] = readString();
+    }
+  }
+  return out;
+}
+
+const latin1 = (a: number, b: number): string => (buf as unknown as { latin1Slice(a: number, b: number): string }).latin1Slice(a, b);
+
+/**
+ * Parses the Avro body `value[start..]` of a SampleBatch, pushing each sample into `sink`.
+ * Returns the number of samples. Throws UndecodableError on malformed bytes (the sink may then
+ * hold a partial record: discard it).
+ */
+export function parseSampleBatch(value: Buffer, start: number, cache: SeriesCache, sink: SampleSink): number {
+  buf = value;
+  pos = start;
+  end = value.length;
+  try {
+    const srcStart = pos;
+    skipStringMap();
+    const srcEnd = pos;
+    const ctx = cache.source(latin1(srcStart, srcEnd), () => {
+      pos = srcStart;
+      const labels = readStringMap();
+      pos = srcEnd;
+      return labels;
+    });
+    let index = 0;
+    for (let n = blockCount(); n !== 0; n = blockCount()) {
+      for (let i = 0; i < n; i++, index++) {
+        const a = pos;
+        skipString();
+        skipStringMap();
+        const b = pos;
+        const key = latin1(a, b);
+        let ref = ctx.refs.get(key);
+        if (ref === undefined) ref = missingSeries(ctx, cache, key, a, b);
+        const timestamp = readLong();
+        if (pos + 8 > end) fail('Truncated sample');
+        const value = buf.readDoubleLE(pos);
+        pos += 8;
+        const kind = readLong();
+        if (kind < 0 || kind > 2) fail(`Invalid MetricKind index ${kind}`);
+        if (ref < 0) sink.bad(index, ref);
+        else if (timestamp > MAX_TIMESTAMP_MS || timestamp < -MAX_TIMESTAMP_MS) sink.bad(index, TIMESTAMP_PROBLEM);
+        else sink.push(ref, timestamp, value, kind);
+      }
+    }
+    if (pos !== end) fail(pos > end ? 'Truncated record' : `${end - pos} trailing bytes`);
+    return index;
+  } catch (err) {
+    if (err instanceof UndecodableError) throw err;
+    throw new UndecodableError((err as Error).message);
+  } finally {
+    buf = EMPTY;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function missingSeries(ctx: SourceContext, cache: SeriesCache, key: string, a: number, b: number): number {
+  pos = a;
+  const name = readString();
+  const labels = readStringMap();
+  pos = b;
+  return cache.resolve(ctx, key, name, labels);
+}
