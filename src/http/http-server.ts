@@ -1,0 +1,69 @@
+/**
+ * The one HTTP server of a Vigil process (fastify on VIGIL_HTTP_PORT). Components add their
+ * routes with `registerXxxRoutes(app, ...)` before `listen()`; this module owns only what every
+ * process serves: `/metrics` (Prometheus text of the shared registry) and `/healthz`.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { metricsRegistry } from '../obs/metrics.js';
+
+/** A named readiness check; `/healthz` is 200 only when every check passes. */
+export type HealthCheck = () => Promise<{ ok: boolean; detail?: string }> | { ok: boolean; detail?: string };
+
+export interface HttpServer {
+  readonly app: FastifyInstance;
+  /** Adds a health check shown on /healthz. */
+  addHealthCheck(name: string, check: HealthCheck): void;
+  /** Starts listening; resolves with the bound port (useful with port 0). */
+  listen(): Promise<number>;
+  /** The base URL once listening, e.g. http://127.0.0.1:9464. */
+  url(): string;
+  close(): Promise<void>;
+}
+
+export interface HttpServerOptions {
+  port: number;
+  host?: string;
+  /** Largest request body in bytes (push bodies may be large). */
+  bodyLimit?: number;
+}
+
+export function createHttpServer(options: HttpServerOptions): HttpServer {
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024 });
+  const checks = new Map<string, HealthCheck>();
+  let boundPort: number | null = null;
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', metricsRegistry.contentType);
+    return metricsRegistry.metrics();
+  });
+
+  app.get('/healthz', async (_request, reply) => {
+    const results: Record<string, { ok: boolean; detail?: string }> = {};
+    for (const [name, check] of checks) {
+      try {
+        results[name] = await check();
+      } catch (err) {
+        results[name] = { ok: false, detail: (err as Error).message };
+      }
+    }
+    const ok = Object.values(results).every((r) => r.ok);
+    reply.code(ok ? 200 : 503);
+    return { status: ok ? 'ok' : 'unhealthy', checks: results };
+  });
+
+  return {
+    app,
+    addHealthCheck: (name, check) => void checks.set(name, check),
+    async listen() {
+      await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
+      const address = app.server.address();
+      boundPort = typeof address === 'object' && address ? address.port : options.port;
+      return boundPort;
+    },
+    url() {
+      if (boundPort === null) throw new Error('HTTP server is not listening');
+      return `http://127.0.0.1:${boundPort}`;
+    },
+    close: () => app.close(),
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * Serves the web UI: `/` (the single page), `/ui/*` (its script and styles from the top-level
+ * ui/ folder) and `/vendor/uplot/*` (uPlot from node_modules). No build step: the files are
+ * served as they are in the repository.
+ */
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+
+/** The ui/ folder: two levels up from both src/ui/ (tsx) and dist/ui/ (built). */
+const uiRoot = fileURLToPath(new URL('../../ui/', import.meta.url));
+const uplotRoot = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'));
+
+export async function registerUiRoutes(app: FastifyInstance): Promise<void> {
+  await app.register(fastifyStatic, { root: uiRoot, prefix: '/ui/', index: false });
+  await app.register(fastifyStatic, { root: uplotRoot, prefix: '/vendor/uplot/', decorateReply: false });
+  app.get('/', async (_request, reply) => reply.sendFile('index.html', uiRoot));
+}

@@ -1,0 +1,256 @@
+// Vigil web UI: a small hash-routed single page over the HTTP API. No build step.
+// Every server call goes through `api` so the paths live in one place.
+
+const api = {
+  alerts: () => getJson('/api/v1/alerts'),
+  rules: () => getJson('/api/v1/rules'),
+  status: () => getJson('/api/v1/status'),
+  queryRange: (q) => getJson('/api/v1/query_range?' + new URLSearchParams(q)),
+  silences: () => getJson('/api/v1/silences'),
+  createSilence: (body) => sendJson('POST', '/api/v1/silences', body),
+  expireSilence: (id) => sendJson('DELETE', `/api/v1/silences/${encodeURIComponent(id)}`),
+  ack: (body) => sendJson('POST', '/api/v1/acks', body),
+  history: (fingerprint) => getJson(`/api/v1/alerts/${encodeURIComponent(fingerprint)}/history`),
+};
+
+async function getJson(path) {
+  const res = await fetch(path, { headers: { accept: 'application/json' } });
+  return readBody(res);
+}
+
+async function sendJson(method, path, body) {
+  const init = { method, headers: {} };
+  if (body !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  return readBody(await fetch(path, init));
+}
+
+async function readBody(res) {
+  const text = await res.text();
+  let body = null;
+  try { body = text ? JSON.parse(text) : null; } catch { body = { error: text }; }
+  if (!res.ok) throw new Error((body && (body.error || body.message)) || `${res.status} ${res.statusText}`);
+  return body;
+}
+
+// ---- tiny DOM helpers (text is always escaped: values come from alert labels) ----
+const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+const labelsHtml = (labels) => Object.entries(labels || {}).sort(([a], [b]) => a.localeCompare(b))
+  .map(([k, v]) => `<span class="label">${esc(k)}="${esc(v)}"</span>`).join('');
+const since = (iso) => {
+  if (!iso) return '';
+  const s = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000));
+  if (s < 90) return `${s}s ago`;
+  if (s < 5400) return `${Math.round(s / 60)}m ago`;
+  return `${(s / 3600).toFixed(1)}h ago`;
+};
+const page = () => document.getElementById('page');
+function flash(message, bad = false) {
+  const div = document.createElement('div');
+  div.className = bad ? 'flash bad' : 'flash';
+  div.textContent = message;
+  page().prepend(div);
+  setTimeout(() => div.remove(), 6000);
+}
+
+function matchersFromLabels(labels) {
+  return Object.entries(labels).filter(([k]) => k !== 'severity')
+    .map(([name, value]) => ({ name, value, isRegex: false, isEqual: true }));
+}
+
+function parseMatchers(text) {
+  const out = [];
+  const re = /\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*(,|$)/y;
+  let m;
+  re.lastIndex = 0;
+  while (re.lastIndex < text.length && (m = re.exec(text))) {
+    out.push({ name: m[1], value: m[3].replace(/\\(.)/g, '$1'), isRegex: m[2].includes('~'), isEqual: !m[2].startsWith('!') });
+    if (!m[4]) break;
+  }
+  if (!out.length) throw new Error('matchers: write them as name="value", other=~"regex"');
+  return out;
+}
+
+const formatMatchers = (ms) => (ms || []).map((m) => `${m.name}${m.isEqual === false ? '!' : m.isRegex ? '=' : '='}${m.isRegex ? '~' : ''}"${m.value}"`).join(', ');
+
+// ---- pages ----
+const pages = {
+  async alerts() {
+    const { data } = await api.alerts();
+    const rows = data.alerts.map((a) => `
+      <tr data-fingerprint="${esc(a.fingerprint)}">
+        <td class="state state-${esc(a.state)}">${esc(a.state)}${a.level ? ` <span class="muted">(${esc(a.level)})</span>` : ''}</td>
+        <td><a href="#/alert/${encodeURIComponent(a.fingerprint)}">${esc(a.labels.alertname)}</a></td>
+        <td>${labelsHtml(a.labels)}</td>
+        <td title="${esc(a.activeAt)}">${esc(since(a.activeAt))}</td>
+        <td>${a.value === null || a.value === undefined ? '' : esc(Number(a.value).toPrecision(4))}</td>
+        <td>${esc(a.annotations?.summary ?? '')}</td>
+        <td><button class="secondary" data-action="silence">Silence</button>
+            <button class="secondary" data-action="ack">Ack</button></td>
+      </tr>`).join('');
+    page().innerHTML = `<h1>Alerts <span class="muted">(${data.alerts.length})</span></h1>
+      <table id="alerts"><thead><tr><th>State</th><th>Alert</th><th>Labels</th><th>Since</th><th>Value</th><th>Summary</th><th></th></tr></thead>
+      <tbody>${rows || '<tr><td colspan="7" class="muted">No active alerts.</td></tr>'}</tbody></table>`;
+    const byFp = new Map(data.alerts.map((a) => [a.fingerprint, a]));
+    page().querySelectorAll('button[data-action]').forEach((button) => button.addEventListener('click', async () => {
+      const alert = byFp.get(button.closest('tr').dataset.fingerprint);
+      if (button.dataset.action === 'silence') {
+        location.hash = '#/silences?' + new URLSearchParams({ matchers: formatMatchers(matchersFromLabels(alert.labels)), from: alert.labels.alertname });
+        return;
+      }
+      try {
+        await api.ack({ fingerprint: alert.fingerprint, author: localStorage.getItem('vigil.author') || 'ui', comment: 'acknowledged in the UI' });
+        flash(`Acknowledged ${alert.labels.alertname}: repeats stop until it changes.`);
+      } catch (err) { flash(err.message, true); }
+    }));
+  },
+
+  async alert(fingerprint) {
+    const [{ data }, history] = await Promise.all([api.alerts(), api.history(fingerprint).catch((e) => ({ error: e.message }))]);
+    const alert = data.alerts.find((a) => a.fingerprint === fingerprint);
+    const explain = alert?.explanation ?? {};
+    const entries = history.error ? [] : (history.data ?? history.history ?? history);
+    page().innerHTML = `<h1>${esc(alert?.labels.alertname ?? 'Alert')} <span class="muted">${esc(fingerprint)}</span></h1>
+      ${alert ? `<dl class="kv">
+        <dt>state</dt><dd class="state state-${esc(alert.state)}">${esc(alert.state)}${alert.level ? ` (${esc(alert.level)})` : ''}</dd>
+        <dt>labels</dt><dd>${labelsHtml(alert.labels)}</dd>
+        <dt>annotations</dt><dd>${Object.entries(alert.annotations || {}).map(([k, v]) => `${esc(k)}: ${esc(v)}`).join('<br>')}</dd>
+        <dt>active since</dt><dd>${esc(alert.activeAt)}</dd>
+        <dt>value</dt><dd>${esc(alert.value)}</dd>
+        ${Object.entries(explain).map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(typeof v === 'object' ? JSON.stringify(v) : v)}</dd>`).join('')}
+      </dl>` : '<p class="muted">Not active any more.</p>'}
+      <h2>Series behind it</h2><div id="chart"></div>
+      <h2>History</h2>
+      ${history.error ? `<p class="error">${esc(history.error)}</p>` : `<table><thead><tr><th>Time</th><th>What</th><th>Details</th></tr></thead><tbody>
+        ${entries.map((h) => `<tr><td>${esc(h.time ?? h.at ?? '')}</td><td>${esc(h.kind ?? h.type ?? '')}</td><td>${esc(h.summary ?? JSON.stringify(h.details ?? h))}</td></tr>`).join('') || '<tr><td colspan="3" class="muted">Nothing yet.</td></tr>'}
+      </tbody></table>`}`;
+    if (alert?.query) await drawQuery(alert.query, 3600, document.getElementById('chart'));
+  },
+
+  async silences(params) {
+    const { data } = await api.silences();
+    const active = data.filter((s) => s.status?.state !== 'expired');
+    page().innerHTML = `<h1>Silences</h1>
+      <form class="inline" id="new-silence">
+        <label>Matchers<input name="matchers" size="50" required value="${esc(params.get('matchers') ?? '')}" placeholder='alertname="HighCpuLoad", host="web1"'></label>
+        <label>Duration<select name="duration"><option>1h</option><option>2h</option><option>4h</option><option>1d</option><option>15m</option></select></label>
+        <label>Author<input name="author" required value="${esc(localStorage.getItem('vigil.author') ?? '')}"></label>
+        <label>Comment<input name="comment" size="30" required value="${params.get('from') ? 'silenced from alert ' + esc(params.get('from')) : ''}"></label>
+        <button type="submit">Create silence</button>
+      </form>
+      <table id="silences"><thead><tr><th>State</th><th>Matchers</th><th>Starts</th><th>Ends</th><th>Author</th><th>Comment</th><th></th></tr></thead><tbody>
+      ${active.map((s) => `<tr data-id="${esc(s.id)}"><td class="state">${esc(s.status?.state ?? '')}</td><td>${esc(formatMatchers(s.matchers))}</td>
+        <td>${esc(s.startsAt)}</td><td>${esc(s.endsAt)}</td><td>${esc(s.createdBy)}</td><td>${esc(s.comment)}</td>
+        <td><button class="secondary" data-action="expire">Expire</button></td></tr>`).join('') || '<tr><td colspan="7" class="muted">No silences.</td></tr>'}
+      </tbody></table>`;
+    document.getElementById('new-silence').addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const form = new FormData(event.target);
+      try {
+        const ms = { '15m': 9e5, '1h': 36e5, '2h': 72e5, '4h': 144e5, '1d': 864e5 }[form.get('duration')];
+        localStorage.setItem('vigil.author', form.get('author'));
+        await api.createSilence({ matchers: parseMatchers(String(form.get('matchers'))), startsAt: new Date().toISOString(),
+          endsAt: new Date(Date.now() + ms).toISOString(), createdBy: form.get('author'), comment: form.get('comment') });
+        location.hash = '#/silences';
+        await route();
+        flash('Silence created.');
+      } catch (err) { flash(err.message, true); }
+    });
+    page().querySelectorAll('button[data-action=expire]').forEach((b) => b.addEventListener('click', async () => {
+      try { await api.expireSilence(b.closest('tr').dataset.id); await route(); flash('Silence expired.'); }
+      catch (err) { flash(err.message, true); }
+    }));
+  },
+
+  async rules() {
+    const { data, vigil } = await api.rules();
+    const errors = vigil?.errors ?? [];
+    page().innerHTML = `<h1>Rules</h1>
+      <p>${errors.length ? `<span class="error">The last reload failed; the previous rules keep running.</span>` : '<span class="ok">Last reload succeeded.</span>'}
+        <span class="muted">${esc(vigil?.lastReload ?? '')}</span></p>
+      ${errors.length ? `<pre class="error">${esc(errors.map((e) => e.text ?? `${e.file}:${e.line}:${e.column}: ${e.message}`).join('\n'))}</pre>` : ''}
+      ${data.groups.map((g) => `<h2>${esc(g.file ?? g.name)}</h2><table><thead><tr><th>Rule</th><th>Type</th><th>Expression</th><th>Health</th><th>Alerts</th></tr></thead><tbody>
+        ${g.rules.map((r) => `<tr><td>${esc(r.name)}</td><td>${esc(r.type)}</td><td><code>${esc(r.query)}</code></td><td>${esc(r.health)}</td><td>${esc((r.alerts ?? []).length)}</td></tr>`).join('')}
+      </tbody></table>`).join('')}`;
+  },
+
+  async query(params) {
+    const q = params.get('q') ?? '';
+    const range = params.get('range') ?? '3600';
+    page().innerHTML = `<h1>Query</h1>
+      <form class="inline" id="query-form">
+        <label>Expression<input name="q" size="70" value="${esc(q)}" placeholder="avg(cpu.load) by (host)"></label>
+        <label>Range<select name="range">${[['900', '15m'], ['3600', '1h'], ['21600', '6h'], ['86400', '1d'], ['604800', '7d']]
+          .map(([v, t]) => `<option value="${v}" ${v === range ? 'selected' : ''}>${t}</option>`).join('')}</select></label>
+        <button type="submit">Run</button>
+      </form><div id="chart"></div><div id="query-table"></div>`;
+    document.getElementById('query-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      const form = new FormData(event.target);
+      location.hash = '#/query?' + new URLSearchParams({ q: String(form.get('q')), range: String(form.get('range')) });
+    });
+    if (q) await drawQuery(q, Number(range), document.getElementById('chart'), document.getElementById('query-table'));
+  },
+
+  async status() {
+    const { data } = await api.status();
+    page().innerHTML = `<h1>Status</h1><dl class="kv" id="status">${Object.entries(data)
+      .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(typeof v === 'object' ? JSON.stringify(v) : v)}</dd>`).join('')}</dl>`;
+  },
+};
+
+/** Runs a range query and draws it with uPlot: one line per series. */
+async function drawQuery(query, rangeSeconds, chartEl, tableEl) {
+  const end = Math.floor(Date.now() / 1000);
+  const start = end - rangeSeconds;
+  const step = Math.max(10, Math.ceil(rangeSeconds / 300));
+  let body;
+  try {
+    body = await api.queryRange({ query, start, end, step });
+  } catch (err) {
+    chartEl.innerHTML = `<p class="error">${esc(err.message)}</p>`;
+    return;
+  }
+  const series = body.data.result;
+  const times = [...new Set(series.flatMap((s) => s.values.map((v) => v[0])))].sort((a, b) => a - b);
+  const index = new Map(times.map((t, i) => [t, i]));
+  const columns = series.map((s) => {
+    const col = new Array(times.length).fill(null);
+    for (const [t, v] of s.values) col[index.get(t)] = Number(v);
+    return col;
+  });
+  chartEl.innerHTML = '';
+  chartEl.dataset.points = String(columns.reduce((n, c) => n + c.filter((v) => v !== null).length, 0));
+  const name = (m) => Object.entries(m).map(([k, v]) => `${k}=${v}`).join(', ') || query;
+  // eslint-disable-next-line no-undef
+  new uPlot({ width: Math.min(1200, chartEl.clientWidth || 1000), height: 320,
+    series: [{}, ...series.map((s, i) => ({ label: name(s.metric), stroke: `hsl(${(i * 67) % 360} 60% 45%)`, width: 1.5 }))],
+    axes: [{}, {}] }, [times, ...columns], chartEl);
+  if (tableEl) {
+    tableEl.innerHTML = `<table><thead><tr><th>Series</th><th>Points</th><th>Last</th></tr></thead><tbody>${series.map((s) =>
+      `<tr><td>${labelsHtml(s.metric)}</td><td>${s.values.length}</td><td>${esc(s.values.at(-1)?.[1] ?? '')}</td></tr>`).join('')}</tbody></table>`;
+  }
+}
+
+async function route() {
+  const [path, query = ''] = location.hash.replace(/^#\/?/, '').split('?');
+  const [name, arg] = path.split('/');
+  const key = pages[name] ? name : 'alerts';
+  document.querySelectorAll('nav a').forEach((a) => a.classList.toggle('active', a.dataset.page === (key === 'alert' ? 'alerts' : key)));
+  try {
+    await pages[key](key === 'alert' ? decodeURIComponent(arg ?? '') : new URLSearchParams(query));
+    document.getElementById('refreshed').textContent = 'updated ' + new Date().toLocaleTimeString();
+  } catch (err) {
+    page().innerHTML = `<p class="error">${esc(err.message)}</p>`;
+  }
+}
+
+window.addEventListener('hashchange', route);
+route();
+// Live pages refresh themselves; forms are left alone while someone types.
+setInterval(() => {
+  const name = location.hash.replace(/^#\/?/, '').split(/[/?]/)[0] || 'alerts';
+  if (['alerts', 'status', 'rules'].includes(name)) route();
+}, 5000);
