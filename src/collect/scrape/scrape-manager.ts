@@ -24,6 +24,8 @@ export interface ScrapeManagerOptions {
   now?: () => number;
   /** The HTTP scrape (replaceable in tests); default `scrapeUrl`. */
   scrape?: (url: string, timeoutMs: number) => Promise<ScrapeOutcome>;
+  /** User-Agent of the scrapes (default `vigil-collect/<version>`); useful to tell collectors apart. */
+  userAgent?: string;
   /** Publish stale markers for targets and series that disappear (default true). */
   staleMarkers?: boolean;
 }
@@ -78,7 +80,8 @@ export class ScrapeManager {
   constructor(private readonly options: ScrapeManagerOptions) {
     this.now = options.now ?? Date.now;
     this.owns = options.owns ?? (() => true);
-    this.scrape = options.scrape ?? scrapeUrl;
+    const headers = options.userAgent ? { 'User-Agent': options.userAgent } : {};
+    this.scrape = options.scrape ?? ((url, timeoutMs) => scrapeUrl(url, timeoutMs, headers));
   }
 
   /** Replaces the target set: new targets start at their next slot, removed ones stop (and go stale). */
