@@ -22,8 +22,8 @@ export interface FleetModelOptions extends FleetShape {
   startTime: number;
   /** Nominal spacing of ticks, ms (used for the first tick's counter increments). */
   intervalMs: number;
-  /** Fault schedule; default none. */
-  faults?: FaultSchedule;
+  /** Fault schedule, or a function making it from the host names (fault specs name hosts); default none. */
+  faults?: FaultSchedule | ((hostNames: readonly string[]) => FaultSchedule);
   /** Mean time between restarts of one host (counter resets); default 6 h. 0 = never. */
   meanRestartIntervalMs?: number;
 }
@@ -101,7 +101,8 @@ export class FleetModel {
       }
     }
     this.hosts = hosts;
-    this.faults = options.faults ?? FaultSchedule.none();
+    const faults = options.faults ?? FaultSchedule.none();
+    this.faults = typeof faults === 'function' ? faults(hosts.map((h) => h.host)) : faults;
     const meanRestart = options.meanRestartIntervalMs ?? 6 * 3_600_000;
     this.restartPerMs = meanRestart > 0 ? 1 / meanRestart : 0;
     this.states = hosts.map((h) => this.initialState(h));

@@ -8,7 +8,7 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import type { FleetModel, HostTick } from './fleet-model.js';
-import type { ActiveFault } from './fault-schedule.js';
+import { formatFault, type ActiveFault } from './fault-schedule.js';
 
 /** Where the runner reads wall-clock time and waits; injectable for tests. */
 export interface Clock {
@@ -51,6 +51,8 @@ export interface FleetRunStats {
   /** How far the run is behind its wall-clock schedule, ms (0 when on time). */
   lagMs: number;
   activeFaults: ActiveFault[];
+  /** Every fault that was in effect at some tick, as `kind:target`. */
+  faultsSeen: Set<string>;
 }
 
 export class FleetRunner {
@@ -62,6 +64,7 @@ export class FleetRunner {
     eventTime: undefined,
     lagMs: 0,
     activeFaults: [],
+    faultsSeen: new Set(),
   };
 
   constructor(private readonly options: FleetRunOptions) {
@@ -84,6 +87,7 @@ export class FleetRunner {
       }
       const time = startTime + k * intervalMs;
       this.stats.activeFaults = model.activeFaults(time);
+      for (const f of this.stats.activeFaults) this.stats.faultsSeen.add(formatFault(f));
       for (let h = 0; h < model.hosts.length; h++) {
         const tick = model.sampleHost(h, time);
         await sink(tick);
