@@ -80,7 +80,7 @@ export class ScrapeManager {
   constructor(private readonly options: ScrapeManagerOptions) {
     this.now = options.now ?? Date.now;
     this.owns = options.owns ?? (() => true);
-    const headers = options.userAgent ? { 'User-Agent': options.userAgent } : {};
+    const headers: Record<string, string> = options.userAgent ? { 'User-Agent': options.userAgent } : {};
     this.scrape = options.scrape ?? ((url, timeoutMs) => scrapeUrl(url, timeoutMs, headers));
   }
 
