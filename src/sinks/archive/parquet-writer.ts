@@ -1,0 +1,180 @@
+/**
+ * Writes archive Parquet files with DuckDB (@duckdb/node-api). The fast path: rows are sorted in
+ * JavaScript (archive-rows.ts), the numeric columns go into DuckDB as whole vectors (one memcpy per
+ * 2048 rows, no per-value calls), the series (name, labels, id) into a small table, and one COPY
+ * joins them into the file. The COPY runs single-threaded: DuckDB 1.5's parallel COPY does not keep
+ * row order, and the archive's sort order is part of its format. Parallelism comes from writing
+ * several files at once (one connection each).
+ *
+ * Columns (contracts.md): raw `name` VARCHAR, `labels` MAP(VARCHAR, VARCHAR), `series_id` BIGINT,
+ * `timestamp` TIMESTAMP (INT64 millis, UTC values), `value` DOUBLE; rollups `name`, `labels`,
+ * `series_id`, `start`, `count`, `sum`, `min`, `max`, `first`, `last`, `increase`.
+ */
+import { stat } from 'node:fs/promises';
+import {
+  BOOLEAN,
+  DOUBLE,
+  DuckDBDataChunk,
+  DuckDBInstance,
+  INTEGER,
+  type DuckDBConnection,
+  type DuckDBType,
+} from '@duckdb/node-api';
+import bindings from '@duckdb/node-bindings';
+import { ArchiveError } from './archive-error.js';
+import { gather, rankSeries, sortPermutation, type ArchiveSeries, type RawRows, type RollupRows, type SortOrder } from './archive-rows.js';
+
+/** Parquet settings; the defaults are the ones bench/archive.ts measured best (docs/archive.md). */
+export interface ParquetTuning {
+  compression: 'zstd' | 'snappy' | 'uncompressed';
+  compressionLevel: number;
+  /** V2 enables DELTA_BINARY_PACKED for integers/timestamps and BYTE_STREAM_SPLIT for doubles. */
+  parquetVersion: 'V1' | 'V2';
+  rowGroupSize: number;
+  order: SortOrder;
+}
+
+export const DEFAULT_TUNING: ParquetTuning = {
+  compression: 'zstd',
+  compressionLevel: 3,
+  parquetVersion: 'V2',
+  rowGroupSize: 245_760,
+  order: 'name-series-time',
+};
+
+/** What a write produced. */
+export interface WriteStats {
+  rows: number;
+  bytes: number;
+}
+
+const VECTOR = 2048;
+let tableSeq = 0;
+
+export class ParquetWriter {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly tuning: ParquetTuning,
+  ) {}
+
+  /** Opens an in-memory DuckDB for writing. Close it with `close()`. */
+  static async open(tuning: Partial<ParquetTuning> = {}): Promise<ParquetWriter> {
+    const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+    return new ParquetWriter(instance, { ...DEFAULT_TUNING, ...tuning });
+  }
+
+  /** Writes raw samples to the local file `path` (replaced if present). */
+  async writeRaw(rows: RawRows, path: string): Promise<WriteStats> {
+    const { sorted, rank } = rankSeries(rows.series, this.tuning.order);
+    const perm = sortPermutation(rows.seriesIndex, rows.timestamps, rows.length, rank, this.tuning.order);
+    const idx = new Int32Array(rows.length);
+    for (let i = 0; i < rows.length; i++) idx[i] = rank[rows.seriesIndex[perm[i]!]!]!;
+    const cols: Column[] = [
+      { name: 'idx', type: INTEGER, data: idx },
+      { name: 'ts', type: DOUBLE, data: gather(rows.timestamps, perm) },
+      { name: 'value', type: DOUBLE, data: gather(rows.values, perm) },
+    ];
+    const select = `s.name, s.labels, s.series_id, make_timestamp_ms(x.ts::BIGINT)::TIMESTAMP_MS AS "timestamp", x.value`;
+    return this.write(sorted, cols, rows.length, select, path);
+  }
+
+  /** Writes rollups to the local file `path` (replaced if present). */
+  async writeRollups(rows: RollupRows, path: string): Promise<WriteStats> {
+    const { sorted, rank } = rankSeries(rows.series, this.tuning.order);
+    const perm = sortPermutation(rows.seriesIndex, rows.starts, rows.length, rank, this.tuning.order);
+    const idx = new Int32Array(rows.length);
+    for (let i = 0; i < rows.length; i++) idx[i] = rank[rows.seriesIndex[perm[i]!]!]!;
+    const cols: Column[] = [
+      { name: 'idx', type: INTEGER, data: idx },
+      { name: 'start', type: DOUBLE, data: gather(rows.starts, perm) },
+      { name: 'cnt', type: DOUBLE, data: gather(rows.counts, perm) },
+      { name: 'sm', type: DOUBLE, data: gather(rows.sums, perm) },
+      { name: 'mn', type: DOUBLE, data: gather(rows.mins, perm) },
+      { name: 'mx', type: DOUBLE, data: gather(rows.maxs, perm) },
+      { name: 'fst', type: DOUBLE, data: gather(rows.firsts, perm) },
+      { name: 'lst', type: DOUBLE, data: gather(rows.lasts, perm) },
+      { name: 'inc', type: DOUBLE, data: gather(rows.increases, perm) },
+      { name: 'has_inc', type: BOOLEAN, data: gather(rows.hasIncrease, perm) },
+    ];
+    const select =
+      `s.name, s.labels, s.series_id, make_timestamp_ms(x.start::BIGINT)::TIMESTAMP_MS AS "start", x.cnt::BIGINT AS "count", ` +
+      `x.sm AS "sum", x.mn AS "min", x.mx AS "max", x.fst AS "first", x.lst AS "last", CASE WHEN x.has_inc THEN x.inc END AS "increase"`;
+    return this.write(sorted, cols, rows.length, select, path);
+  }
+
+  private async write(series: ArchiveSeries[], cols: Column[], length: number, select: string, path: string): Promise<WriteStats> {
+    const n = ++tableSeq;
+    const con = await this.instance.connect();
+    try {
+      await loadSeries(con, `s_${n}`, series);
+      await loadColumns(con, `x_${n}`, cols, length);
+      const t = this.tuning;
+      const options = [
+        'FORMAT parquet',
+        `COMPRESSION ${t.compression}`,
+        ...(t.compression === 'zstd' ? [`COMPRESSION_LEVEL ${t.compressionLevel}`] : []),
+        `PARQUET_VERSION ${t.parquetVersion}`,
+        `ROW_GROUP_SIZE ${t.rowGroupSize}`,
+      ].join(', ');
+      await con.run(`COPY (SELECT ${select} FROM x_${n} x JOIN s_${n} s ON x.idx = s.idx) TO ${sqlString(path)} (${options})`);
+      return { rows: length, bytes: (await stat(path)).size };
+    } catch (err) {
+      if (err instanceof ArchiveError) throw err;
+      throw new ArchiveError('ARCHIVE_WRITE', `Cannot write ${path}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      await con.run(`DROP TABLE IF EXISTS x_${n}; DROP TABLE IF EXISTS s_${n}`).catch(() => undefined);
+      con.closeSync();
+    }
+  }
+
+  /** Closes DuckDB. */
+  close(): void {
+    this.instance.closeSync();
+  }
+}
+
+interface Column {
+  name: string;
+  type: DuckDBType;
+  data: Int32Array | Float64Array | Uint8Array;
+}
+
+/** SQL string literal. */
+export function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+async function loadSeries(con: DuckDBConnection, table: string, series: ArchiveSeries[]): Promise<void> {
+  await con.run(`CREATE TABLE ${table}_j (idx INTEGER, name VARCHAR, labels VARCHAR, series_id BIGINT)`);
+  const app = await con.createAppender(`${table}_j`);
+  for (let i = 0; i < series.length; i++) {
+    const s = series[i]!;
+    app.appendInteger(i);
+    app.appendVarchar(s.name);
+    app.appendVarchar(JSON.stringify(s.labels));
+    app.appendBigInt(s.id);
+    app.endRow();
+  }
+  app.closeSync();
+  // One JSON cast per series builds the MAP column far faster than appending MAP values one by one.
+  await con.run(
+    `CREATE TABLE ${table} AS SELECT idx, name, labels::JSON::MAP(VARCHAR, VARCHAR) AS labels, series_id FROM ${table}_j; DROP TABLE ${table}_j`,
+  );
+}
+
+async function loadColumns(con: DuckDBConnection, table: string, cols: Column[], length: number): Promise<void> {
+  await con.run(`CREATE TABLE ${table} (${cols.map((c) => `${c.name} ${c.type.toString()}`).join(', ')})`);
+  const app = await con.createAppender(table);
+  const chunk = DuckDBDataChunk.create(cols.map((c) => c.type));
+  for (let off = 0; off < length; off += VECTOR) {
+    const n = Math.min(VECTOR, length - off);
+    chunk.reset();
+    cols.forEach((c, i) => {
+      const width = c.data.BYTES_PER_ELEMENT;
+      bindings.copy_data_to_vector(bindings.data_chunk_get_vector(chunk.chunk, i), 0, c.data.buffer as ArrayBuffer, c.data.byteOffset + off * width, n * width);
+    });
+    chunk.rowCount = n;
+    app.appendDataChunk(chunk);
+  }
+  app.closeSync();
+}

@@ -1,0 +1,109 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ParquetWriter } from '../../../src/sinks/archive/parquet-writer.js';
+import { rawRows, readBack, rollupRows } from './archive-fixtures.js';
+
+let dir: string;
+let writer: ParquetWriter;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vigil-pq-'));
+  writer = await ParquetWriter.open({ rowGroupSize: 4096 });
+});
+afterAll(async () => {
+  writer.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+describe('ParquetWriter', () => {
+  it('raw files read back by DuckDB equal the input exactly, sorted by (name, series_id, time)', async () => {
+    const rows = rawRows();
+    const path = join(dir, 'raw.parquet');
+    const stats = await writer.writeRaw(rows, path);
+    expect(stats.rows).toBe(rows.length);
+    const got = await readBack(
+      `SELECT name, map_entries(labels) AS labels, series_id, epoch_ms("timestamp") AS ts, value FROM read_parquet('${path}')`,
+    );
+    const expected = Array.from({ length: rows.length }, (_, i) => {
+      const s = rows.series[rows.seriesIndex[i]!]!;
+      return { name: s.name, labels: Object.entries(s.labels).map(([key, value]) => ({ key, value })), series_id: s.id, ts: rows.timestamps[i]!, value: rows.values[i]! };
+    }).sort((a, b) => byKey(a.name, b.name) || (a.series_id < b.series_id ? -1 : a.series_id > b.series_id ? 1 : 0) || a.ts - b.ts);
+    expect(got.length).toBe(expected.length);
+    for (let i = 0; i < expected.length; i++) {
+      const g = got[i]!;
+      const e = expected[i]!;
+      expect({ ...g, ts: Number(g.ts), value: undefined }).toEqual({ ...e, value: undefined });
+      // Bit-exact values, NaN and -0 included.
+      expect(Object.is(g.value, e.value) || (Number.isNaN(g.value) && Number.isNaN(e.value))).toBe(true);
+    }
+  });
+
+  it('writes the contract column types', async () => {
+    const path = join(dir, 'types.parquet');
+    await writer.writeRaw(rawRows(1, 2), path);
+    const cols = await readBack(`DESCRIBE SELECT * FROM read_parquet('${path}')`);
+    expect(cols.map((c) => [c.column_name, c.column_type])).toEqual([
+      ['name', 'VARCHAR'],
+      ['labels', 'MAP(VARCHAR, VARCHAR)'],
+      ['series_id', 'BIGINT'],
+      ['timestamp', 'TIMESTAMP'],
+      ['value', 'DOUBLE'],
+    ]);
+    const schema = await readBack(`SELECT name, type, converted_type FROM parquet_schema('${path}') WHERE name = 'timestamp'`);
+    const rollupPath = join(dir, 'types-rollup.parquet');
+    await writer.writeRollups(rollupRows(), rollupPath);
+    schema.push(...(await readBack(`SELECT name, type, converted_type FROM parquet_schema('${rollupPath}') WHERE name = 'start'`)));
+    for (const c of schema) expect(c).toMatchObject({ type: 'INT64', converted_type: 'TIMESTAMP_MILLIS' });
+    expect(schema.length).toBe(2);
+    const meta = await readBack(`SELECT DISTINCT compression FROM parquet_metadata('${path}')`);
+    expect(meta).toEqual([{ compression: 'ZSTD' }]);
+  });
+
+  it('rollup files read back equal the input, increase NULL for gauges', async () => {
+    const rows = rollupRows();
+    const path = join(dir, 'rollup.parquet');
+    await writer.writeRollups(rows, path);
+    const got = await readBack(
+      `SELECT name, series_id, epoch_ms("start") AS start, "count", "sum", "min", "max", "first", "last", "increase" FROM read_parquet('${path}')`,
+    );
+    const expected = Array.from({ length: rows.length }, (_, i) => {
+      const s = rows.series[rows.seriesIndex[i]!]!;
+      return {
+        name: s.name,
+        series_id: s.id,
+        start: rows.starts[i]!,
+        count: BigInt(rows.counts[i]!),
+        sum: rows.sums[i]!,
+        min: rows.mins[i]!,
+        max: rows.maxs[i]!,
+        first: rows.firsts[i]!,
+        last: rows.lasts[i]!,
+        increase: rows.hasIncrease[i] ? rows.increases[i]! : null,
+      };
+    }).sort((a, b) => byKey(a.name, b.name) || (a.series_id < b.series_id ? -1 : a.series_id > b.series_id ? 1 : 0) || a.start - b.start);
+    expect(got.map((g) => ({ ...g, start: Number(g.start) }))).toEqual(expected);
+    const cols = await readBack(`DESCRIBE SELECT * FROM read_parquet('${path}')`);
+    expect(cols.map((c) => c.column_name)).toEqual(['name', 'labels', 'series_id', 'start', 'count', 'sum', 'min', 'max', 'first', 'last', 'increase']);
+  });
+
+  it('keeps the archive order across many row groups (single-threaded COPY)', async () => {
+    const rows = rawRows(200, 60);
+    const path = join(dir, 'big.parquet');
+    await writer.writeRaw(rows, path);
+    const bad = await readBack(
+      `SELECT count(*)::INTEGER AS n FROM (SELECT name, series_id, "timestamp" AS t, lag(name) OVER w AS pn, lag(series_id) OVER w AS ps, lag("timestamp") OVER w AS pt
+       FROM read_parquet('${path}', file_row_number = true) WINDOW w AS (ORDER BY file_row_number))
+       WHERE pn IS NOT NULL AND NOT (pn < name OR (pn = name AND (ps < series_id OR (ps = series_id AND pt <= t))))`,
+    );
+    const groups = await readBack(`SELECT count(DISTINCT row_group_id)::INTEGER AS n FROM parquet_metadata('${path}')`);
+    expect(groups[0]!.n).toBeGreaterThan(3);
+    expect(bad[0]!.n).toBe(0);
+  });
+
+  it('reports a write failure with ARCHIVE_WRITE', async () => {
+    await expect(writer.writeRaw(rawRows(1, 2), join(dir, 'no/such/dir/x.parquet'))).rejects.toMatchObject({ code: 'ARCHIVE_WRITE' });
+  });
+});
