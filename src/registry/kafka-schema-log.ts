@@ -5,13 +5,14 @@
  * and one started next to another sees its writes.
  */
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
+import { createKafka, embeddedConsumerDefaults, ensureTopics } from '../kafka/client.js';
 import { componentLogger } from '../obs/logger.js';
 import type { SchemaLog, SchemaLogRecord } from './schema-log.js';
 
 export interface KafkaSchemaLogOptions {
-  /** Bootstrap servers. */
-  brokers: string[];
+  /** Bootstrap servers (list or comma-separated). */
+  brokers: string | string[];
   /** Topic name (default `_schemas`). */
   topic?: string;
   clientId?: string;
@@ -21,6 +22,7 @@ const log = componentLogger('schema-registry');
 
 export class KafkaSchemaLog implements SchemaLog {
   private readonly topic: string;
+  private readonly brokers: string | string[];
   private readonly kafka: Kafka;
   private readonly producer: Producer;
   private readonly admin: Admin;
@@ -32,28 +34,18 @@ export class KafkaSchemaLog implements SchemaLog {
 
   constructor(options: KafkaSchemaLogOptions) {
     this.topic = options.topic ?? '_schemas';
-    this.kafka = new Kafka({
-      clientId: options.clientId ?? 'vigil-schema-registry',
-      brokers: options.brokers,
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2000 },
-    });
+    this.brokers = options.brokers;
+    this.kafka = createKafka(options.brokers, options.clientId ?? 'vigil-schema-registry');
     this.producer = this.kafka.producer({ allowAutoTopicCreation: true });
     this.admin = this.kafka.admin();
   }
 
   async start(onRecord: (record: SchemaLogRecord) => void): Promise<void> {
     this.onRecord = onRecord;
+    await ensureTopics(this.brokers, [{ name: this.topic, partitions: 1, compacted: true }]);
     await Promise.all([this.producer.connect(), this.admin.connect()]);
-    // Metadata for an unknown topic auto-creates it (embedded cluster and brokers with auto-create).
-    await this.producer.send({ topic: this.topic, messages: [] }).catch(() => undefined);
-    const consumer = this.kafka.consumer({
-      groupId: `vigil-schema-registry-${randomUUID()}`,
-      sessionTimeout: 6000,
-      heartbeatInterval: 1000,
-      maxWaitTimeInMs: 100,
-      retry: { retries: 8 },
-    });
+    // Its own group that never commits: every registry reads the whole topic.
+    const consumer = this.kafka.consumer({ groupId: `vigil-schema-registry-${randomUUID()}`, ...embeddedConsumerDefaults });
     this.consumer = consumer;
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: true });

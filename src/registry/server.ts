@@ -66,9 +66,8 @@ export async function startSchemaRegistry(options: SchemaRegistryOptions): Promi
 }
 
 function kafkaLog(options: SchemaRegistryOptions): SchemaLog {
-  const brokers = typeof options.brokers === 'string' ? options.brokers.split(',') : options.brokers;
-  if (!brokers || brokers.length === 0) throw new TypeError('startSchemaRegistry needs brokers or a log');
-  return new KafkaSchemaLog({ brokers: brokers.map((b) => b.trim()).filter(Boolean), topic: options.topic });
+  if (!options.brokers || options.brokers.length === 0) throw new TypeError('startSchemaRegistry needs brokers or a log');
+  return new KafkaSchemaLog({ brokers: options.brokers, topic: options.topic });
 }
 
 /** The fastify app over a store and its log (exported for tests with `app.inject`). */

@@ -24,7 +24,6 @@ afterAll(async () => {
 
 describe('schema registry on the embedded Kafka', () => {
   it('keeps schemas in _schemas and recovers them after a restart', async () => {
-    kafka.createTopic('_schemas', 1);
     const first = await startSchemaRegistry({ brokers: kafka.bootstrapServers });
     open.push(first);
     const client = new Client({ host: first.url });
