@@ -72,6 +72,10 @@ export const configSchema = z
         defaultReceiver: z.string().optional(),
         /** Also notify alerts that resolved while silenced. */
         notifyResolvedWhileSilenced: z.boolean().default(true),
+        /** Base URL of this Vigil's HTTP API, used in links (webhook generatorURL, PagerDuty client_url). */
+        externalUrl: z.string().url().optional(),
+        /** Delivery attempts per notification before it goes to alerts.dlq (exponential backoff with jitter). */
+        maxAttempts: z.number().int().positive().default(6),
       })
       .strict()
       .default({
@@ -79,6 +83,7 @@ export const configSchema = z
         outbox: './data/outbox',
         pagerdutyUrl: 'https://events.pagerduty.com/v2/enqueue',
         notifyResolvedWhileSilenced: true,
+        maxAttempts: 6,
       }),
     http: z.object({ port: z.number().int().min(0).max(65535).default(9464) }).strict().default({ port: 9464 }),
     push: z

@@ -64,3 +64,13 @@ export function commonOf(maps: readonly Readonly<Record<string, string>>[]): Rec
   }
   return out;
 }
+
+/**
+ * The notification as a channel with `send_resolved false` sees it: without resolved alerts, or
+ * null when nothing is left to send.
+ */
+export function forChannel(n: Notification, sendResolved: boolean | undefined): Notification | null {
+  if (n.kind !== 'alerts' || sendResolved !== false) return n;
+  const alerts = n.alerts.filter((a) => !isResolved(a));
+  return alerts.length ? { ...n, alerts } : null;
+}

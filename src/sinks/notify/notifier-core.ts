@@ -14,7 +14,7 @@ import { RequestValidationError } from './errors.js';
 import { buildNotification, dedupStage, muteStage } from './flush-stages.js';
 import { GroupTable, type GroupState } from './group-table.js';
 import { Inhibitor } from './inhibitor.js';
-import type { CompiledNotifyConfig } from './notify-config.js';
+import { sendsResolved, type CompiledNotifyConfig } from './notify-config.js';
 import { stableKey, type Notification } from './notification.js';
 import { NotifierStore, type HistoryEntry, type Intent, type NotifyStorage, type StorageOp } from './notifier-store.js';
 import type { Receiver } from './receiver.js';
@@ -144,7 +144,7 @@ export class NotifierCore {
     this.groups.beginFlush(g, now);
     const snapshot = Object.values(g.alerts);
     const considered = snapshot.map(transitionId);
-    const receiver = this.o.config.receivers.get(g.receiver);
+    const sendResolved = sendsResolved(this.o.config, g.receiver);
     const { send, muted } = muteStage(g, snapshot, now, {
       inhibitor: this.inhibitor,
       silences: this.silences,
@@ -154,7 +154,7 @@ export class NotifierCore {
     for (const m of muted) {
       ops.push(this.addHistory(m.alert.fingerprint, { at: now, type: 'muted', receiver: g.receiver, eventId: m.alert.eventId, by: m.by }));
     }
-    const { reason, last } = dedupStage(g, send, this.acks, receiver?.sendResolved ?? true, now);
+    const { reason, last } = dedupStage(g, send, this.acks, sendResolved, now);
     if (!reason) {
       this.groups.completeFlush(g, null, considered);
       ops.push(NotifierStore.groupOp(g.key, this.groups.get(g.key)));
@@ -162,8 +162,7 @@ export class NotifierCore {
       return;
     }
     if (ops.length) await this.store.write(ops);
-    const sendable = receiver?.sendResolved === false ? send.filter((a) => !isResolved(a)) : send;
-    const n = buildNotification(g, sendable, reason, now);
+    const n = buildNotification(g, send, reason, now);
     await this.deliver({ notification: n, group: { key: g.key, considered, last } }, now);
   }
 
@@ -256,8 +255,10 @@ export class NotifierCore {
   /** Applies an ack; `forward` sends it to the alert's receivers (PagerDuty acknowledge, email notice). */
   async applyAck(ack: Ack, now: number, forward: boolean): Promise<void> {
     const known = this.acks.get(ack.fingerprint);
+    if (known && known.at > ack.at) return;
     this.acks.put(ack);
-    if (known && known.eventId === ack.eventId && known.at === ack.at) return;
+    // The silences topic is replayed at every start: an ack already in the history is not new.
+    if (this.historyOf(ack.fingerprint).some((h) => h.type === 'ack' && h.at === ack.at && h.eventId === ack.eventId)) return;
     await this.store.write([this.addHistory(ack.fingerprint, { at: ack.at, type: 'ack', eventId: ack.eventId, author: ack.author, comment: ack.comment })]);
     const alert = this.alerts.get(ack.fingerprint);
     if (!forward || !alert || alert.eventId !== ack.eventId) return;

@@ -25,6 +25,8 @@ export interface EmailReceiverConfig {
   readonly name: string;
   readonly type: 'email';
   readonly to: readonly string[];
+  /** Sender; default config.notify.smtpFrom. */
+  readonly from?: string;
   /** Subject and text templates (see template.ts); defaults name the group and status. */
   readonly subject?: string;
   readonly text?: string;
@@ -35,13 +37,15 @@ export interface PagerdutyReceiverConfig {
   readonly name: string;
   readonly type: 'pagerduty';
   readonly routingKey: Secret;
+  /** Events API endpoint; default config.notify.pagerdutyUrl (VIGIL_PAGERDUTY_URL). */
+  readonly url?: Secret;
   readonly sendResolved?: boolean;
 }
 
 export interface WebhookReceiverConfig {
   readonly name: string;
   readonly type: 'webhook';
-  readonly url: string;
+  readonly url: Secret;
   /** Max alerts per payload (0 = all); the rest are counted in `truncatedAlerts`. */
   readonly maxAlerts?: number;
   readonly sendResolved?: boolean;
@@ -58,6 +62,7 @@ export interface InhibitConfig {
 
 export interface NotifyConfig {
   readonly routes: readonly RouteConfig[];
+  /** Receivers; several entries with one name are the channels of one receiver (all get each notification). */
   readonly receivers: readonly ReceiverConfig[];
   readonly inhibits: readonly InhibitConfig[];
   /** Receiver for alerts matching no route (config.notify.defaultReceiver). */
@@ -90,7 +95,8 @@ export interface CompiledInhibit {
 
 export interface CompiledNotifyConfig {
   readonly routes: readonly CompiledRoute[];
-  readonly receivers: ReadonlyMap<string, ReceiverConfig>;
+  /** Channels by receiver name. */
+  readonly receivers: ReadonlyMap<string, readonly ReceiverConfig[]>;
   readonly inhibits: readonly CompiledInhibit[];
   readonly defaultReceiver?: string;
 }
@@ -100,15 +106,16 @@ export interface CompiledNotifyConfig {
  * it), a route naming an unknown receiver, an unknown default receiver, or an invalid regex.
  */
 export function compileNotifyConfig(config: NotifyConfig): CompiledNotifyConfig {
-  const receivers = new Map<string, ReceiverConfig>();
+  const receivers = new Map<string, ReceiverConfig[]>();
   for (const r of config.receivers) {
     if (!(RECEIVER_TYPES as readonly string[]).includes(r.type)) {
       throw new NotifyConfigError(
         `receiver "${r.name}": unknown receiver type "${String(r.type)}" (expected one of ${RECEIVER_TYPES.join(', ')})`,
       );
     }
-    if (receivers.has(r.name)) throw new NotifyConfigError(`receiver "${r.name}" is declared twice`);
-    receivers.set(r.name, r);
+    const list = receivers.get(r.name);
+    if (list) list.push(r);
+    else receivers.set(r.name, [r]);
   }
   const routes = config.routes.map((r, index): CompiledRoute => {
     for (const name of r.receivers) {
@@ -136,4 +143,10 @@ export function compileNotifyConfig(config: NotifyConfig): CompiledNotifyConfig 
     equal: [...i.equal],
   }));
   return { routes, receivers, inhibits, ...(config.defaultReceiver ? { defaultReceiver: config.defaultReceiver } : {}) };
+}
+
+/** Whether any channel of the receiver wants resolved notifications (each channel filters for itself). */
+export function sendsResolved(config: CompiledNotifyConfig, receiver: string): boolean {
+  const channels = config.receivers.get(receiver) ?? [];
+  return channels.length === 0 || channels.some((c) => c.sendResolved !== false);
 }

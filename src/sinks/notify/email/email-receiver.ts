@@ -9,7 +9,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import type { EmailReceiverConfig } from '../notify-config.js';
-import type { Notification } from '../notification.js';
+import { forChannel, type Notification } from '../notification.js';
 import { failed, SENT, type Receiver, type SendResult } from '../receiver.js';
 import { checkEmailTemplate } from './email-template.js';
 import { emailContent } from './email-message.js';
@@ -57,7 +57,7 @@ export class EmailReceiver implements Receiver {
       ...(this.config.text ? { text: this.config.text } : {}),
     });
     return {
-      from: this.options.from,
+      from: this.config.from ?? this.options.from,
       to: [...this.config.to],
       subject: content.subject,
       text: content.text,
@@ -68,7 +68,9 @@ export class EmailReceiver implements Receiver {
     };
   }
 
-  async send(n: Notification): Promise<SendResult> {
+  async send(notification: Notification): Promise<SendResult> {
+    const n = forChannel(notification, this.config.sendResolved);
+    if (!n) return SENT;
     const mail = this.mail(n);
     if (this.transport) {
       try {

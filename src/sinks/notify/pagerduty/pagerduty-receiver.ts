@@ -6,7 +6,7 @@
 import type { NotifyAlert } from '../alert.js';
 import { isResolved } from '../alert.js';
 import type { PagerdutyReceiverConfig } from '../notify-config.js';
-import type { Notification } from '../notification.js';
+import { forChannel, type Notification } from '../notification.js';
 import { postJson, SENT, type Receiver, type SendResult } from '../receiver.js';
 
 export type PagerdutyAction = 'trigger' | 'acknowledge' | 'resolve';
@@ -84,8 +84,9 @@ export function pagerdutyEvent(a: NotifyAlert, action: PagerdutyAction, routingK
 export class PagerdutyReceiver implements Receiver {
   readonly type = 'pagerduty';
   readonly name: string;
+  private readonly sendResolved: boolean | undefined;
 
-  /** `routingKey` is already resolved (env("X") read at start-up). */
+  /** `routingKey` and `url` are already resolved (env("X") read at start-up). */
   constructor(
     config: PagerdutyReceiverConfig,
     private readonly routingKey: string,
@@ -93,13 +94,16 @@ export class PagerdutyReceiver implements Receiver {
     private readonly externalUrl: string,
   ) {
     this.name = config.name;
+    this.sendResolved = config.sendResolved;
   }
 
   accepts(n: Notification): boolean {
     return n.kind !== 'silence';
   }
 
-  async send(n: Notification, signal?: AbortSignal): Promise<SendResult> {
+  async send(notification: Notification, signal?: AbortSignal): Promise<SendResult> {
+    const n = forChannel(notification, this.sendResolved);
+    if (!n) return SENT;
     const events: PagerdutyEvent[] = [];
     if (n.kind === 'alerts') {
       for (const a of n.alerts) events.push(pagerdutyEvent(a, isResolved(a) ? 'resolve' : 'trigger', this.routingKey, this.externalUrl));

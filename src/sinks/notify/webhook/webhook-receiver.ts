@@ -5,8 +5,8 @@
 import type { NotifyAlert } from '../alert.js';
 import { isResolved } from '../alert.js';
 import type { WebhookReceiverConfig } from '../notify-config.js';
-import { commonOf, notificationStatus, type AlertNotification, type Notification } from '../notification.js';
-import { postJson, type Receiver, type SendResult } from '../receiver.js';
+import { commonOf, forChannel, notificationStatus, type AlertNotification, type Notification } from '../notification.js';
+import { postJson, SENT, type Receiver, type SendResult } from '../receiver.js';
 
 /** Go's zero time: what Alertmanager puts in `endsAt` of a firing alert. */
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -77,8 +77,10 @@ export class WebhookReceiver implements Receiver {
   readonly type = 'webhook';
   readonly name: string;
 
+  /** `url` is already resolved (env("X") read at start-up). */
   constructor(
     private readonly config: WebhookReceiverConfig,
+    private readonly url: string,
     private readonly externalUrl: string,
   ) {
     this.name = config.name;
@@ -89,9 +91,10 @@ export class WebhookReceiver implements Receiver {
     return n.kind === 'alerts';
   }
 
-  async send(n: Notification, signal?: AbortSignal): Promise<SendResult> {
-    if (n.kind !== 'alerts') return { retryable: false };
+  async send(notification: Notification, signal?: AbortSignal): Promise<SendResult> {
+    const n = forChannel(notification, this.config.sendResolved);
+    if (n?.kind !== 'alerts') return SENT;
     const payload = webhookPayload(n, this.externalUrl, this.config.maxAlerts ?? 0);
-    return postJson(this.config.url, payload, { 'idempotency-key': n.key }, `webhook "${this.name}"`, signal);
+    return postJson(this.url, payload, { 'idempotency-key': n.key }, `webhook "${this.name}"`, signal);
   }
 }

@@ -1,0 +1,283 @@
+/**
+ * `startNotifier`: the notifier as a running service, wired to Kafka, LevelDB and HTTP. What
+ * `vigil notify` runs, and what `vigil start` can run in-process.
+ *
+ * - `alerts` is consumed by its own consumer group; each batch is decoded with the registry-aware
+ *   serde (undecodable records go to `alerts.dlq` with vigil.* headers), written durably into the
+ *   groups, and only then are its offsets committed.
+ * - `silences` (silences and acks as JSON events, keyed `silence/<id>` / `ack/<fingerprint>`) is read
+ *   to its end before alerts are consumed, then followed, by a consumer group unique to this instance,
+ *   so every instance sees every silence. The embedded Kafka never compacts: the topic is replayed in
+ *   full at start; silences expired more than 5 days ago are skipped.
+ * - Group timers run on the wall clock through `NotifierCore.tick`.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { Consumer, EachBatchPayload, IHeaders, Producer } from 'kafkajs';
+import type { VigilConfig } from '../../config/config.js';
+import { createHttpServer, type HttpServer } from '../../http/http-server.js';
+import { createKafka, embeddedConsumerDefaults, ensureTopics, startResilientConsumer, type ResilientConsumer } from '../../kafka/client.js';
+import { alertEventSerde, SerdeError } from '../../model/serde.js';
+import type { AlertEvent } from '../../model/types.js';
+import { componentLogger } from '../../obs/logger.js';
+import { counter } from '../../obs/metrics.js';
+import { LevelTaskStorage } from '../../state/level-task-storage.js';
+import type { Ack } from './acks.js';
+import { loadNotifyConfig } from './config-from-rules.js';
+import { createReceivers } from './create-receivers.js';
+import { NotifyConfigError } from './errors.js';
+import { compileNotifyConfig, type NotifyConfig } from './notify-config.js';
+import { registerNotifyRoutes } from './notify-http.js';
+import type { Notification } from './notification.js';
+import { NotifierCore } from './notifier-core.js';
+import { DEFAULT_RETRY, type RetryOptions } from './retry-stage.js';
+import type { Silence } from './silences.js';
+
+export interface StartNotifierOptions {
+  /** Rules files (or directories) holding `route`, `receiver` and `inhibit` blocks. */
+  readonly rulesPaths?: string[];
+  /** The notification config given directly (instead of rules files). */
+  readonly notify?: NotifyConfig;
+  /** Mount the API on this server (the caller listens); default: a server of its own. */
+  readonly http?: HttpServer;
+  /** Port of its own server (default config.http.port, VIGIL_HTTP_PORT). */
+  readonly port?: number;
+  /** Environment for env("X") in receivers (default process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Consumer group on `alerts` (default `<clientId>-notify`). */
+  readonly groupId?: string;
+  readonly retry?: RetryOptions;
+  /** Observes every finished delivery (tests, benchmarks). */
+  readonly onDelivered?: (n: Notification, ok: boolean) => void;
+}
+
+export interface RunningNotifier {
+  readonly core: NotifierCore;
+  /** Base URL of the HTTP API. */
+  readonly url: string;
+  /** Stops consuming, waits for deliveries in flight, closes everything. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const SILENCE_RETENTION_MS = 120 * 3_600_000;
+const deliveries = counter('vigil_notify_notifications_total', 'Notifications by receiver and outcome', ['receiver', 'outcome']);
+const deadEvents = counter('vigil_notify_dead_letters_total', 'Alert events and notifications sent to alerts.dlq', ['reason']);
+
+/**
+ * Starts the notifier. The second argument may be the rules paths alone. Throws NotifyConfigError
+ * for bad rules or receivers (e.g. an unknown receiver type, a missing env("X")) before touching Kafka.
+ */
+export async function startNotifier(config: VigilConfig, opts: StartNotifierOptions | string[]): Promise<RunningNotifier> {
+  const o: StartNotifierOptions = Array.isArray(opts) ? { rulesPaths: opts } : opts;
+  const log = componentLogger('notify');
+  const brokers = config.kafka.brokers;
+  const registry = config.schemaRegistry.url;
+  if (!brokers || !registry) throw new NotifyConfigError('the notifier needs kafka.brokers and schemaRegistry.url (KAFKA_BROKERS, SCHEMA_REGISTRY_URL)');
+  const raw = o.notify ?? loadNotifyConfig(o.rulesPaths ?? config.rules.paths, config.notify.defaultReceiver);
+  const compiled = compileNotifyConfig({ ...raw, ...(config.notify.defaultReceiver && !raw.defaultReceiver ? { defaultReceiver: config.notify.defaultReceiver } : {}) });
+  const port = o.port ?? config.http.port;
+  const externalUrl = config.notify.externalUrl ?? `http://localhost:${port}`;
+  const receivers = createReceivers(compiled, {
+    ...(config.notify.smtpUrl ? { smtpUrl: config.notify.smtpUrl } : {}),
+    smtpFrom: config.notify.smtpFrom,
+    outbox: config.notify.outbox,
+    pagerdutyUrl: config.notify.pagerdutyUrl,
+    externalUrl,
+    env: o.env ?? process.env,
+  });
+
+  const t = config.topics;
+  await ensureTopics(brokers, [
+    { name: t.alerts, partitions: config.kafka.partitions },
+    { name: t.alertsDlq, partitions: config.kafka.partitions },
+    { name: t.silences, partitions: 1, compacted: true },
+  ]);
+  const kafka = createKafka(brokers, `${config.kafka.clientId}-notify`);
+  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const serde = alertEventSerde({ registry });
+  const storage = await LevelTaskStorage.open(join(config.state.dir, 'notify'));
+
+  const deadLetter = async (n: Notification, reason: string) => {
+    deadEvents.inc({ reason: 'delivery' });
+    await producer.send({
+      topic: t.alertsDlq,
+      messages: [{ key: n.key, value: JSON.stringify(n), headers: { 'vigil.reason': reason, 'vigil.kind': `notification/${n.kind}`, 'vigil.receiver': n.receiver, 'vigil.idempotency-key': n.key } }],
+    });
+  };
+  const core = new NotifierCore({
+    config: compiled,
+    receivers,
+    storage,
+    deadLetter,
+    notifyResolvedWhileSilenced: config.notify.notifyResolvedWhileSilenced,
+    retry: o.retry ?? { ...DEFAULT_RETRY, maxAttempts: config.notify.maxAttempts },
+    logger: log,
+    onDelivered: (n, ok) => {
+      deliveries.inc({ receiver: n.receiver, outcome: ok ? 'sent' : 'dlq' });
+      o.onDelivered?.(n, ok);
+    },
+  });
+  await core.open();
+
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const kick = () => {
+    if (stopped) return;
+    clearTimeout(timer);
+    const now = Date.now();
+    const next = core.nextWakeup(now);
+    if (next === undefined) return;
+    timer = setTimeout(runTick, Math.min(60_000, Math.max(0, next - now)));
+  };
+  function runTick(): void {
+    if (stopped) return;
+    const done = core.tick(Date.now());
+    kick();
+    done.then(kick, (err: Error) => log.error({ err }, 'tick failed'));
+  }
+
+  const publish = async (key: string, value: unknown) => {
+    await producer.send({ topic: t.silences, messages: [{ key, value: JSON.stringify(value) }] });
+  };
+  const silences = await followSilences(kafka, config, core, log);
+  const resent = await core.resendPending(Date.now());
+  if (resent) log.warn({ resent }, 'resent notifications whose delivery was not recorded before a restart');
+
+  let current: Consumer | undefined;
+  const alerts: ResilientConsumer = await startResilientConsumer(kafka, {
+    config: { groupId: o.groupId ?? `${config.kafka.clientId}-notify`, ...embeddedConsumerDefaults },
+    subscribe: { topics: [t.alerts], fromBeginning: true },
+    onConsumer: (c) => (current = c),
+    run: {
+      autoCommit: false,
+      eachBatch: async (p) => {
+        await consumeBatch(p, { serde, core, producer, dlqTopic: t.alertsDlq });
+        const last = p.batch.messages.at(-1);
+        if (last && current) {
+          await current.commitOffsets([{ topic: p.batch.topic, partition: p.batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+        }
+        kick();
+      },
+    },
+  });
+  kick();
+
+  const ownServer = !o.http;
+  const http = o.http ?? createHttpServer({ port });
+  registerNotifyRoutes(http.app, {
+    core,
+    now: Date.now,
+    publishSilence: (s: Silence) => publish(`silence/${s.id}`, { kind: 'silence', silence: s }),
+    publishAck: (a: Ack) => publish(`ack/${a.fingerprint}`, { kind: 'ack', ack: a }),
+  });
+  http.addHealthCheck('notify', () => ({ ok: !stopped }));
+  if (ownServer) await http.listen();
+  const url = ownServer ? http.url() : externalUrl;
+  log.info({ url, receivers: [...receivers.keys()], routes: compiled.routes.length }, 'notifier started');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    core,
+    url,
+    stop: () =>
+      (stopping ??= (async () => {
+        stopped = true;
+        clearTimeout(timer);
+        await alerts.stop();
+        await silences.stop();
+        if (ownServer) await http.close();
+        await core.close();
+        for (const r of receivers.values()) await r.close?.();
+        await producer.disconnect();
+      })()),
+  };
+}
+
+interface BatchDeps {
+  serde: ReturnType<typeof alertEventSerde>;
+  core: NotifierCore;
+  producer: Producer;
+  dlqTopic: string;
+}
+
+/** Decodes a batch, dead-letters what does not decode, and writes the rest durably into the core. */
+async function consumeBatch({ batch }: EachBatchPayload, d: BatchDeps): Promise<void> {
+  const events: AlertEvent[] = [];
+  const dead: { key: Buffer | null; value: Buffer | null; headers: IHeaders }[] = [];
+  for (const m of batch.messages) {
+    try {
+      const v = d.serde.decode(m.value);
+      events.push(v instanceof Promise ? await v : v);
+    } catch (err) {
+      const reason = err instanceof SerdeError ? `${err.code}: ${err.message}` : `undecodable: ${(err as Error).message}`;
+      deadEvents.inc({ reason: err instanceof SerdeError ? err.code : 'undecodable' });
+      dead.push({
+        key: m.key,
+        value: m.value,
+        headers: { 'vigil.reason': reason, 'vigil.topic': batch.topic, 'vigil.partition': String(batch.partition), 'vigil.offset': m.offset },
+      });
+    }
+  }
+  if (dead.length) await d.producer.send({ topic: d.dlqTopic, messages: dead });
+  if (events.length) await d.core.ingest(events, Date.now());
+}
+
+/** Reads the silences topic to its end (applied as already announced), then keeps following it. */
+async function followSilences(
+  kafka: ReturnType<typeof createKafka>,
+  config: VigilConfig,
+  core: NotifierCore,
+  log: ReturnType<typeof componentLogger>,
+): Promise<{ stop(): Promise<void> }> {
+  const topic = config.topics.silences;
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map<number, bigint>();
+  try {
+    for (const p of await admin.fetchTopicOffsets(topic)) if (BigInt(p.high) > BigInt(p.low)) ends.set(p.partition, BigInt(p.high));
+  } finally {
+    await admin.disconnect();
+  }
+  let caughtUp!: () => void;
+  const ready = new Promise<void>((r) => (caughtUp = r));
+  const check = () => {
+    if (ends.size === 0) caughtUp();
+  };
+  check();
+  const consumer = await startResilientConsumer(kafka, {
+    config: { groupId: `${config.kafka.clientId}-notify-silences-${randomUUID()}`, ...embeddedConsumerDefaults },
+    subscribe: { topics: [topic], fromBeginning: true },
+    run: {
+      eachMessage: async ({ partition, message }) => {
+        const end = ends.get(partition);
+        const replay = end !== undefined && BigInt(message.offset) < end;
+        applySilenceEvent(core, message.value, replay, log);
+        if (end !== undefined && BigInt(message.offset) + 1n >= end) {
+          ends.delete(partition);
+          check();
+        }
+      },
+    },
+  });
+  await ready;
+  return consumer;
+}
+
+function applySilenceEvent(core: NotifierCore, value: Buffer | null, replay: boolean, log: ReturnType<typeof componentLogger>): void {
+  if (!value) return;
+  const now = Date.now();
+  try {
+    const ev = JSON.parse(value.toString()) as { kind: 'silence'; silence: Silence } | { kind: 'ack'; ack: Ack };
+    if (ev.kind === 'silence') {
+      if (replay && ev.silence.endsAt < now - SILENCE_RETENTION_MS) return;
+      const known = core.silences.get(ev.silence.id);
+      if (known && known.updatedAt >= ev.silence.updatedAt) return;
+      core.applySilence(ev.silence, now, replay);
+    } else if (ev.kind === 'ack') {
+      void core.applyAck(ev.ack, now, false);
+    }
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'ignored an unreadable record on the silences topic');
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The notifier's HTTP API (fastify routes, mounted on the process's one HTTP server):
+ *   GET    /api/v1/silences              list (with state pending/active/expired)
+ *   GET    /api/v1/silences/:id          one silence
+ *   POST   /api/v1/silences              create (or update when the body has an existing `id`)
+ *   PUT    /api/v1/silences/:id          update
+ *   DELETE /api/v1/silences/:id          expire now
+ *   POST   /api/v1/acks                  acknowledge an alert's current transition {fingerprint, author, comment}
+ *   GET    /api/v1/acks                  acknowledgements
+ *   GET    /api/v1/alerts                current alerts (latest transition, acked, silenced, inhibited)
+ *   GET    /api/v1/alerts/:fp/history    every transition, notification, mute and ack of one alert
+ * An invalid request gets 400 with `{error, field}` naming the wrong field.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Ack } from './acks.js';
+import { parseAckRequest } from './acks.js';
+import { NotFoundError, RequestValidationError } from './errors.js';
+import type { NotifierCore } from './notifier-core.js';
+import { parseSilenceRequest, silenceState, type Silence } from './silences.js';
+
+/** What the routes need besides the core: durable publication of silences and acks. */
+export interface NotifyApiDeps {
+  readonly core: NotifierCore;
+  readonly now: () => number;
+  publishSilence(s: Silence): Promise<void>;
+  publishAck(a: Ack): Promise<void>;
+}
+
+function view(s: Silence, now: number) {
+  return {
+    id: s.id,
+    matchers: s.matchers,
+    startsAt: new Date(s.startsAt).toISOString(),
+    endsAt: new Date(s.endsAt).toISOString(),
+    updatedAt: new Date(s.updatedAt).toISOString(),
+    createdBy: s.createdBy,
+    comment: s.comment,
+    status: { state: silenceState(s, now) },
+  };
+}
+
+/** Adds the routes in their own fastify context (their error handler does not touch other routes). */
+export function registerNotifyRoutes(root: FastifyInstance, d: NotifyApiDeps): void {
+  void root.register(async (app) => routes(app, d));
+}
+
+function routes(app: FastifyInstance, d: NotifyApiDeps): void {
+  app.setErrorHandler((err, _req, reply) => {
+    if (err instanceof RequestValidationError) return reply.code(400).send({ error: err.message, field: err.field });
+    if (err instanceof NotFoundError) return reply.code(404).send({ error: err.message });
+    const e = err as { statusCode?: number; message: string };
+    if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: e.message, field: 'body' });
+    return reply.code(500).send({ error: e.message });
+  });
+
+  const find = (id: string) => {
+    const s = d.core.silences.get(id);
+    if (!s) throw new NotFoundError(`silence "${id}" does not exist`);
+    return s;
+  };
+
+  const save = async (body: unknown, existing?: Silence) => {
+    const now = d.now();
+    if (existing && silenceState(existing, now) === 'expired') {
+      throw new RequestValidationError('id', `silence "${existing.id}" has expired; create a new one`);
+    }
+    const s = parseSilenceRequest(body, now, existing);
+    await d.publishSilence(s);
+    d.core.applySilence(s, now);
+    return { silenceID: s.id, silence: view(s, now) };
+  };
+
+  app.get('/api/v1/silences', async () => d.core.silences.list().map((s) => view(s, d.now())));
+  app.get<{ Params: { id: string } }>('/api/v1/silences/:id', async (req) => view(find(req.params.id), d.now()));
+  app.post('/api/v1/silences', async (req) => {
+    const body = req.body as { id?: unknown } | undefined;
+    const id = body && typeof body === 'object' ? body.id : undefined;
+    if (id !== undefined && (typeof id !== 'string' || !d.core.silences.get(id))) {
+      throw new RequestValidationError('id', `silence ${JSON.stringify(id)} does not exist`);
+    }
+    return save(req.body, id === undefined ? undefined : find(id as string));
+  });
+  app.put<{ Params: { id: string } }>('/api/v1/silences/:id', async (req) => save(req.body, find(req.params.id)));
+  app.delete<{ Params: { id: string } }>('/api/v1/silences/:id', async (req) => {
+    const s = find(req.params.id);
+    const now = d.now();
+    if (silenceState(s, now) === 'expired') return view(s, now);
+    const expired: Silence = { ...s, startsAt: Math.min(s.startsAt, now), endsAt: now, updatedAt: now };
+    await d.publishSilence(expired);
+    d.core.applySilence(expired, now);
+    return view(expired, now);
+  });
+
+  app.post('/api/v1/acks', async (req) => {
+    const r = parseAckRequest(req.body);
+    const now = d.now();
+    const ack = d.core.makeAck(r.fingerprint, r.author, r.comment, now);
+    await d.publishAck(ack);
+    await d.core.applyAck(ack, now, true);
+    return ack;
+  });
+  app.get('/api/v1/acks', async () => d.core.acks.list());
+
+  app.get('/api/v1/alerts', async () => {
+    const now = d.now();
+    return d.core.currentAlerts(now).map((c) => ({
+      ...c.alert,
+      status: c.alert.transition === 'RESOLVED' ? 'resolved' : 'firing',
+      acked: c.acked,
+      silencedBy: c.silencedBy,
+      inhibitedBy: c.inhibitedBy ?? null,
+    }));
+  });
+  app.get<{ Params: { fp: string } }>('/api/v1/alerts/:fp/history', async (req) => {
+    const alert = d.core.alert(req.params.fp);
+    if (!alert) throw new NotFoundError(`no alert with fingerprint "${req.params.fp}"`);
+    return { fingerprint: alert.fingerprint, alert, history: d.core.historyOf(alert.fingerprint) };
+  });
+}
