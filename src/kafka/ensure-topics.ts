@@ -47,7 +47,12 @@ export class TopicSetupError extends Error {
 export async function ensureTopics(brokers: string | readonly string[], topics: readonly TopicSpec[]): Promise<EnsuredTopic[]> {
   for (const t of topics) validate(t);
   if (topics.length === 0) return [];
-  const admin = createKafka(brokers, 'vigil-ensure-topics').admin();
+  let admin: Admin;
+  try {
+    admin = createKafka(brokers, 'vigil-ensure-topics').admin();
+  } catch (err) {
+    throw new TopicSetupError((err as Error).message, { cause: err });
+  }
   try {
     await admin.connect();
     const existing = new Set(await admin.listTopics());

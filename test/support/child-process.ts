@@ -68,3 +68,8 @@ export function spawnChild(command: string, args: string[], env: Record<string, 
     },
   };
 }
+
+/** Runs `vigil ARGS...` from the sources through tsx (same behaviour as bin/vigil.js on dist/). */
+export function spawnVigil(args: string[], env: Record<string, string> = {}): Child {
+  return spawnTs('test/support/vigil-cli.ts', args, env);
+}

@@ -4,7 +4,9 @@
  */
 import type { Command } from 'commander';
 import { register as rules } from './rules.js';
+import { register as stack } from './stack.js';
+import { register as produce } from './produce.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [rules];
+export const commands: RegisterCommand[] = [rules, stack, produce];

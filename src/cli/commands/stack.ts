@@ -1,0 +1,77 @@
+/**
+ * `vigil stack`: only the embedded Kafka + schema registry (+ Vigil's topics). Prints exactly
+ * `KAFKA_BROKERS=<bootstrap>` and `SCHEMA_REGISTRY_URL=<url>` on stdout once ready (logs go to stderr),
+ * runs until SIGINT/SIGTERM, then stops cleanly with exit code 0. With KAFKA_BROKERS / SCHEMA_REGISTRY_URL
+ * set it starts nothing for them and prints them back.
+ */
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/config.js';
+import { startStack, type Stack } from '../../dev/stack.js';
+import { UserError } from '../user-error.js';
+
+interface StackFlags {
+  brokerCount: string;
+  partitions?: string;
+  registryPort?: string;
+}
+
+function positiveInt(value: string, flag: string, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new UserError(`${flag} must be an integer from 1 to ${max}, got "${value}"`);
+  return n;
+}
+
+async function runStack(flags: StackFlags, program: Command): Promise<void> {
+  const config = loadConfig({ path: program.opts().config });
+  const options = {
+    config,
+    brokers: positiveInt(flags.brokerCount, '--broker-count', 16),
+    partitions: flags.partitions === undefined ? undefined : positiveInt(flags.partitions, '--partitions', 10_000),
+    registryPort: flags.registryPort === undefined ? undefined : positiveInt(flags.registryPort, '--registry-port', 65535),
+  };
+  // Handlers first: whoever reads our stdout may signal us the moment the lines appear. A second
+  // signal while stopping means "now".
+  let signalled: NodeJS.Signals | undefined;
+  let wake = () => {};
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) process.exit(130);
+    signalled = signal;
+    wake();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // Nothing else may keep the event loop alive (the embedded Kafka runs on native threads).
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  try {
+    let stack: Stack;
+    try {
+      stack = await startStack(options);
+    } catch (err) {
+      // Known set-up failures (librdkafka missing, unreachable cluster, port taken) are the user's to fix.
+      const e = err as Error & { code?: unknown };
+      if (typeof e.code === 'string') throw new UserError(e.message, e.code);
+      throw err;
+    }
+    if (!signalled) {
+      process.stdout.write(`KAFKA_BROKERS=${stack.brokers}\nSCHEMA_REGISTRY_URL=${stack.registryUrl}\n`);
+      process.stderr.write('vigil stack: ready; stop with Ctrl-C (SIGINT) or SIGTERM\n');
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+    process.stderr.write(`vigil stack: ${signalled}, stopping\n`);
+    await stack.stop();
+  } finally {
+    clearInterval(keepAlive);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('stack')
+    .description('run only the embedded Kafka + schema registry; prints KAFKA_BROKERS=... and SCHEMA_REGISTRY_URL=...')
+    .option('--broker-count <n>', 'embedded Kafka brokers', '1')
+    .option('--partitions <n>', "partitions of Vigil's topics (default: config kafka.partitions, 4)")
+    .option('--registry-port <port>', 'port of the embedded schema registry (default: any free port)')
+    .action((flags: StackFlags) => runStack(flags, program));
+}
