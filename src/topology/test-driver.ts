@@ -156,8 +156,20 @@ export class TopologyTestDriver {
     const offset = this.nextOffset.get(id) ?? 0n;
     this.nextOffset.set(id, offset + 1n);
     const raw: RawRecord = { topic, partition, offset: offset.toString(), key, value, timestamp, ...(options.headers ? { headers: options.headers } : {}) };
-    this.task(partition).process(raw);
+    const task = this.task(partition);
+    if (task.prepare([raw])) {
+      throw new TopologyError(`A source of "${topic}" needs async preparation (e.g. a schema fetch): use pipeRawAsync`, 'NEEDS_ASYNC');
+    }
+    task.process(raw);
     if (this.autoCommit) this.commit();
+  }
+
+  /** Like pipeRaw, awaiting the sources' preparation first (schema registry look-ups). */
+  async pipeRawAsync(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, options: { partition?: number; headers?: Headers } = {}): Promise<void> {
+    const partition = options.partition ?? 0;
+    const offset = this.nextOffset.get(`${topic}/${partition}`) ?? 0n;
+    await this.task(partition).prepare([{ topic, partition, offset: offset.toString(), key, value, timestamp }]);
+    this.pipeRaw(topic, key, value, timestamp, options);
   }
 
   /** Moves the simulated wall clock forward and runs due wall-clock punctuators of every task. */

@@ -26,11 +26,20 @@ export interface RawRecord {
  */
 export type RecordDecoder<K, V> = (raw: RawRecord, ctx: ProcessorContext) => StreamRecord<K, V> | null;
 
+/**
+ * Optional async step before a batch of raw records is processed (e.g. fetch unknown writer schemas),
+ * so that `decode` itself can stay synchronous. Runs per task; may return nothing when all is cached.
+ */
+export type SourcePrepare = (records: RawRecord[], ctx: ProcessorContext) => void | Promise<void>;
+
 export interface SourceNode {
   kind: 'source';
   name: string;
   topics: string[];
   decode: RecordDecoder<unknown, unknown>;
+  /** Stores the decoder may use (e.g. a per-task series table). */
+  stores: string[];
+  prepare?: SourcePrepare;
   children: string[];
 }
 
@@ -52,8 +61,8 @@ export interface SinkNode {
   keySerde: Serde<unknown>;
   valueSerde: Serde<unknown>;
   idOf?: OutputIdFn;
-  /** Partition chooser; default: Kafka's key hash partitioner. */
-  partitioner?: (record: StreamRecord, partitions: number) => number;
+  /** Write to the input partition's number (keeps an output co-partitioned); default: key hash. */
+  toInputPartition?: boolean;
   children: string[];
 }
 
@@ -108,13 +117,17 @@ export class Topology {
   }
 
   /** Adds a source reading `topics`; `decode` turns raw records into stream records. */
-  addSource<K, V>(name: string, topics: string[], decode: RecordDecoder<K, V>): this {
+  addSource<K, V>(name: string, topics: string[], decode: RecordDecoder<K, V>, options: { stores?: string[]; prepare?: SourcePrepare } = {}): this {
     for (const t of topics) {
       for (const n of this.nodes.values()) {
         if (n.kind === 'source' && n.topics.includes(t)) throw new TopologyError(`Topic "${t}" is already read by source "${n.name}"`, 'DUPLICATE_SOURCE');
       }
     }
-    this.addNode({ kind: 'source', name, topics, decode: decode as RecordDecoder<unknown, unknown>, children: [] }, []);
+    for (const st of options.stores ?? []) if (!this.stores.has(st)) throw new TopologyError(`Store "${st}" of "${name}" is not defined`, 'UNKNOWN_STORE');
+    this.addNode(
+      { kind: 'source', name, topics, decode: decode as RecordDecoder<unknown, unknown>, stores: options.stores ?? [], ...(options.prepare ? { prepare: options.prepare } : {}), children: [] },
+      [],
+    );
     return this;
   }
 
@@ -127,7 +140,7 @@ export class Topology {
   addSink<K, V>(
     name: string,
     topic: string,
-    serdes: { key: Serde<K>; value: Serde<V>; idOf?: (record: StreamRecord<K, V>) => string },
+    serdes: { key: Serde<K>; value: Serde<V>; idOf?: (record: StreamRecord<K, V>) => string; toInputPartition?: boolean },
     parents: string[],
   ): this {
     this.addNode(
@@ -138,6 +151,7 @@ export class Topology {
         keySerde: serdes.key as Serde<unknown>,
         valueSerde: serdes.value as Serde<unknown>,
         ...(serdes.idOf ? { idOf: serdes.idOf as OutputIdFn } : {}),
+        ...(serdes.toInputPartition ? { toInputPartition: true } : {}),
         children: [],
       },
       parents,

@@ -178,6 +178,19 @@ export class StreamTask {
 
   // ---- processing ----------------------------------------------------------------------------
 
+  /** Runs the sources' async preparation for a batch (undefined when nothing needed awaiting). */
+  prepare(records: RawRecord[]): Promise<void> | undefined {
+    const waits: Promise<void>[] = [];
+    for (const node of new Set(this.sourceByTopic.values())) {
+      if (!node.prepare) continue;
+      const mine = records.filter((r) => node.topics.includes(r.topic));
+      if (mine.length === 0) continue;
+      const r = node.prepare(mine, this.contexts.get(node.name)! as ProcessorContext);
+      if (r) waits.push(r);
+    }
+    return waits.length ? Promise.all(waits).then(() => undefined) : undefined;
+  }
+
   /** Processes one input record; returns false when it was already covered by stored offsets. */
   process(raw: RawRecord): boolean {
     const last = this.processed.get(raw.topic);
@@ -385,12 +398,13 @@ class NodeContext implements ProcessorContext {
       value: node.valueSerde.serialize(record.value),
       timestamp: record.timestamp,
       ...(Object.keys(headers).length ? { headers } : {}),
+      ...(node.toInputPartition ? { partition: this.task.partition } : {}),
     };
     this.task.enqueue(node.topic, message);
   }
 
   getStateStore<S extends StateStore>(name: string): S {
-    if (this.node.kind !== 'processor' || !this.node.stores.includes(name)) {
+    if (this.node.kind === 'sink' || !this.node.stores.includes(name)) {
       throw new TopologyError(`Processor "${this.node.name}" is not connected to store "${name}"`, 'STORE_NOT_CONNECTED');
     }
     return this.task.getStore(name) as S;
