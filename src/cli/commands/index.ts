@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { register as rules } from './rules.js';
 import { register as stack } from './stack.js';
 import { register as produce } from './produce.js';
+import { register as collect } from './collect.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [rules, stack, produce];
+export const commands: RegisterCommand[] = [rules, stack, produce, collect];
