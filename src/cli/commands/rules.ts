@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { checkRulesFiles, formatRuleError } from '../../dsl/index.js';
 import { UserError } from '../user-error.js';
+import { runRulesTestFile } from '../../rules/rules-test.js';
 
 function runCheck(files: string[]): void {
   const result = checkRulesFiles(files);
@@ -22,6 +23,30 @@ function runCheck(files: string[]): void {
   );
 }
 
+function runTests(files: string[]): void {
+  let failed = 0;
+  let passed = 0;
+  for (const file of files) {
+    const r = runRulesTestFile(file);
+    for (const e of r.errors) {
+      failed++;
+      process.stderr.write(`${file}: ${e}\n`);
+    }
+    for (const t of r.tests) {
+      if (t.failures.length === 0) {
+        passed++;
+        process.stdout.write(`ok   ${file}: ${t.name}\n`);
+        continue;
+      }
+      failed++;
+      process.stdout.write(`FAIL ${file}: ${t.name}\n`);
+      for (const f of t.failures) process.stderr.write(`  ${file}: test "${t.name}": ${f}\n`);
+    }
+  }
+  process.stdout.write(`${passed} passed, ${failed} failed\n`);
+  if (failed) throw new UserError(`${failed} rule test${failed === 1 ? '' : 's'} failed`, 'RULES_TEST_FAILED');
+}
+
 export function register(program: Command): void {
   const rules = program.command('rules').description('check and test rules files');
   rules
@@ -29,4 +54,9 @@ export function register(program: Command): void {
     .description('check rules files: every problem as file:line:col: message; exit 1 on any error')
     .argument('<files...>', '.rules files or directories')
     .action((files: string[]) => runCheck(files));
+  rules
+    .command('test')
+    .description('run rule unit tests (promtool-style YAML) on the in-process test driver; exit 1 on any failure')
+    .argument('<files...>', 'test YAML files')
+    .action((files: string[]) => runTests(files));
 }

@@ -1,0 +1,392 @@
+/**
+ * RulesEngine: the evaluation core of the rules on one task (one input partition). It receives
+ * samples, aggregates them per (rule aggregation, window, group), evaluates every rule at each
+ * window close (window end = "now", passed in through `advance(streamTime)`), runs the alert state
+ * machine per (rule, group) and returns alert events and recorded samples. It never reads a clock.
+ *
+ * Windows: epoch-aligned, size = rule window, one window ends every `step` (= every, or the size).
+ * A window [start, end) closes when stream time >= end + grace; samples for closed windows are late
+ * (returned as such, never added). Hot reload (`reload`) keeps the windows and alert states of rules
+ * whose name and hash did not change.
+ */
+import type { CheckedRule, CheckedRules } from '../dsl/model.js';
+import { compilePlan, matchesAll, type Leaf, type Plan, type PlanRule } from '../dsl/compile.js';
+import { renderTemplate } from '../dsl/template.js';
+import { alertFingerprint, canonicalLabels, hash64 } from '../model/series.js';
+import type { AlertEvent, Sample, Transition } from '../model/types.js';
+import { accAdd, accValue, newAcc, type Acc } from './aggregators.js';
+import { initialState, stepAlert, type AlertPhase, type AlertState } from './alert-state.js';
+import { evaluate, groupKeyOf, type Entry, type LeafSource, type Result } from './evaluate.js';
+
+/** The identity of a series as the engine needs it (a SeriesInfo satisfies it). */
+export interface SeriesRef {
+  /** Stable unique key of the series (e.g. SeriesInfo.key). */
+  key: string;
+  name: string;
+  labels: Readonly<Record<string, string>>;
+}
+
+interface Slot {
+  labels: Record<string, string>;
+  acc: Acc;
+}
+
+interface Known {
+  labels: Record<string, string>;
+  lastSeen: number;
+}
+
+/** Runtime state of one rule. */
+interface RuleRuntime {
+  pr: PlanRule;
+  /** leaf id -> window start -> group key -> slot. */
+  windows: Map<number, Map<number, Map<string, Slot>>>;
+  /** absent() leaf id -> group key -> last seen. */
+  known: Map<number, Map<string, Known>>;
+  alerts: Map<string, AlertState>;
+  nextEnd: number | null;
+  lastEvaluatedEnd: number;
+}
+
+interface Route {
+  leaf: Leaf;
+  rt: RuleRuntime;
+  key: string;
+  labels: Record<string, string>;
+}
+
+export interface EngineOutput {
+  events: AlertEvent[];
+  /** Recording rule samples (timestamp = window end). */
+  recorded: Sample[];
+}
+
+/** What `alertStates` reports for one group of an alert rule. */
+export interface AlertView {
+  phase: AlertPhase;
+  level: string | null;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  value: number | null;
+  activeSince: number;
+}
+
+export interface EngineCounters {
+  samples: number;
+  late: number;
+  divByZero: number;
+  evaluations: number;
+}
+
+export class RulesEngine {
+  private plan!: Plan;
+  private rules = new Map<string, RuleRuntime>();
+  private routes = new Map<string, Route[]>();
+  readonly counters: EngineCounters = { samples: 0, late: 0, divByZero: 0, evaluations: 0 };
+  /** Stream time of the last `advance`. */
+  watermark = -Infinity;
+
+  constructor(model: Pick<CheckedRules, 'rules'>) {
+    this.load(model);
+  }
+
+  private load(model: Pick<CheckedRules, 'rules'>): void {
+    this.plan = compilePlan(model);
+    const old = this.rules;
+    this.rules = new Map();
+    for (const pr of this.plan.rules) {
+      const prev = old.get(pr.rule.name);
+      if (prev && prev.pr.rule.hash === pr.rule.hash && prev.pr.rule.kind === pr.rule.kind) {
+        // Unchanged rule: keep its windows and alert states (leaf ids are stable for equal text).
+        prev.pr = pr;
+        this.rules.set(pr.rule.name, prev);
+      } else {
+        this.rules.set(pr.rule.name, { pr, windows: new Map(), known: new Map(), alerts: new Map(), nextEnd: null, lastEvaluatedEnd: -Infinity });
+      }
+    }
+    this.routes.clear();
+  }
+
+  /**
+   * Replaces the rules. Rules with the same name and hash keep their windows and alert states and
+   * emit nothing because of the reload; changed or new rules start empty; removed rules are dropped.
+   * Returns the names of the rules that changed, were added or removed.
+   */
+  reload(model: Pick<CheckedRules, 'rules'>): { changed: string[]; kept: string[]; removed: string[] } {
+    const before = new Map([...this.rules].map(([n, r]) => [n, r.pr.rule.hash]));
+    this.load(model);
+    const changed: string[] = [];
+    const kept: string[] = [];
+    for (const [name, rt] of this.rules) (before.get(name) === rt.pr.rule.hash ? kept : changed).push(name);
+    const removed = [...before.keys()].filter((n) => !this.rules.has(n));
+    return { changed, kept, removed };
+  }
+
+  /** The checked rules currently loaded. */
+  get loadedRules(): CheckedRule[] {
+    return this.plan.rules.map((p) => p.rule);
+  }
+
+  /** True when some rule selects `metric` (lets callers skip whole series cheaply). */
+  selects(metric: string): boolean {
+    return this.plan.byMetric.has(metric);
+  }
+
+  private routesFor(series: SeriesRef): Route[] {
+    let r = this.routes.get(series.key);
+    if (r) return r;
+    r = [];
+    for (const leaf of this.plan.byMetric.get(series.name) ?? []) {
+      if (!matchesAll(leaf.sel.matchers, series.labels)) continue;
+      const rt = this.rules.get(leaf.rule.rule.name)!;
+      if (leaf.grouping === 'series') r.push({ leaf, rt, key: series.key, labels: { ...series.labels } });
+      else {
+        const [key, labels] = groupKeyOf(series.labels as Record<string, string>, leaf.grouping);
+        r.push({ leaf, rt, key, labels });
+      }
+    }
+    this.routes.set(series.key, r);
+    return r;
+  }
+
+  /**
+   * Adds one sample. Returns 'late' when every window of some matching rule that should hold it
+   * was already evaluated (the caller reports it to the late topic), else 'ok' (also when no rule
+   * selects it).
+   */
+  ingest(series: SeriesRef, ts: number, value: number): 'ok' | 'late' {
+    const routes = this.routesFor(series);
+    if (routes.length === 0) return 'ok';
+    this.counters.samples++;
+    let late = false;
+    for (const route of routes) {
+      const { leaf, rt } = route;
+      const { windowMs, stepMs } = rt.pr.rule;
+      const lastStart = Math.floor(ts / stepMs) * stepMs;
+      const firstEnd = lastStart + stepMs;
+      if (rt.nextEnd === null || (firstEnd < rt.nextEnd && firstEnd > rt.lastEvaluatedEnd)) {
+        rt.nextEnd = Math.max(firstEnd, rt.lastEvaluatedEnd + stepMs);
+      }
+      if (leaf.kind === 'absent') {
+        let known = rt.known.get(leaf.id);
+        if (!known) rt.known.set(leaf.id, (known = new Map()));
+        const k = known.get(route.key);
+        if (!k) known.set(route.key, { labels: route.labels, lastSeen: ts });
+        else if (ts > k.lastSeen) k.lastSeen = ts;
+      }
+      let byStart = rt.windows.get(leaf.id);
+      if (!byStart) rt.windows.set(leaf.id, (byStart = new Map()));
+      let added = false;
+      for (let start = lastStart; start > ts - windowMs; start -= stepMs) {
+        if (start + windowMs <= rt.lastEvaluatedEnd) break;
+        let groups = byStart.get(start);
+        if (!groups) byStart.set(start, (groups = new Map()));
+        let slot = groups.get(route.key);
+        if (!slot) groups.set(route.key, (slot = { labels: route.labels, acc: newAcc(leaf.fn) }));
+        accAdd(slot.acc, leaf.fn, series.key, ts, value);
+        added = true;
+      }
+      if (!added) late = true;
+    }
+    if (late) this.counters.late++;
+    return late ? 'late' : 'ok';
+  }
+
+  /** Evaluates every window that closed at `streamTime` (end + grace <= streamTime), in time order. */
+  advance(streamTime: number): EngineOutput {
+    const out: EngineOutput = { events: [], recorded: [] };
+    if (streamTime > this.watermark) this.watermark = streamTime;
+    const due = (rt: RuleRuntime) => rt.nextEnd !== null && rt.nextEnd + rt.pr.rule.graceMs <= streamTime;
+    // Interleave rules by window end so recorded samples and events come out in time order.
+    for (;;) {
+      let next: RuleRuntime | null = null;
+      for (const rt of this.rules.values()) if (due(rt) && (!next || rt.nextEnd! < next.nextEnd!)) next = rt;
+      if (!next) break;
+      this.evaluateRule(next, next.nextEnd!, out);
+    }
+    return out;
+  }
+
+  private evaluateRule(rt: RuleRuntime, end: number, out: EngineOutput): void {
+    const rule = rt.pr.rule;
+    const start = end - rule.windowMs;
+    this.counters.evaluations++;
+    const src = this.leafSource(rt, start, end);
+    const cache = new Map<unknown, Result>() as Map<never, Result>;
+    if (rule.kind === 'record') {
+      const r = evaluate(rule.value!, src, cache);
+      if (r.k === 'v') {
+        for (const en of r.m.values()) {
+          if (en.value === null) continue;
+          out.recorded.push({ name: rule.name, labels: { ...en.labels, ...rule.labels }, timestamp: end, value: en.value, kind: 'GAUGE' });
+        }
+      }
+    } else this.evaluateAlert(rt, start, end, src, cache, out);
+    rt.lastEvaluatedEnd = end;
+    // Drop windows that can no longer receive samples.
+    for (const byStart of rt.windows.values()) for (const s of byStart.keys()) if (s + rule.windowMs <= end) byStart.delete(s);
+    const hasData = [...rt.windows.values()].some((m) => m.size > 0);
+    const hasState = [...rt.alerts.values()].some((a) => a.phase === 'pending' || a.phase === 'firing');
+    const hasKnown = [...rt.known.values()].some((m) => m.size > 0);
+    rt.nextEnd = hasData || hasState || hasKnown ? end + rule.stepMs : null;
+  }
+
+  private leafSource(rt: RuleRuntime, start: number, end: number): LeafSource {
+    const rule = rt.pr.rule;
+    const leaves = new Map(rt.pr.leaves.map((l) => [l.id, l]));
+    return {
+      agg: (id) => {
+        const leaf = leaves.get(id)!;
+        const out = new Map<string, Entry>();
+        const groups = rt.windows.get(id)?.get(start);
+        if (!groups) return out;
+        const text = `${leaf.fn}`;
+        for (const [key, slot] of groups) {
+          const v = accValue(slot.acc, leaf.fn, leaf.q, rule.windowMs);
+          if (v !== null) out.set(key, { labels: slot.labels, value: v, inputs: { [text]: v } });
+        }
+        return out;
+      },
+      absent: (id) => {
+        const out = new Map<string, Entry>();
+        const known = rt.known.get(id);
+        if (!known) return out;
+        const present = rt.windows.get(id)?.get(start);
+        for (const [key, k] of known) {
+          if (end - k.lastSeen >= rule.forgetMs) {
+            known.delete(key);
+            continue;
+          }
+          if (present?.has(key)) out.set(key, { labels: k.labels, value: null, truth: false, inputs: {} });
+          else out.set(key, { labels: k.labels, value: null, truth: true, since: k.lastSeen, inputs: { seconds_since_last_sample: (end - k.lastSeen) / 1000 } });
+        }
+        return out;
+      },
+      onDivByZero: () => {
+        this.counters.divByZero++;
+      },
+    };
+  }
+
+  private evaluateAlert(rt: RuleRuntime, start: number, end: number, src: LeafSource, cache: Map<never, Result>, out: EngineOutput): void {
+    const rule = rt.pr.rule;
+    const asMap = (r: Result | null) => (r && r.k === 'v' ? r.m : new Map<string, Entry>());
+    const when = rule.when ? asMap(evaluate(rule.when, src, cache)) : null;
+    const levels = rule.levels.map((l) => ({ name: l.name, m: asMap(evaluate(l.cond, src, cache)) }));
+    const clear = rule.clear ? asMap(evaluate(rule.clear, src, cache)) : null;
+    const value = rule.value ? asMap(evaluate(rule.value, src, cache)) : null;
+    const keys = new Set<string>(rt.alerts.keys());
+    for (const m of [when, clear, ...levels.map((l) => l.m)]) if (m) for (const k of m.keys()) keys.add(k);
+    const levelNames = rule.levels.map((l) => l.name);
+    for (const key of keys) {
+      let entry: Entry | undefined;
+      let top: string | null = null;
+      let holds = false;
+      if (when) {
+        entry = when.get(key);
+        holds = entry?.truth === true;
+      } else {
+        for (const l of levels) {
+          const e = l.m.get(key);
+          if (e?.truth) {
+            top = l.name;
+            holds = true;
+            entry = e;
+          }
+        }
+        entry ??= levels.map((l) => l.m.get(key)).find((e) => e !== undefined);
+      }
+      const valueEntry = value?.get(key) ?? entry;
+      let st = rt.alerts.get(key);
+      const group = entry?.labels ?? valueEntry?.labels ?? clear?.get(key)?.labels ?? st?.group ?? {};
+      if (!st) {
+        if (!holds) continue;
+        rt.alerts.set(key, (st = initialState(group)));
+      }
+      st.group = group;
+      const val = valueEntry?.value ?? null;
+      if (val !== null || holds) st.value = val;
+      const transition = stepAlert(st, {
+        now: end,
+        holds,
+        top: when ? rule.severity : top,
+        lowest: levelNames[0] ?? null,
+        levels: levelNames,
+        hasClear: clear !== null,
+        clearHolds: clear?.get(key)?.truth === true,
+        since: entry?.since ?? null,
+        forMs: rule.forMs,
+        keepFiringMs: rule.keepFiringMs,
+      });
+      if (transition) {
+        const inputs: Record<string, number> = { ...(valueEntry?.inputs ?? {}), ...(entry?.inputs ?? {}), ...(clear?.get(key)?.inputs ?? {}) };
+        out.events.push(this.makeEvent(rule, st, transition, start, end, inputs));
+      }
+      if (st.phase === 'inactive' && st.sequence === 0) rt.alerts.delete(key);
+    }
+  }
+
+  /** Alert labels: group labels, then rule labels (with defaults), alertname, and the severity/level. */
+  private labelsOf(rule: CheckedRule, st: AlertState): Record<string, string> {
+    const labels: Record<string, string> = { ...st.group, ...rule.labels, alertname: rule.name };
+    const sev = rule.levels.length ? st.level : rule.severity;
+    if (sev) labels.severity = sev;
+    else delete labels.severity;
+    return labels;
+  }
+
+  private annotationsOf(rule: CheckedRule, st: AlertState, labels: Record<string, string>): Record<string, string> {
+    const out: Record<string, string> = {};
+    const ctx = { value: st.value, alertname: rule.name, level: st.level ?? rule.severity, labels };
+    for (const [k, parts] of Object.entries(rule.annotations)) out[k] = renderTemplate(parts, ctx);
+    return out;
+  }
+
+  private makeEvent(rule: CheckedRule, st: AlertState, transition: Transition, start: number, end: number, inputs: Record<string, number>): AlertEvent {
+    const labels = this.labelsOf(rule, st);
+    const fingerprint = alertFingerprint(labels);
+    const numeric: Record<string, number> = {};
+    for (const [k, v] of Object.entries(inputs)) if (Number.isFinite(v)) numeric[k] = v;
+    if (st.value !== null && Number.isFinite(st.value)) numeric.value = st.value;
+    return {
+      event_id: hash64(`${fingerprint}|${transition}|${end}`).key,
+      fingerprint,
+      sequence: st.sequence,
+      transition,
+      alertname: rule.name,
+      level: rule.levels.length ? st.level : null,
+      labels: Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1))),
+      annotations: this.annotationsOf(rule, st, labels),
+      value: st.value !== null && Number.isFinite(st.value) ? st.value : null,
+      rule_file: rule.file,
+      rule_hash: rule.hash,
+      window_start: start,
+      window_end: end,
+      watermark: Number.isFinite(this.watermark) ? this.watermark : end,
+      active_since: st.activeSince,
+      inputs: numeric,
+    };
+  }
+
+  /** The alert groups of rule `name` as the state machine sees them now. */
+  alertStates(name: string): AlertView[] {
+    const rt = this.rules.get(name);
+    if (!rt) return [];
+    return [...rt.alerts.values()].map((st) => {
+      const labels = this.labelsOf(rt.pr.rule, st);
+      return { phase: st.phase, level: st.level, labels, annotations: this.annotationsOf(rt.pr.rule, st, labels), value: st.value, activeSince: st.activeSince };
+    });
+  }
+
+  /** Number of (rule, group) alert states held. */
+  get alertCount(): number {
+    let n = 0;
+    for (const rt of this.rules.values()) n += rt.alerts.size;
+    return n;
+  }
+
+  /** Canonical key of a label set (exposed for callers that index alerts). */
+  static keyOf(labels: Record<string, string>): string {
+    return canonicalLabels(labels);
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The rules on the topology: a processor that feeds decoded sample batches into a RulesEngine
+ * (one per task), evaluates closed windows after every record and forwards alert events and
+ * recorded samples to its children (`alerts` and `recorded` sinks). Samples for windows already
+ * evaluated are reported to the late topic (once per record) and counted.
+ *
+ * `RulesModule` owns the checked rules and every task's engine, so a hot reload reaches all tasks.
+ */
+import type { CheckedRules } from '../dsl/model.js';
+import type { Processor, ProcessorContext, StreamRecord } from '../topology/api.js';
+import type { DecodedBatch } from '../model/decoded-batch.js';
+import type { AlertEvent, SampleBatch } from '../model/types.js';
+import { RulesEngine, type EngineOutput } from './engine.js';
+import { counter } from '../obs/metrics.js';
+
+/** Child names the processor forwards to. */
+export const ALERTS_CHILD = 'rules-alerts-sink';
+export const RECORDED_CHILD = 'rules-recorded-sink';
+
+const lateCounter = counter('vigil_rules_late_samples_total', 'Samples that arrived after their rule window was evaluated', []);
+const eventsCounter = counter('vigil_rules_alert_events_total', 'Alert events emitted', ['transition']);
+
+/** Holds the current rules and the engine of every task (hot reload reaches them all). */
+export class RulesModule {
+  private readonly engines = new Set<RulesEngine>();
+
+  constructor(private model: Pick<CheckedRules, 'rules'>) {}
+
+  /** Creates the engine of a new task. */
+  createEngine(): RulesEngine {
+    const e = new RulesEngine(this.model);
+    this.engines.add(e);
+    return e;
+  }
+
+  releaseEngine(e: RulesEngine): void {
+    this.engines.delete(e);
+  }
+
+  /** Swaps in new checked rules; unchanged rules keep their state (see RulesEngine.reload). */
+  reload(model: Pick<CheckedRules, 'rules'>): { changed: string[]; kept: string[]; removed: string[] } {
+    this.model = model;
+    let summary = { changed: [] as string[], kept: [] as string[], removed: [] as string[] };
+    for (const e of this.engines) summary = e.reload(model);
+    if (this.engines.size === 0) summary = new RulesEngine(model).reload(model);
+    return summary;
+  }
+
+  /** Engines of the live tasks (the test runner and the HTTP API read alert states from them). */
+  get liveEngines(): RulesEngine[] {
+    return [...this.engines];
+  }
+}
+
+export class RulesProcessor implements Processor<unknown, DecodedBatch> {
+  private ctx!: ProcessorContext;
+  private engine!: RulesEngine;
+
+  constructor(private readonly module: RulesModule) {}
+
+  init(ctx: ProcessorContext): void {
+    this.ctx = ctx;
+    this.engine = this.module.createEngine();
+  }
+
+  process(record: StreamRecord<unknown, DecodedBatch>): void {
+    const b = record.value;
+    let late = 0;
+    for (let i = 0; i < b.length; i++) {
+      const series = b.series.get(b.seriesRefs[i]!);
+      if (!this.engine.selects(series.name)) continue;
+      if (this.engine.ingest(series, b.timestamps[i]!, b.values[i]!) === 'late') late++;
+    }
+    if (late > 0) {
+      lateCounter.inc(late);
+      this.ctx.reportLate({ 'vigil.late-samples': String(late) });
+    }
+    this.emit(this.engine.advance(this.ctx.streamTime));
+  }
+
+  private emit(out: EngineOutput): void {
+    for (const ev of out.events) {
+      eventsCounter.inc({ transition: ev.transition });
+      this.ctx.forward<string, AlertEvent>({ key: ev.fingerprint, value: ev, timestamp: ev.window_end }, ALERTS_CHILD);
+    }
+    if (out.recorded.length) {
+      // One batch per window end keeps event time exact per record.
+      const byTime = new Map<number, SampleBatch>();
+      for (const s of out.recorded) {
+        let batch = byTime.get(s.timestamp);
+        if (!batch) byTime.set(s.timestamp, (batch = { source: {}, samples: [] }));
+        batch.samples.push(s);
+      }
+      for (const [t, batch] of byTime) this.ctx.forward<string, SampleBatch>({ key: 'vigil-recording-rules', value: batch, timestamp: t }, RECORDED_CHILD);
+    }
+  }
+
+  close(): void {
+    this.module.releaseEngine(this.engine);
+  }
+}
