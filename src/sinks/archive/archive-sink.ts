@@ -1,0 +1,306 @@
+/**
+ * The archive writer's core, without Kafka: routes input records into per (resolution, partition,
+ * hour) buffers, decides when a buffer becomes a file, writes it durably and says which input offset
+ * may be committed. The Kafka wiring is archive-writer.ts.
+ *
+ * Exactly-once files without transactions:
+ * - A record's rows for one hour always go to ONE file, and a file covers a contiguous range of
+ *   records, named part-<partition>-<first>-<last>; size and hour-close triggers are evaluated at
+ *   record boundaries, so a replay of the same records cuts the same files with the same names.
+ * - The committable offset of an input partition is the first offset of its oldest unwritten buffer,
+ *   so input offsets are committed only after every row they carry is in a durable object.
+ * - High-water marks: before rows for (resolution, partition, hour) are buffered, the existing objects
+ *   of that group are listed; records at or below their highest last offset are already archived and
+ *   skipped. A crash between writing an object and committing offsets therefore never duplicates rows.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import type { DecodedBatch } from '../../model/decoded-batch.js';
+import type { Rollup } from '../../model/types.js';
+import { canonicalSeries, seriesIdentity } from '../../model/series.js';
+import { counter } from '../../obs/metrics.js';
+import { componentLogger } from '../../obs/logger.js';
+import { ArchiveBuffer } from './archive-buffer.js';
+import type { ArchiveSeries } from './archive-rows.js';
+import { HOUR_MS, hourPrefix, hourStartOf, parsePartKey, partKey, type Resolution } from './layout.js';
+import type { ParquetWriter } from './parquet-writer.js';
+import type { ObjectStore } from './storage/object-store.js';
+
+const rowsWritten = counter('vigil_archive_rows_written_total', 'Rows written to archive files', ['resolution']);
+const filesWritten = counter('vigil_archive_files_written_total', 'Archive files written', ['resolution']);
+const bytesWritten = counter('vigil_archive_bytes_written_total', 'Bytes of archive files written', ['resolution']);
+const rowsSkipped = counter('vigil_archive_rows_skipped_total', 'Input rows not archived, by reason (already_archived: replay of a durable file)', ['resolution', 'reason']);
+
+export interface ArchiveSinkOptions {
+  store: ObjectStore;
+  writer: ParquetWriter;
+  /** A buffer becomes a file once it holds this many rows (checked between records). Default 4,000,000. */
+  maxRowsPerFile?: number;
+  /** ... or once it is this old (wall clock). Default 10 minutes. */
+  maxAgeMs?: number;
+  /** An hour is closed when its partition's event time passes the hour's end by this much. Default 5 minutes. */
+  closeGraceMs?: number;
+  /** Test hook: awaited after the Parquet file is complete and before it is stored. */
+  beforePut?: (key: string) => Promise<void>;
+}
+
+/** What one flushed buffer became. */
+export interface FlushedFile {
+  key: string;
+  rows: number;
+  bytes: number;
+}
+
+/** Input position of one (resolution, partition). */
+interface InputState {
+  lastOffset: number;
+  eventTime: number;
+}
+
+const key3 = (r: Resolution, p: number, h: number) => `${r}|${p}|${h}`;
+const key2 = (r: Resolution, p: number) => `${r}|${p}`;
+
+export class ArchiveSink {
+  private readonly open = new Map<string, ArchiveBuffer>();
+  /** Buffers that reached their size: waiting for the next flush. */
+  private readonly sealed: ArchiveBuffer[] = [];
+  /** Buffers handed out by `due`/`all` and not yet written: they still hold back commits. */
+  private readonly inflight = new Set<ArchiveBuffer>();
+  private readonly highWater = new Map<string, number>();
+  private readonly inputs = new Map<string, InputState>();
+  private readonly rollupSeries = new Map<string, ArchiveSeries>();
+  private readonly maxRows: number;
+  private readonly maxAgeMs: number;
+  private readonly closeGraceMs: number;
+  private readonly log = componentLogger('archive');
+
+  constructor(private readonly options: ArchiveSinkOptions) {
+    this.maxRows = options.maxRowsPerFile ?? 4_000_000;
+    this.maxAgeMs = options.maxAgeMs ?? 600_000;
+    this.closeGraceMs = options.closeGraceMs ?? 300_000;
+  }
+
+  /** Distinct hour starts of a raw batch's samples. */
+  static hoursOfBatch(batch: DecodedBatch): Set<number> {
+    const hours = new Set<number>();
+    let last = Number.NaN;
+    for (let i = 0; i < batch.length; i++) {
+      const h = hourStartOf(batch.timestamps[i]!);
+      if (h !== last) hours.add((last = h));
+    }
+    return hours;
+  }
+
+  /** Loads the high-water marks of these hours from the store (once per group). Call before `add*`. */
+  async prepare(resolution: Resolution, partition: number, hours: Iterable<number>): Promise<void> {
+    for (const h of hours) {
+      const k = key3(resolution, partition, h);
+      if (this.highWater.has(k)) continue;
+      const objects = await this.options.store.list(`${hourPrefix(resolution, h)}part-${partition}-`);
+      let hw = -1;
+      for (const o of objects) {
+        const p = parsePartKey(o.key);
+        if (p && p.partition === partition && p.lastOffset > hw) hw = p.lastOffset;
+      }
+      this.highWater.set(k, hw);
+    }
+  }
+
+  /** Buffers the samples of one `metrics` record. Its hours must have been `prepare`d. */
+  addRaw(partition: number, offset: number, batch: DecodedBatch, now: number): void {
+    const input = this.input('raw', partition, offset);
+    let buf: ArchiveBuffer | undefined;
+    let bufHour = Number.NaN;
+    let skipped = 0;
+    const touched: ArchiveBuffer[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const ts = batch.timestamps[i]!;
+      if (ts > input.eventTime) input.eventTime = ts;
+      const h = hourStartOf(ts);
+      if (h !== bufHour) {
+        bufHour = h;
+        buf = this.bufferFor('raw', partition, h, offset, now);
+        if (buf && !touched.includes(buf)) touched.push(buf);
+      }
+      if (!buf) {
+        skipped++;
+        continue;
+      }
+      const ref = batch.seriesRefs[i]!;
+      const s = buf.seriesOf(ref, () => {
+        const info = batch.series.get(ref);
+        return { id: info.id, name: info.name, labels: info.labels };
+      });
+      buf.addSample(s, ts, batch.values[i]!);
+    }
+    if (skipped > 0) rowsSkipped.inc({ resolution: 'raw', reason: 'already_archived' }, skipped);
+    this.afterRecord(touched, offset);
+  }
+
+  /** Buffers the rollups of one rollup-topic record. Its hours must have been `prepare`d. */
+  addRollups(resolution: Resolution, partition: number, offset: number, rollups: readonly Rollup[], now: number): void {
+    const input = this.input(resolution, partition, offset);
+    const touched: ArchiveBuffer[] = [];
+    let skipped = 0;
+    for (const r of rollups) {
+      if (r.start > input.eventTime) input.eventTime = r.start;
+      const buf = this.bufferFor(resolution, partition, hourStartOf(r.start), offset, now);
+      if (!buf) {
+        skipped++;
+        continue;
+      }
+      if (!touched.includes(buf)) touched.push(buf);
+      const canonical = canonicalSeries(r.name, r.labels);
+      const s = buf.seriesOf(canonical, () => this.rollupSeriesOf(canonical, r));
+      buf.addRollup(s, r);
+    }
+    if (skipped > 0) rowsSkipped.inc({ resolution, reason: 'already_archived' }, skipped);
+    this.afterRecord(touched, offset);
+  }
+
+  /** Records that carried nothing archivable still advance the committable offset. */
+  skipRecord(resolution: Resolution, partition: number, offset: number): void {
+    this.input(resolution, partition, offset);
+  }
+
+  private rollupSeriesOf(canonical: string, r: Rollup): ArchiveSeries {
+    let s = this.rollupSeries.get(canonical);
+    if (!s) {
+      const id = seriesIdentity(r.name, r.labels);
+      s = { id: id.id, name: id.name, labels: id.labels };
+      if (this.rollupSeries.size > 1_000_000) this.rollupSeries.clear();
+      this.rollupSeries.set(canonical, s);
+    }
+    return s;
+  }
+
+  private input(resolution: Resolution, partition: number, offset: number): InputState {
+    const k = key2(resolution, partition);
+    let st = this.inputs.get(k);
+    if (!st) this.inputs.set(k, (st = { lastOffset: -1, eventTime: Number.NEGATIVE_INFINITY }));
+    if (offset > st.lastOffset) st.lastOffset = offset;
+    return st;
+  }
+
+  /** The open buffer for rows of record `offset`, or undefined when that record is already archived. */
+  private bufferFor(resolution: Resolution, partition: number, hour: number, offset: number, now: number): ArchiveBuffer | undefined {
+    const k = key3(resolution, partition, hour);
+    const hw = this.highWater.get(k);
+    if (hw === undefined) throw new Error(`archive: hour ${new Date(hour).toISOString()} of ${k} was not prepared`);
+    if (offset <= hw) return undefined;
+    let buf = this.open.get(k);
+    if (!buf) this.open.set(k, (buf = new ArchiveBuffer(resolution, partition, hour, now)));
+    return buf;
+  }
+
+  private afterRecord(touched: ArchiveBuffer[], offset: number): void {
+    for (const buf of touched) {
+      buf.touch(offset);
+      if (buf.length >= this.maxRows) {
+        this.open.delete(key3(buf.resolution, buf.partition, buf.hourStart));
+        this.sealed.push(buf);
+      }
+    }
+  }
+
+  /** Buffers that should become files now: full, in a closed hour, or older than maxAge. */
+  due(now: number): ArchiveBuffer[] {
+    const out = this.sealed.splice(0);
+    for (const [k, buf] of this.open) {
+      const input = this.inputs.get(key2(buf.resolution, buf.partition));
+      const closed = input !== undefined && input.eventTime >= buf.hourStart + HOUR_MS + this.closeGraceMs;
+      if (closed || now - buf.openedAt >= this.maxAgeMs) {
+        this.open.delete(k);
+        out.push(buf);
+      }
+    }
+    for (const b of out) this.inflight.add(b);
+    return out;
+  }
+
+  /** Every buffer, for a clean shutdown. */
+  all(): ArchiveBuffer[] {
+    const out = this.sealed.splice(0);
+    out.push(...this.open.values());
+    this.open.clear();
+    for (const b of out) this.inflight.add(b);
+    return out;
+  }
+
+  /** Writes buffers as durable objects (in order), updating the high-water marks. */
+  async flush(buffers: readonly ArchiveBuffer[]): Promise<FlushedFile[]> {
+    const done: FlushedFile[] = [];
+    for (const buf of buffers) {
+      if (buf.length === 0) {
+        this.inflight.delete(buf);
+        continue;
+      }
+      const key = partKey({ resolution: buf.resolution, hourStart: buf.hourStart, partition: buf.partition, firstOffset: buf.firstOffset, lastOffset: buf.lastOffset });
+      const tmp = join(await this.options.store.tempDir(), `${randomBytes(8).toString('hex')}.parquet.tmp`);
+      try {
+        const stats = buf.resolution === 'raw' ? await this.options.writer.writeRaw(buf.rawRows(), tmp) : await this.options.writer.writeRollups(buf.rollupRows(), tmp);
+        await this.options.beforePut?.(key);
+        await this.options.store.putFile(key, tmp);
+        const hk = key3(buf.resolution, buf.partition, buf.hourStart);
+        this.highWater.set(hk, Math.max(this.highWater.get(hk) ?? -1, buf.lastOffset));
+        rowsWritten.inc({ resolution: buf.resolution }, stats.rows);
+        filesWritten.inc({ resolution: buf.resolution });
+        bytesWritten.inc({ resolution: buf.resolution }, stats.bytes);
+        this.log.info({ key, rows: stats.rows, bytes: stats.bytes }, 'archive file written');
+        this.inflight.delete(buf);
+        done.push({ key, rows: stats.rows, bytes: stats.bytes });
+      } catch (err) {
+        await rm(tmp, { force: true });
+        // Put it back: nothing is committed past it, and the next flush retries.
+        const rest = buffers.slice(buffers.indexOf(buf));
+        for (const b of rest) this.inflight.delete(b);
+        this.sealed.unshift(...rest);
+        throw err;
+      }
+    }
+    return done;
+  }
+
+  /**
+   * The offset to commit for (resolution, partition): the next record not yet in a durable file
+   * (Kafka's "next offset to read"), or undefined before any record was seen.
+   */
+  committable(resolution: Resolution, partition: number): number | undefined {
+    const input = this.inputs.get(key2(resolution, partition));
+    if (!input) return undefined;
+    let next = input.lastOffset + 1;
+    for (const buf of [...this.open.values(), ...this.sealed, ...this.inflight]) {
+      if (buf.resolution === resolution && buf.partition === partition && buf.firstOffset >= 0 && buf.firstOffset < next) next = buf.firstOffset;
+    }
+    return next;
+  }
+
+  /** (resolution, partition) pairs seen so far. */
+  inputsSeen(): { resolution: Resolution; partition: number }[] {
+    return [...this.inputs.keys()].map((k) => {
+      const [r, p] = k.split('|');
+      return { resolution: r as Resolution, partition: Number(p) };
+    });
+  }
+
+  /** Forgets a partition this instance no longer owns (its unwritten rows are re-read by the new owner). */
+  dropPartition(resolution: Resolution, partition: number): void {
+    for (const [k, buf] of this.open) if (buf.resolution === resolution && buf.partition === partition) this.open.delete(k);
+    for (let i = this.sealed.length - 1; i >= 0; i--) {
+      const b = this.sealed[i]!;
+      if (b.resolution === resolution && b.partition === partition) this.sealed.splice(i, 1);
+    }
+    for (const b of this.inflight) if (b.resolution === resolution && b.partition === partition) this.inflight.delete(b);
+    this.inputs.delete(key2(resolution, partition));
+    for (const k of [...this.highWater.keys()]) if (k.startsWith(`${key2(resolution, partition)}|`)) this.highWater.delete(k);
+  }
+
+  /** Rows buffered and not yet written. */
+  get bufferedRows(): number {
+    let n = 0;
+    for (const b of this.open.values()) n += b.length;
+    for (const b of this.sealed) n += b.length;
+    return n;
+  }
+}

@@ -1,0 +1,46 @@
+/** DecodedBatch builders for archive sink tests (what the model's decoder hands the archive). */
+import { SeriesTable, type DecodedBatch } from '../../../src/model/decoded-batch.js';
+import { seriesIdentity } from '../../../src/model/series.js';
+
+export interface TestSample {
+  name: string;
+  labels: Record<string, string>;
+  ts: number;
+  value: number;
+}
+
+export function decodedBatch(table: SeriesTable, partition: number, offset: number, samples: readonly TestSample[]): DecodedBatch {
+  const n = samples.length;
+  const seriesRefs = new Uint32Array(n);
+  const timestamps = new Float64Array(n);
+  const values = new Float64Array(n);
+  samples.forEach((s, i) => {
+    seriesRefs[i] = table.intern(seriesIdentity(s.name, s.labels)).ref;
+    timestamps[i] = s.ts;
+    values[i] = s.value;
+  });
+  return {
+    origin: { topic: 'metrics', partition, offset: String(offset), key: null },
+    length: n,
+    seriesRefs,
+    timestamps,
+    values,
+    kinds: new Uint8Array(n),
+    series: table,
+    totalSamples: n,
+  };
+}
+
+/** A deterministic stream of records: `hosts` hosts, one record per host per 10 s tick. */
+export function fleetRecords(records: number, hosts = 4, metrics = 5, start = Date.UTC(2026, 10, 25, 9, 50)): TestSample[][] {
+  const out: TestSample[][] = [];
+  for (let r = 0; r < records; r++) {
+    const tick = Math.floor(r / hosts);
+    const host = r % hosts;
+    const ts = start + tick * 10_000;
+    const samples: TestSample[] = [];
+    for (let m = 0; m < metrics; m++) samples.push({ name: `m${m}`, labels: { host: `h${host}` }, ts, value: tick * 1.5 + m + host / 10 });
+    out.push(samples);
+  }
+  return out;
+}
