@@ -5,7 +5,7 @@
  *
  * `decode` is synchronous whenever the record's schema id is cached (every record after the first
  * of each id) and returns a Promise only on a miss, which fetches the writer schema from the
- * registry once. It rejects only when the registry is unreachable (retry the record later); every
+ * registry once. It rejects only when the registry itself fails (unreachable, 5xx, auth: retry later); every
  * problem of the record itself becomes a dead letter.
  */
 import avro from 'avsc';

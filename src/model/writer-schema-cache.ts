@@ -67,7 +67,7 @@ export class WriterSchemaCache {
     return entry;
   }
 
-  /** Loads `id` from the registry (once). Rejects only when the registry is unreachable (retriable). */
+  /** Loads `id` from the registry (once). Rejects when the registry fails (unreachable, 5xx, 401...): retry later. */
   load(id: number): Promise<WriterEntry> {
     const cached = this.get(id);
     if (cached) return Promise.resolve(cached);
@@ -96,7 +96,9 @@ export class WriterSchemaCache {
         this.entries.set(id, entry);
         return entry;
       }
-      if (err instanceof SchemaRegistryError && !err.retriable) {
+      // Answered, but not a usable Avro schema (e.g. PROTOBUF). Other failures (401, 5xx, network) are
+      // the registry's, not the record's: rethrown so the caller retries instead of dead-lettering.
+      if (err instanceof SchemaRegistryError && err.status === 200) {
         const entry: IncompatibleWriter = { status: 'incompatible', id, message: err.message };
         this.entries.set(id, entry);
         return entry;
