@@ -9,6 +9,7 @@
  * enum = int index.
  */
 import type { SeriesCache, SourceContext } from './series-cache.js';
+import { setLabel } from './series.js';
 
 /** Largest |timestamp| accepted, in ms (the range of a JavaScript Date). */
 export const MAX_TIMESTAMP_MS = 8.64e15;
@@ -108,7 +109,7 @@ function readStringMap(): Record<string, string> {
   for (let n = blockCount(); n !== 0; n = blockCount()) {
     for (let i = 0; i < n; i++) {
       const k = readString();
-      out[k] = readString();
+      setLabel(out, k, readString());
     }
   }
   return out;

@@ -5,7 +5,7 @@
  * too, as negative codes, so a bad sample costs one lookup as well.
  */
 import { SeriesTable } from './decoded-batch.js';
-import { checkSeries, seriesIdentity, type SeriesProblem } from './series.js';
+import { checkSeries, seriesIdentity, setLabel, type SeriesProblem } from './series.js';
 
 /** Per-source state: its decoded labels and the cache of its series keys -> ref (>= 0) or problem (< 0). */
 export interface SourceContext {
@@ -49,8 +49,8 @@ export class SeriesCache {
    */
   resolve(ctx: SourceContext, key: string, name: string, labels: Readonly<Record<string, string>>): number {
     const merged: Record<string, string> = {};
-    for (const k in ctx.labels) merged[k] = ctx.labels[k]!;
-    for (const k in labels) merged[k] = labels[k]!;
+    for (const k in ctx.labels) setLabel(merged, k, ctx.labels[k]!);
+    for (const k in labels) setLabel(merged, k, labels[k]!);
     for (const k in merged) if (merged[k] === '') delete merged[k];
     const problem = checkSeries(name, merged);
     const code = problem ? -1 - this.problemCode(problem) : this.table.intern(seriesIdentity(name, merged)).ref;

@@ -33,6 +33,15 @@ export interface SeriesProblem {
   message: string;
 }
 
+/**
+ * Sets a label on a plain object. A label may be called `__proto__` (a valid name): plain assignment
+ * would change the prototype and lose it, so that one name is defined as an own property.
+ */
+export function setLabel(labels: Record<string, string>, name: string, value: string): void {
+  if (name === '__proto__') Object.defineProperty(labels, name, { value, enumerable: true, writable: true, configurable: true });
+  else labels[name] = value;
+}
+
 /** Checks a metric name and its merged labels against the validity rules of contracts.md. */
 export function checkSeries(name: string, labels: Readonly<Record<string, string>>): SeriesProblem | null {
   if (!isValidMetricName(name)) return { reason: 'invalid_metric_name', message: `Invalid metric name: ${JSON.stringify(name)}` };
@@ -64,8 +73,8 @@ export function mergeLabels(
   sample: Readonly<Record<string, string>>,
 ): Record<string, string> {
   const merged: Record<string, string> = {};
-  for (const k in source) merged[k] = source[k]!;
-  for (const k in sample) merged[k] = sample[k]!;
+  for (const k in source) setLabel(merged, k, source[k]!);
+  for (const k in sample) setLabel(merged, k, sample[k]!);
   return sortedLabels(merged);
 }
 
@@ -74,7 +83,7 @@ export function sortedLabels(labels: Readonly<Record<string, string>>): Record<s
   const out: Record<string, string> = {};
   for (const k of Object.keys(labels).sort()) {
     const v = labels[k]!;
-    if (v !== '') out[k] = v;
+    if (v !== '') setLabel(out, k, v);
   }
   return out;
 }

@@ -238,3 +238,12 @@ describe('SampleBatchDecoder, record-level problems', () => {
     expect(new Set([...out.seriesRefs, ...other.seriesRefs]).size).toBe(1);
   });
 });
+
+describe('SampleBatchDecoder, unusual names', () => {
+  it('keeps a label called __proto__ on the fast path', async () => {
+    const decoder = new SampleBatchDecoder({ registry: registryDouble() });
+    const labels = JSON.parse('{"__proto__": "x"}') as Record<string, string>;
+    const out = (await decode(decoder, record({ source: labels, samples: [sample('m', { a: '1' })] }))).batch;
+    expect(out.series.get(out.seriesRefs[0]!).canonical).toBe('m{__proto__="x",a="1"}');
+  });
+});

@@ -89,3 +89,12 @@ describe('validity', () => {
     expect(checkSeries('ok', { a: '€'.repeat(683) })?.reason).toBe('label_value_too_long');
   });
 });
+
+describe('unusual label names', () => {
+  it('keeps a label called __proto__', () => {
+    const labels = mergeLabels({}, JSON.parse('{"__proto__": "x", "a": "1"}'));
+    expect(Object.keys(labels)).toEqual(['__proto__', 'a']);
+    expect(canonicalSeries('m', labels)).toBe('m{__proto__="x",a="1"}');
+    expect(seriesIdentity('m', labels).labels).toEqual(labels);
+  });
+});
