@@ -140,9 +140,13 @@ export async function startNotifier(config: VigilConfig, opts: StartNotifierOpti
   const publish = async (key: string, value: unknown) => {
     await producer.send({ topic: t.silences, messages: [{ key, value: JSON.stringify(value) }] });
   };
-  const silences = await followSilences(kafka, config, core, log);
-  const resent = await core.resendPending(Date.now());
-  if (resent) log.warn({ resent }, 'resent notifications whose delivery was not recorded before a restart');
+  // Both consumer groups join at once (a join takes seconds on the embedded Kafka); alert batches
+  // wait until the silences are read to the end and pending notifications are resent.
+  const silencesStarting = followSilences(kafka, config, core, log);
+  const ready = silencesStarting.then(async () => {
+    const resent = await core.resendPending(Date.now());
+    if (resent) log.warn({ resent }, 'resent notifications whose delivery was not recorded before a restart');
+  });
 
   let current: Consumer | undefined;
   const alerts: ResilientConsumer = await startResilientConsumer(kafka, {
@@ -152,6 +156,7 @@ export async function startNotifier(config: VigilConfig, opts: StartNotifierOpti
     run: {
       autoCommit: false,
       eachBatch: async (p) => {
+        await ready;
         await consumeBatch(p, { serde, core, producer, dlqTopic: t.alertsDlq });
         const last = p.batch.messages.at(-1);
         if (last && current) {
@@ -161,6 +166,8 @@ export async function startNotifier(config: VigilConfig, opts: StartNotifierOpti
       },
     },
   });
+  const silences = await silencesStarting;
+  await ready;
   kick();
 
   const ownServer = !o.http;
