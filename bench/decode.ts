@@ -104,10 +104,6 @@ console.log(`${buffers.length} records, ${samples} samples, ${(samples / buffers
 
 const type = contractSchema('sample-batch').type;
 let sink = 0;
-const baseline = measure('baseline: bare avsc decode', samples, () => {
-  for (const b of buffers) sink += (type.fromBuffer(b.subarray(5)) as SampleBatch).samples.length;
-});
-
 const decoder = new SampleBatchDecoder({ registry });
 await decoder.decodeAsync(records[0]!);
 await decoder.decodeAsync(evolvedRecords[0]!);
@@ -120,9 +116,31 @@ const cold = performance.now();
 for (const r of records) sink += check(decoder.decode(r));
 const coldRate = samples / ((performance.now() - cold) / 1000);
 console.log(`${'vigil decoder, first pass (every series new)'.padEnd(48)} ${(coldRate / 1e6).toFixed(2)}M samples/s`);
-const fast = measure('vigil decoder (decode + validate + series id)', samples, () => {
+
+// Baseline and decoder alternate pass by pass, so load from other processes hits both alike.
+const baselinePass = (): void => {
+  for (const b of buffers) sink += (type.fromBuffer(b.subarray(5)) as SampleBatch).samples.length;
+};
+const decoderPass = (): void => {
   for (const r of records) sink += check(decoder.decode(r));
-});
+};
+baselinePass();
+decoderPass();
+let bestBaseline = Infinity;
+let bestDecoder = Infinity;
+let rounds = 0;
+for (const until = performance.now() + seconds * 2000; performance.now() < until || rounds < 2; rounds++) {
+  let t0 = performance.now();
+  baselinePass();
+  bestBaseline = Math.min(bestBaseline, performance.now() - t0);
+  t0 = performance.now();
+  decoderPass();
+  bestDecoder = Math.min(bestDecoder, performance.now() - t0);
+}
+const baseline = samples / (bestBaseline / 1000);
+const fast = samples / (bestDecoder / 1000);
+console.log(`${'baseline: bare avsc decode'.padEnd(48)} ${(baseline / 1e6).toFixed(2)}M samples/s (best of ${rounds} alternating passes)`);
+console.log(`${'vigil decoder (decode + validate + series id)'.padEnd(48)} ${(fast / 1e6).toFixed(2)}M samples/s (best of ${rounds} alternating passes)`);
 measure('vigil decoder, evolved writer schema (avsc path)', samples, () => {
   for (const r of evolvedRecords) sink += check(decoder.decode(r));
 });
