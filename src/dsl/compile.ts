@@ -17,6 +17,8 @@ export interface Leaf {
   q: number | null;
   sel: CheckedSelector;
   grouping: LeafGrouping;
+  /** Source text of the aggregation (names its value in alert event inputs). */
+  text: string;
 }
 
 export interface PlanRule {
@@ -38,13 +40,13 @@ function collectLeaves(e: CExpr | null, pr: PlanRule, nested: boolean, seen: Set
       if (e.sel) {
         if (seen.has(e.id)) return;
         seen.add(e.id);
-        pr.leaves.push({ id: e.id, rule: pr, kind: 'agg', fn: e.fn, q: e.q, sel: e.sel, grouping: nested && !e.grouping ? 'series' : e.grouping });
+        pr.leaves.push({ id: e.id, rule: pr, kind: 'agg', fn: e.fn, q: e.q, sel: e.sel, grouping: nested && !e.grouping ? 'series' : e.grouping, text: e.text });
       } else collectLeaves(e.inner, pr, true, seen);
       return;
     case 'absent':
       if (seen.has(e.id)) return;
       seen.add(e.id);
-      pr.leaves.push({ id: e.id, rule: pr, kind: 'absent', fn: 'count', q: null, sel: e.sel, grouping: e.grouping });
+      pr.leaves.push({ id: e.id, rule: pr, kind: 'absent', fn: 'count', q: null, sel: e.sel, grouping: e.grouping, text: e.text });
       return;
     case 'fn':
     case 'not':

@@ -240,7 +240,7 @@ export class RulesEngine {
         const out = new Map<string, Entry>();
         const groups = rt.windows.get(id)?.get(start);
         if (!groups) return out;
-        const text = `${leaf.fn}`;
+        const text = leaf.text;
         for (const [key, slot] of groups) {
           const v = accValue(slot.acc, leaf.fn, leaf.q, rule.windowMs);
           if (v !== null) out.set(key, { labels: slot.labels, value: v, inputs: { [text]: v } });
