@@ -57,7 +57,11 @@ export function parseDuration(text: string): number | undefined {
 
 const duration = z.string().refine((s) => parseDuration(s) !== undefined && parseDuration(s)! > 0, 'expected a duration such as 15s, 1m, 500ms');
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const labels = z.record(z.string().regex(LABEL_NAME, 'invalid label name'), z.string());
+const labels = z.record(z.string(), z.string()).superRefine((record, ctx) => {
+  for (const key of Object.keys(record)) {
+    if (!LABEL_NAME.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: `invalid label name ${JSON.stringify(key)}` });
+  }
+});
 /** `host:port` (IPv6 in brackets); no scheme, no path, as Prometheus requires. */
 export const TARGET_ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[^\s/:[\]]+)(:\d{1,5})?$/;
 const targetGroup = z

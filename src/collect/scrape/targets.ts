@@ -53,7 +53,7 @@ export function buildTargets(job: ScrapeJob, groups: readonly TargetGroup[]): Ta
         continue;
       }
       const query = new URLSearchParams();
-      for (const [k, v] of Object.entries(all)) if (k.startsWith('__param_')) query.set(k.slice('__param_'.length), v);
+      for (const k of Object.keys(all).sort()) if (k.startsWith('__param_')) query.set(k.slice('__param_'.length), all[k]!);
       const qs = query.toString();
       const url = `${scheme}://${all.__address__}${all.__metrics_path__}${qs ? `?${qs}` : ''}`;
       const labels: Record<string, string> = {};
