@@ -110,6 +110,7 @@ export class ArchiveSink {
   /** Buffers the samples of one `metrics` record. Its hours must have been `prepare`d. */
   addRaw(partition: number, offset: number, batch: DecodedBatch, now: number): void {
     const input = this.input('raw', partition, offset);
+    if (!input) return;
     let buf: ArchiveBuffer | undefined;
     let bufHour = Number.NaN;
     let skipped = 0;
@@ -141,6 +142,7 @@ export class ArchiveSink {
   /** Buffers the rollups of one rollup-topic record. Its hours must have been `prepare`d. */
   addRollups(resolution: Resolution, partition: number, offset: number, rollups: readonly Rollup[], now: number): void {
     const input = this.input(resolution, partition, offset);
+    if (!input) return;
     const touched: ArchiveBuffer[] = [];
     let skipped = 0;
     for (const r of rollups) {
@@ -175,11 +177,13 @@ export class ArchiveSink {
     return s;
   }
 
-  private input(resolution: Resolution, partition: number, offset: number): InputState {
+  /** The input state, or undefined when record `offset` was already added (a redelivered batch). */
+  private input(resolution: Resolution, partition: number, offset: number): InputState | undefined {
     const k = key2(resolution, partition);
     let st = this.inputs.get(k);
     if (!st) this.inputs.set(k, (st = { lastOffset: -1, eventTime: Number.NEGATIVE_INFINITY }));
-    if (offset > st.lastOffset) st.lastOffset = offset;
+    if (offset <= st.lastOffset) return undefined;
+    st.lastOffset = offset;
     return st;
   }
 

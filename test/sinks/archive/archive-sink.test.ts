@@ -125,6 +125,14 @@ describe('ArchiveSink', () => {
     expect(sink.committable('1m', 2)).toBe(8);
   });
 
+  it('ignores a redelivered record', async () => {
+    const sink = new ArchiveSink({ store, writer });
+    const records = fleetRecords(3);
+    await feed(sink, records);
+    await feed(sink, records, 1);
+    expect(sink.bufferedRows).toBe(15);
+  });
+
   it('a failed write keeps the rows and holds back the commit', async () => {
     const sink = new ArchiveSink({ store, writer, beforePut: async () => Promise.reject(new Error('disk full')) });
     await feed(sink, fleetRecords(3));

@@ -1,0 +1,226 @@
+/**
+ * The archive writer on Kafka: consumes `metrics` (raw) and the two rollup topics with its own
+ * consumer group, feeds the ArchiveSink, writes files on hour close / size / age, and commits input
+ * offsets only once the rows they carry are in durable objects (see archive-sink.ts for why a crash
+ * at any point neither loses nor duplicates rows). `vigil run` starts it with `startArchiver`.
+ */
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { VigilConfig } from '../../config/config.js';
+import { createKafka, embeddedConsumerDefaults, startResilientConsumer, type ResilientConsumer } from '../../kafka/client.js';
+import type { RegistryClient } from '../../model/registry-client.js';
+import { SampleBatchDecoder } from '../../model/sample-batch-decoder.js';
+import { rollupBatchSerde, type AvroSerde } from '../../model/serde.js';
+import type { RollupBatch } from '../../model/types.js';
+import { componentLogger } from '../../obs/logger.js';
+import { counter, gauge } from '../../obs/metrics.js';
+import { ArchiveError } from './archive-error.js';
+import { ArchiveSink, type ArchiveSinkOptions } from './archive-sink.js';
+import { hourStartOf, type Resolution } from './layout.js';
+import { ParquetWriter, type ParquetTuning } from './parquet-writer.js';
+import { openObjectStore } from './storage/open-store.js';
+import type { ObjectStore } from './storage/object-store.js';
+
+const undecodable = counter('vigil_archive_records_skipped_total', 'Input records the archive could not decode (the engine dead-letters them)', ['topic', 'reason']);
+const buffered = gauge('vigil_archive_buffered_rows', 'Rows held in memory waiting to be written');
+
+export interface ArchiverOptions {
+  /** kafkajs client (default: from config.kafka.brokers). */
+  kafka?: Kafka;
+  /** Registry URL or client (default config.schemaRegistry.url). */
+  registry?: string | RegistryClient;
+  /** Object store (default: config.archive root). Closed by `stop()` only when created here. */
+  store?: ObjectStore;
+  /** Consumer group (default `<clientId>-archive`). */
+  groupId?: string;
+  /** Sink settings: rows per file, max age, close grace. */
+  sink?: Omit<ArchiveSinkOptions, 'store' | 'writer'>;
+  tuning?: Partial<ParquetTuning>;
+  /** How often age-based flushes and commits are checked, ms (default 2000). */
+  tickMs?: number;
+  now?: () => number;
+}
+
+/** A running archive writer. */
+export interface Archiver {
+  readonly store: ObjectStore;
+  /** Writes every buffered row now and commits (e.g. before a planned stop). */
+  flushAll(): Promise<void>;
+  /** Writes what is due, commits, leaves the group and closes. Buffered rows not due are re-read by the next owner. */
+  stop(options?: { flush?: boolean }): Promise<void>;
+}
+
+/** Starts the archive writer's consumer group. */
+export async function startArchiver(config: VigilConfig, options: ArchiverOptions = {}): Promise<Archiver> {
+  const registry = options.registry ?? config.schemaRegistry.url;
+  if (!registry) throw new ArchiveError('ARCHIVE_BAD_OPTION', 'The archive writer needs a schema registry (SCHEMA_REGISTRY_URL)');
+  const kafka = options.kafka ?? (config.kafka.brokers ? createKafka(config.kafka.brokers, `${config.kafka.clientId}-archive`) : undefined);
+  if (!kafka) throw new ArchiveError('ARCHIVE_BAD_OPTION', 'The archive writer needs Kafka (KAFKA_BROKERS)');
+  const store = options.store ?? openObjectStore(config.archive);
+  const writer = await ParquetWriter.open(options.tuning);
+  const archiver = new KafkaArchiver(config, kafka, registry, store, writer, options);
+  try {
+    await archiver.start();
+  } catch (err) {
+    writer.close();
+    if (!options.store) await store.close();
+    throw err;
+  }
+  return archiver;
+}
+
+class KafkaArchiver implements Archiver {
+  private readonly sink: ArchiveSink;
+  private readonly decoder: SampleBatchDecoder;
+  private readonly rollupSerde: AvroSerde<RollupBatch>;
+  private readonly topics: Map<string, Resolution>;
+  private readonly log = componentLogger('archive-writer');
+  private readonly now: () => number;
+  private consumer: ResilientConsumer | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly committed = new Map<string, number>();
+  private stopped = false;
+
+  constructor(
+    private readonly config: VigilConfig,
+    private readonly kafka: Kafka,
+    registry: string | RegistryClient,
+    readonly store: ObjectStore,
+    private readonly writer: ParquetWriter,
+    private readonly options: ArchiverOptions,
+  ) {
+    this.sink = new ArchiveSink({ store, writer, ...options.sink });
+    this.decoder = new SampleBatchDecoder({ registry });
+    this.rollupSerde = rollupBatchSerde({ registry });
+    const t = config.topics;
+    this.topics = new Map<string, Resolution>([
+      [t.metrics, 'raw'],
+      [t.rollup1m, '1m'],
+      [t.rollup1h, '1h'],
+    ]);
+    this.now = options.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    this.consumer = await startResilientConsumer(this.kafka, {
+      config: { groupId: this.options.groupId ?? `${this.config.kafka.clientId}-archive`, ...embeddedConsumerDefaults },
+      subscribe: { topics: [...this.topics.keys()], fromBeginning: true },
+      run: { autoCommit: false, eachBatch: (p) => this.serial(() => this.onBatch(p)) },
+      onConsumer: (c) => this.watchAssignments(c),
+    });
+    this.timer = setInterval(() => void this.serial(() => this.tick()).catch((err) => this.log.error({ err }, 'archive flush failed; will retry')), this.options.tickMs ?? 2000);
+    this.log.info({ store: this.store.url, topics: [...this.topics.keys()] }, 'archive writer started');
+  }
+
+  /** One operation at a time: batches, timer flushes and commits never interleave. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async onBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const resolution = this.topics.get(batch.topic);
+    if (!resolution || !isRunning() || isStale()) return;
+    const partition = batch.partition;
+    for (const m of batch.messages) {
+      const offset = Number(m.offset);
+      if (resolution === 'raw') await this.addRaw(partition, offset, batch.topic, m.key, m.value);
+      else await this.addRollups(resolution, partition, offset, batch.topic, m.value);
+    }
+    buffered.set(this.sink.bufferedRows);
+    await this.flushDue();
+    await heartbeat();
+  }
+
+  private async addRaw(partition: number, offset: number, topic: string, key: Buffer | null, value: Buffer | null): Promise<void> {
+    const { batch, deadLetters } = await this.decoder.decode({ topic, partition, offset: String(offset), key, value });
+    for (const d of deadLetters) undecodable.inc({ topic, reason: d.reason });
+    await this.sink.prepare('raw', partition, ArchiveSink.hoursOfBatch(batch));
+    this.sink.addRaw(partition, offset, batch, this.now());
+  }
+
+  private async addRollups(resolution: Resolution, partition: number, offset: number, topic: string, value: Buffer | null): Promise<void> {
+    let decoded: RollupBatch;
+    try {
+      decoded = await this.rollupSerde.decode(value);
+    } catch (err) {
+      undecodable.inc({ topic, reason: (err as { code?: string }).code ?? 'undecodable' });
+      this.log.warn({ topic, partition, offset, err: (err as Error).message }, 'rollup record not archived');
+      this.sink.skipRecord(resolution, partition, offset);
+      return;
+    }
+    await this.sink.prepare(resolution, partition, new Set(decoded.rollups.map((r) => hourStartOf(r.start))));
+    this.sink.addRollups(resolution, partition, offset, decoded.rollups, this.now());
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    await this.flushDue();
+  }
+
+  private async flushDue(): Promise<void> {
+    await this.sink.flush(this.sink.due(this.now()));
+    await this.commit();
+  }
+
+  async flushAll(): Promise<void> {
+    await this.serial(async () => {
+      await this.sink.flush(this.sink.all());
+      await this.commit();
+    });
+  }
+
+  /** Commits, per input partition, the first offset whose rows are not all durable yet. */
+  private async commit(): Promise<void> {
+    const consumer = this.consumer?.consumer;
+    if (!consumer) return;
+    const offsets: { topic: string; partition: number; offset: string }[] = [];
+    for (const [topic, resolution] of this.topics) {
+      for (const seen of this.sink.inputsSeen()) {
+        if (seen.resolution !== resolution) continue;
+        const next = this.sink.committable(resolution, seen.partition);
+        const k = `${topic}|${seen.partition}`;
+        if (next === undefined || this.committed.get(k) === next) continue;
+        offsets.push({ topic, partition: seen.partition, offset: String(next) });
+        this.committed.set(k, next);
+      }
+    }
+    if (offsets.length > 0) await consumer.commitOffsets(offsets);
+  }
+
+  /** On a rebalance, forgets partitions that moved away: their new owner re-reads the unwritten rows. */
+  private watchAssignments(consumer: Consumer): void {
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const assigned = payload.memberAssignment as Record<string, number[]>;
+      void this.serial(async () => {
+        for (const [topic, resolution] of this.topics) {
+          const mine = new Set(assigned[topic] ?? []);
+          for (const seen of this.sink.inputsSeen()) {
+            if (seen.resolution === resolution && !mine.has(seen.partition)) {
+              this.sink.dropPartition(resolution, seen.partition);
+              this.committed.delete(`${topic}|${seen.partition}`);
+            }
+          }
+        }
+      });
+    });
+  }
+
+  async stop(options: { flush?: boolean } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    try {
+      await this.serial(async () => {
+        await this.sink.flush(options.flush ? this.sink.all() : this.sink.due(this.now()));
+        await this.commit();
+      });
+    } finally {
+      await this.consumer?.stop();
+      this.writer.close();
+      if (!this.options.store) await this.store.close();
+      this.log.info('archive writer stopped');
+    }
+  }
+}
