@@ -160,6 +160,14 @@ describe('InfluxDB line protocol', () => {
   });
 });
 
+describe('own metrics', () => {
+  it('serves GET /metrics without a token, counting push requests', async () => {
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/vigil_push_requests_total\{api="v2",code="204"\} \d+/);
+  });
+});
+
 describe('Prometheus remote_write 1.0', () => {
   function encode(request: object): Buffer {
     const message = WriteRequestType.fromObject(request);

@@ -11,7 +11,7 @@
 import { gunzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { componentLogger } from '../../obs/logger.js';
-import { counter } from '../../obs/metrics.js';
+import { counter, metricsRegistry } from '../../obs/metrics.js';
 import { isBackpressure, type SamplePublisher } from '../sample-publisher.js';
 import { DEFAULT_SOURCE_LABELS, type SourceBatches } from '../source-batches.js';
 import { parseLineProtocol, parsePrecision } from './line-protocol.js';
@@ -64,12 +64,14 @@ export async function registerPushRoutes(app: FastifyInstance, options: PushOpti
   await app.register(async (scope) => pushPlugin(scope, options));
 }
 
-/** Starts a fastify server with only the push routes. */
+/** Starts a fastify server with the push routes and `GET /metrics` (this process's own metrics). */
 export async function startPushServer(
   options: PushOptions & { port: number; host?: string },
 ): Promise<{ app: FastifyInstance; url: string; port: number; close(): Promise<void> }> {
   const app = Fastify({ logger: false, bodyLimit: options.maxBodyBytes });
   await registerPushRoutes(app, options);
+  // The process's own metrics (no token: like any Prometheus exporter).
+  app.get('/metrics', async (_request, reply) => reply.type(metricsRegistry.contentType).send(await metricsRegistry.metrics()));
   await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
