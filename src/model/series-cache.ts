@@ -27,6 +27,8 @@ export class SeriesCache {
   private readonly problemIndex = new Map<string, number>();
   private entries = 0;
   private readonly maxEntries: number;
+  /** One copy of each metric name and sample label value (strings read from bytes are all distinct copies). */
+  private readonly strings = new Map<string, string>();
 
   constructor(options: SeriesCacheOptions = {}) {
     this.table = options.table ?? new SeriesTable();
@@ -50,10 +52,10 @@ export class SeriesCache {
   resolve(ctx: SourceContext, key: string, name: string, labels: Readonly<Record<string, string>>): number {
     const merged: Record<string, string> = {};
     for (const k in ctx.labels) setLabel(merged, k, ctx.labels[k]!);
-    for (const k in labels) setLabel(merged, k, labels[k]!);
+    for (const k in labels) setLabel(merged, k, this.intern(labels[k]!));
     for (const k in merged) if (merged[k] === '') delete merged[k];
     const problem = checkSeries(name, merged);
-    const code = problem ? -1 - this.problemCode(problem) : this.table.intern(seriesIdentity(name, merged)).ref;
+    const code = problem ? -1 - this.problemCode(problem) : this.table.intern(seriesIdentity(this.intern(name), merged)).ref;
     if (++this.entries > this.maxEntries) {
       // Simple bound: forget every key (the table keeps the series and their refs).
       this.sources.clear();
@@ -66,6 +68,14 @@ export class SeriesCache {
   /** The problem of a negative code returned by `resolve`. */
   problem(code: number): SeriesProblem {
     return this.problems[-1 - code]!;
+  }
+
+  private intern(s: string): string {
+    const found = this.strings.get(s);
+    if (found !== undefined) return found;
+    // Bounded: past 200,000 distinct strings (high-cardinality values), new ones are kept as they are.
+    if (this.strings.size < 200_000) this.strings.set(s, s);
+    return s;
   }
 
   private problemCode(problem: SeriesProblem): number {
