@@ -1,12 +1,12 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InfluxDB, Point, HttpError } from '@influxdata/influxdb-client';
-import snappy from 'snappyjs';
 import { startPushServer } from '../../src/collect/push/push-server.js';
-import { WriteRequestType } from '../../src/collect/push/remote-write.js';
 import { BackpressureError, type SamplePublisher } from '../../src/collect/sample-publisher.js';
 import { STALE_NAN, isStaleMarker } from '../../src/collect/stale-marker.js';
 import type { Sample } from '../../src/model/types.js';
+
+import { remoteWriteBody } from './support/helpers.js';
 
 class RecordingPublisher implements SamplePublisher {
   batches: Array<{ source: Record<string, string>; samples: Sample[] }> = [];
@@ -169,10 +169,7 @@ describe('own metrics', () => {
 });
 
 describe('Prometheus remote_write 1.0', () => {
-  function encode(request: object): Buffer {
-    const message = WriteRequestType.fromObject(request);
-    return Buffer.from(snappy.compress(WriteRequestType.encode(message).finish()));
-  }
+  const encode = remoteWriteBody;
   const headers = {
     authorization: `Bearer ${TOKEN}`,
     'content-type': 'application/x-protobuf',
@@ -181,7 +178,7 @@ describe('Prometheus remote_write 1.0', () => {
   };
 
   it('decodes series, metadata kinds and stale markers', async () => {
-    const body = encode({
+    const body = await encode({
       timeseries: [
         {
           labels: [
@@ -215,11 +212,11 @@ describe('Prometheus remote_write 1.0', () => {
     const garbage = await fetch(`${server.url}/api/v1/write`, { method: 'POST', body: Buffer.from([0x05, 1, 2]), headers });
     expect(garbage.status).toBe(400);
     expect(await garbage.text()).toMatch(/^invalid snappy block/);
-    const noName = encode({ timeseries: [{ labels: [{ name: 'job', value: 'x' }], samples: [{ value: 1, timestamp: NOW }] }] });
+    const noName = await encode({ timeseries: [{ labels: [{ name: 'job', value: 'x' }], samples: [{ value: 1, timestamp: NOW }] }] });
     const res = await fetch(`${server.url}/api/v1/write`, { method: 'POST', body: noName, headers });
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('line 1: time series without a __name__ label');
-    const huge = encode({
+    const huge = await encode({
       timeseries: [{ labels: [{ name: '__name__', value: 'a' }, { name: 'x', value: 'y'.repeat(100_000) }], samples: [{ value: 1, timestamp: 1 }] }],
     });
     expect(huge.length).toBeLessThan(64 * 1024);

@@ -53,3 +53,15 @@ export async function startServer(handler: (req: http.IncomingMessage, res: http
       }),
   };
 }
+
+/** Builds a remote_write body (snappy block of a WriteRequest) from the spec's .proto, not from the decoder's descriptor. */
+export async function remoteWriteBody(request: object): Promise<Buffer> {
+  const { default: protobuf } = await import('protobufjs');
+  const { default: snappy } = await import('snappyjs');
+  const { readFileSync } = await import('node:fs');
+  const proto = readFileSync(new URL('./remote-write.proto', import.meta.url), 'utf8');
+  const type = protobuf.parse(proto, { keepCase: false }).root.lookupType('prometheus.WriteRequest');
+  const problem = type.verify(request);
+  if (problem) throw new Error(`bad WriteRequest in test: ${problem}`);
+  return Buffer.from(snappy.compress(type.encode(type.fromObject(request)).finish()));
+}

@@ -5,14 +5,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InfluxDB, Point } from '@influxdata/influxdb-client';
 import { Counter, Registry } from 'prom-client';
-import snappy from 'snappyjs';
-import { WriteRequestType } from '../../../src/collect/push/remote-write.js';
 import { createKafka, embeddedConsumerDefaults } from '../../../src/kafka/client.js';
 import { sampleBatchSerde } from '../../../src/model/serde.js';
 import type { SampleBatch } from '../../../src/model/types.js';
 import { spawnVigil, type Child } from '../../support/child-process.js';
 import { useStack } from '../../support/stack.js';
-import { startServer, waitFor, type TestServer } from '../../collect/support/helpers.js';
+import { remoteWriteBody, startServer, waitFor, type TestServer } from '../../collect/support/helpers.js';
 
 const stack = useStack({ partitions: 2 });
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -57,15 +55,9 @@ describe('vigil collect (process) end to end through Kafka', () => {
     const writeApi = new InfluxDB({ url: `http://127.0.0.1:${port}`, token: 'tok-2' }).getWriteApi('org', 'bucket', 'ms', { maxRetries: 0 });
     writeApi.writePoint(new Point('cpu').tag('host', 'web1').tag('core', '0').floatField('usage', 42.25).timestamp(new Date(pushedAt)));
     await writeApi.close();
-    const body = Buffer.from(
-      snappy.compress(
-        WriteRequestType.encode(
-          WriteRequestType.fromObject({
-            timeseries: [{ labels: [{ name: '__name__', value: 'rw_metric' }, { name: 'job', value: 'agent' }], samples: [{ value: 7, timestamp: pushedAt }] }],
-          }),
-        ).finish(),
-      ),
-    );
+    const body = await remoteWriteBody({
+      timeseries: [{ labels: [{ name: '__name__', value: 'rw_metric' }, { name: 'job', value: 'agent' }], samples: [{ value: 7, timestamp: pushedAt }] }],
+    });
     const rw = await fetch(`http://127.0.0.1:${port}/api/v1/write`, {
       method: 'POST',
       body,
