@@ -99,7 +99,14 @@ export class ScrapeManager {
     for (const [key, target] of next) {
       const existing = this.states.get(key);
       if (existing) {
+        const retimed = existing.target.intervalMs !== target.intervalMs;
         existing.target = target;
+        if (retimed) {
+          // A new interval means new slots (the same on every collector): reschedule from now.
+          this.stop(existing);
+          existing.offset = slotOffset(key, target.intervalMs);
+          this.schedule(existing, this.now());
+        }
         continue;
       }
       const state: TargetState = {
