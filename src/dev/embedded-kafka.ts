@@ -21,6 +21,17 @@ import { beaconTopic } from '../kafka/embedded-beacon.js';
 import { componentLogger } from '../obs/logger.js';
 
 const RD_KAFKA_PRODUCER = 0;
+
+/**
+ * Hard-coded limits of librdkafka 2.0.2's mock (rdkafka_mock.c), for sizing tests and benchmarks: per
+ * partition only the newest batches within these bounds are kept (older ones vanish silently, and a
+ * consumer behind them gets OFFSET_OUT_OF_RANGE); unknown topics are auto-created with 4 partitions.
+ */
+export const embeddedKafkaLimits = {
+  retainedBytesPerPartition: 5 * 1024 * 1024,
+  retainedBatchesPerPartition: 100_000,
+  autoCreatedPartitions: 4,
+} as const;
 const RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS = 36;
 
 /** A failed call into the mock cluster; `kafkaCode` is librdkafka's rd_kafka_resp_err_t. */

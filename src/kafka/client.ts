@@ -17,3 +17,8 @@ export { ensureTopics, TopicSetupError, type TopicSpec, type EnsuredTopic } from
 export { clusterIncarnation } from './cluster-incarnation.js';
 export { startResilientConsumer, type ResilientConsumer, type ResilientConsumerOptions } from './resilient-consumer.js';
 export { findBeacon, isBeaconTopic, type EmbeddedBeacon } from './embedded-beacon.js';
+export {
+  connectEmbeddedControl,
+  EmbeddedControlError,
+  type EmbeddedControl,
+} from './embedded-control-client.js';

@@ -11,6 +11,7 @@
 import type { Admin } from 'kafkajs';
 import { createKafka } from './create-kafka.js';
 import { findBeacon, type EmbeddedBeacon } from './embedded-beacon.js';
+import { embeddedControl } from './embedded-control-client.js';
 import { componentLogger } from '../obs/logger.js';
 
 /** A topic a component needs. */
@@ -84,26 +85,11 @@ function validate(t: TopicSpec): void {
 }
 
 async function createEmbedded(beacon: EmbeddedBeacon, missing: readonly TopicSpec[]): Promise<string[]> {
-  let res: Response;
   try {
-    res = await fetch(`${beacon.url}/topics`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ topics: missing.map(({ name, partitions }) => ({ name, partitions })) }),
-      signal: AbortSignal.timeout(10_000),
-    });
+    return await embeddedControl(beacon).createTopics(missing);
   } catch (err) {
-    throw new TopicSetupError(
-      `the embedded Kafka's control endpoint ${beacon.url} does not answer (${(err as Error).message}); ` +
-        'is the process that started it (e.g. `vigil stack`) still running?',
-      { cause: err },
-    );
+    throw new TopicSetupError(`cannot create topics on the embedded Kafka: ${(err as Error).message}`, { cause: err });
   }
-  const body = (await res.json().catch(() => ({}))) as { topics?: { name: string; created: boolean }[]; error?: string };
-  if (!res.ok || !body.topics) {
-    throw new TopicSetupError(`the embedded Kafka refused to create topics: ${body.error ?? `HTTP ${res.status}`}`);
-  }
-  return body.topics.filter((t) => t.created).map((t) => t.name);
 }
 
 async function createReal(admin: Admin, missing: readonly TopicSpec[]): Promise<string[]> {

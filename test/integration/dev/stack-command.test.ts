@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { clusterIncarnation, createKafka, ensureTopics } from '../../../src/kafka/client.js';
+import {
+  clusterIncarnation,
+  connectEmbeddedControl,
+  createKafka,
+  EmbeddedControlError,
+  ensureTopics,
+} from '../../../src/kafka/client.js';
 import { spawnVigil, type Child } from '../../support/child-process.js';
 import { startEmbeddedKafka } from '../../../src/dev/embedded-kafka.js';
 
@@ -35,9 +41,16 @@ describe('vigil stack', () => {
     expect(child.stderr()).toContain('"stack stopped"');
   });
 
-  it('stops cleanly on SIGINT too', async () => {
-    child = spawnVigil(['stack']);
-    await child.waitFor(LINES, 60_000);
+  it('runs N brokers whose faults another process can drive, and stops cleanly on SIGINT', async () => {
+    child = spawnVigil(['stack', '--broker-count', '2']);
+    const [, brokers] = await child.waitFor(LINES, 60_000);
+    expect(brokers!.split(',')).toHaveLength(2);
+    const control = (await connectEmbeddedControl(brokers!))!;
+    await control.brokerDown(2);
+    await control.brokerUp(2);
+    await control.setBrokerRtt(1, 0);
+    await expect(control.brokerDown(3)).rejects.toThrow(EmbeddedControlError);
+    await expect(control.brokerDown(3)).rejects.toThrow(/no broker 3: brokers are 1, 2/);
     expect(await child.stop('SIGINT')).toBe(0);
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedKafka, type EmbeddedKafka } from '../../../src/dev/embedded-kafka.js';
-import { clusterIncarnation, createKafka, ensureTopics, TopicSetupError } from '../../../src/kafka/client.js';
+import { clusterIncarnation, connectEmbeddedControl, createKafka, ensureTopics, TopicSetupError } from '../../../src/kafka/client.js';
 import { spawnTs, type Child } from '../../support/child-process.js';
 
 async function partitionCount(brokers: string, topic: string): Promise<number> {
@@ -71,6 +71,7 @@ describe('ensureTopics and clusterIncarnation, same process', () => {
       await expect(ensureTopics(bare.bootstrapServers, [{ name: 'metrics', partitions: 8 }])).rejects.toThrow(
         /no usable controller/,
       );
+      expect(await connectEmbeddedControl(bare.bootstrapServers)).toBeUndefined();
     } finally {
       await bare.stop();
     }
