@@ -58,8 +58,9 @@ export class ParquetWriter {
   ) {}
 
   /** Opens an in-memory DuckDB for writing. Close it with `close()`. */
-  static async open(tuning: Partial<ParquetTuning> = {}): Promise<ParquetWriter> {
-    const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  static async open(tuning: Partial<ParquetTuning> = {}, options: { tempDirectory?: string } = {}): Promise<ParquetWriter> {
+    // Large merges spill to disk instead of failing when they exceed memory.
+    const instance = await DuckDBInstance.create(':memory:', { threads: '1', ...(options.tempDirectory ? { temp_directory: options.tempDirectory } : {}) });
     return new ParquetWriter(instance, { ...DEFAULT_TUNING, ...tuning });
   }
 
@@ -102,21 +103,48 @@ export class ParquetWriter {
     return this.write(sorted, cols, rows.length, select, path);
   }
 
+  /**
+   * Merges archive files of one resolution into `path`, in archive order. Returns the rows written;
+   * throws ARCHIVE_WRITE when they differ from the rows read (compaction must keep every row).
+   */
+  async merge(paths: readonly string[], timeColumn: 'timestamp' | 'start', path: string): Promise<WriteStats> {
+    const con = await this.instance.connect();
+    try {
+      const list = `[${paths.map(sqlString).join(', ')}]`;
+      const input = await con.runAndReadAll(`SELECT sum(num_rows)::DOUBLE AS n FROM parquet_file_metadata(${list})`);
+      const expected = Number(input.getRowObjectsJS()[0]!.n);
+      const order = this.tuning.order === 'name-series-time' ? `ORDER BY name, series_id, "${timeColumn}"` : '';
+      await con.run(`COPY (SELECT * FROM read_parquet(${list}) ${order}) TO ${sqlString(path)} (${this.copyOptions()})`);
+      const output = await con.runAndReadAll(`SELECT num_rows::DOUBLE AS n FROM parquet_file_metadata(${sqlString(path)})`);
+      const rows = Number(output.getRowObjectsJS()[0]!.n);
+      if (rows !== expected) throw new ArchiveError('ARCHIVE_WRITE', `Merged ${rows} rows into ${path}, expected ${expected}`);
+      return { rows, bytes: (await stat(path)).size };
+    } catch (err) {
+      if (err instanceof ArchiveError) throw err;
+      throw new ArchiveError('ARCHIVE_WRITE', `Cannot merge into ${path}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      con.closeSync();
+    }
+  }
+
+  private copyOptions(): string {
+    const t = this.tuning;
+    return [
+      'FORMAT parquet',
+      `COMPRESSION ${t.compression}`,
+      ...(t.compression === 'zstd' ? [`COMPRESSION_LEVEL ${t.compressionLevel}`] : []),
+      `PARQUET_VERSION ${t.parquetVersion}`,
+      `ROW_GROUP_SIZE ${t.rowGroupSize}`,
+    ].join(', ');
+  }
+
   private async write(series: ArchiveSeries[], cols: Column[], length: number, select: string, path: string): Promise<WriteStats> {
     const n = ++tableSeq;
     const con = await this.instance.connect();
     try {
       await loadSeries(con, `s_${n}`, series);
       await loadColumns(con, `x_${n}`, cols, length);
-      const t = this.tuning;
-      const options = [
-        'FORMAT parquet',
-        `COMPRESSION ${t.compression}`,
-        ...(t.compression === 'zstd' ? [`COMPRESSION_LEVEL ${t.compressionLevel}`] : []),
-        `PARQUET_VERSION ${t.parquetVersion}`,
-        `ROW_GROUP_SIZE ${t.rowGroupSize}`,
-      ].join(', ');
-      await con.run(`COPY (SELECT ${select} FROM x_${n} x JOIN s_${n} s ON x.idx = s.idx) TO ${sqlString(path)} (${options})`);
+      await con.run(`COPY (SELECT ${select} FROM x_${n} x JOIN s_${n} s ON x.idx = s.idx) TO ${sqlString(path)} (${this.copyOptions()})`);
       return { rows: length, bytes: (await stat(path)).size };
     } catch (err) {
       if (err instanceof ArchiveError) throw err;
