@@ -41,33 +41,39 @@ export interface Librdkafka {
   mockClearRequestErrors(mcluster: Handle, apiKey: number): void;
 }
 
-let cached: Librdkafka | undefined;
+const cache = new Map<string, Librdkafka>();
 
 /** The library name koffi loads (the soname of Debian's librdkafka1). */
 export const LIBRDKAFKA_SONAME = 'librdkafka.so.1';
 
-/** Loads and binds librdkafka once per process. Throws LibrdkafkaUnavailableError with a fix hint. */
-export function librdkafka(): Librdkafka {
+/**
+ * Loads and binds librdkafka once per process. Throws LibrdkafkaUnavailableError with a fix hint.
+ * `soname` exists for tests of that error.
+ */
+export function librdkafka(soname = LIBRDKAFKA_SONAME): Librdkafka {
+  const cached = cache.get(soname);
   if (cached) return cached;
   let lib: LibraryHandle;
   try {
-    lib = koffi.load(LIBRDKAFKA_SONAME);
+    lib = koffi.load(soname);
   } catch (err) {
     throw new LibrdkafkaUnavailableError(
-      `cannot load ${LIBRDKAFKA_SONAME} for the embedded Kafka: ${(err as Error).message}; ` +
+      `cannot load ${soname} for the embedded Kafka: ${(err as Error).message}; ` +
         'install it (apt-get install librdkafka1, or run `npm test`/`npm start`, which do) or set KAFKA_BROKERS',
       { cause: err },
     );
   }
+  let bound: Librdkafka;
   try {
-    cached = bind(lib);
+    bound = bind(lib);
   } catch (err) {
     throw new LibrdkafkaUnavailableError(
-      `${LIBRDKAFKA_SONAME} lacks the mock cluster API (librdkafka >= 2.0 needed): ${(err as Error).message}`,
+      `${soname} lacks the mock cluster API (librdkafka >= 2.0 needed): ${(err as Error).message}`,
       { cause: err },
     );
   }
-  return cached;
+  cache.set(soname, bound);
+  return bound;
 }
 
 function bind(lib: LibraryHandle): Librdkafka {

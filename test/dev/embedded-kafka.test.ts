@@ -56,3 +56,21 @@ describe('EmbeddedKafka.stop', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 });
+
+describe('librdkafka loading', () => {
+  it('explains how to fix a missing library', async () => {
+    const { librdkafka, LibrdkafkaUnavailableError } = await import('../../src/dev/librdkafka.js');
+    expect(() => librdkafka('librdkafka-absent.so.9')).toThrow(LibrdkafkaUnavailableError);
+    expect(() => librdkafka('librdkafka-absent.so.9')).toThrow(/apt-get install librdkafka1.*or set KAFKA_BROKERS/);
+  });
+
+  it('rejects a library without the mock API', async () => {
+    const { librdkafka } = await import('../../src/dev/librdkafka.js');
+    expect(() => librdkafka('libc.so.6')).toThrow(/lacks the mock cluster API/);
+  });
+
+  it('binds the Debian librdkafka 2.x', async () => {
+    const { librdkafka } = await import('../../src/dev/librdkafka.js');
+    expect(librdkafka().version).toMatch(/^2\./);
+  });
+});
