@@ -9,6 +9,7 @@
 import avro from 'avsc';
 import { compatibilityProblems, type CompatibilityLevel, isCompatibilityLevel } from './compatibility.js';
 import {
+  RegistryError,
   incompatibleSchema,
   invalidCompatibility,
   invalidSchema,
@@ -51,10 +52,25 @@ export interface RegisterPlan {
 
 const DEFAULT_LEVEL: CompatibilityLevel = 'BACKWARD';
 
+interface VersionEntry {
+  version: number;
+  id: number;
+  deleted: boolean;
+}
+
+/** Result of planning a change: the answer and the log records to append. */
+export interface ChangePlan<T> {
+  result: T;
+  records: SchemaLogRecord[];
+}
+
+const schemaKey = (subject: string, version: number): string => JSON.stringify({ keytype: 'SCHEMA', subject, version, magic: 1 });
+
 export class SchemaStore {
   private readonly byId = new Map<number, StoredSchema>();
   private readonly idByText = new Map<string, number>();
-  private readonly subjects = new Map<string, { version: number; id: number }[]>();
+  /** Every version of each subject, soft-deleted ones included (permanently deleted ones removed). */
+  private readonly subjects = new Map<string, VersionEntry[]>();
   private readonly levels = new Map<string | null, CompatibilityLevel>();
   private maxId = 0;
 
@@ -70,7 +86,17 @@ export class SchemaStore {
       }
       return;
     }
-    if (key.keytype !== 'SCHEMA' || record.value === null) return;
+    if (key.keytype !== 'SCHEMA') return;
+    if (record.value === null) {
+      // Tombstone: the version was permanently deleted.
+      const list = this.subjects.get(key.subject ?? '');
+      if (list) {
+        const rest = list.filter((e) => e.version !== key.version);
+        if (rest.length > 0) this.subjects.set(key.subject!, rest);
+        else this.subjects.delete(key.subject!);
+      }
+      return;
+    }
     const v = JSON.parse(record.value) as { subject: string; version: number; id: number; schema: string; deleted?: boolean };
     if (!this.byId.has(v.id)) {
       const type = avro.Type.forSchema(JSON.parse(v.schema) as avro.Schema);
@@ -79,8 +105,10 @@ export class SchemaStore {
     }
     this.maxId = Math.max(this.maxId, v.id);
     const versions = this.subjects.get(v.subject) ?? [];
-    if (!versions.some((x) => x.version === v.version)) {
-      versions.push({ version: v.version, id: v.id });
+    const known = versions.find((x) => x.version === v.version);
+    if (known) known.deleted = v.deleted === true;
+    else {
+      versions.push({ version: v.version, id: v.id, deleted: v.deleted === true });
       versions.sort((a, b) => a.version - b.version);
     }
     this.subjects.set(v.subject, versions);
@@ -92,8 +120,17 @@ export class SchemaStore {
     return found;
   }
 
-  subjectNames(): string[] {
-    return [...this.subjects.keys()].sort();
+  /** Subjects with at least one live version (`deleted`: soft-deleted ones too). */
+  subjectNames(deleted = false): string[] {
+    return [...this.subjects].filter(([, list]) => deleted || list.some((e) => !e.deleted)).map(([s]) => s).sort();
+  }
+
+  /** The [subject, version] pairs that use schema `id` (live versions). */
+  usesOf(id: number): { subject: string; version: number }[] {
+    this.schemaById(id);
+    const out: { subject: string; version: number }[] = [];
+    for (const [subject, list] of this.subjects) for (const e of list) if (e.id === id && !e.deleted) out.push({ subject, version: e.version });
+    return out.sort((a, b) => (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : a.version - b.version));
   }
 
   versions(subject: string): number[] {
@@ -102,14 +139,7 @@ export class SchemaStore {
 
   /** `version` is a positive integer, "latest" or "-1". */
   version(subject: string, version: string): SubjectVersion {
-    const list = this.versionList(subject);
-    let entry: { version: number; id: number } | undefined;
-    if (version === 'latest' || version === '-1') entry = list[list.length - 1];
-    else {
-      const n = Number(version);
-      if (!/^[0-9]+$/.test(version) || !Number.isSafeInteger(n) || n < 1 || n > 2 ** 31 - 1) throw invalidVersion(version);
-      entry = list.find((v) => v.version === n);
-    }
+    const entry = findVersion(this.versionList(subject), version);
     if (!entry) throw versionNotFound(version);
     return { subject, version: entry.version, id: entry.id, schema: this.schemaById(entry.id).schema };
   }
@@ -127,7 +157,8 @@ export class SchemaStore {
   /** Plans registering `request` under `subject`: the existing id, or a new version record. */
   planRegister(subject: string, request: SchemaRequest): RegisterPlan {
     const { text, type } = parseRequest(request);
-    const list = this.subjects.get(subject) ?? [];
+    const all = this.subjects.get(subject) ?? [];
+    const list = all.filter((e) => !e.deleted);
     const knownId = this.idByText.get(text);
     const existing = knownId === undefined ? undefined : list.find((v) => v.id === knownId);
     if (existing) return { id: existing.id, record: null };
@@ -138,11 +169,12 @@ export class SchemaStore {
     );
     if (problems.length > 0) throw incompatibleSchema(subject, problems);
     const id = knownId ?? this.maxId + 1;
-    const version = (list[list.length - 1]?.version ?? 0) + 1;
+    // Numbering continues after soft-deleted versions, as in the Confluent registry.
+    const version = (all[all.length - 1]?.version ?? 0) + 1;
     return {
       id,
       record: {
-        key: JSON.stringify({ keytype: 'SCHEMA', subject, version, magic: 1 }),
+        key: schemaKey(subject, version),
         value: JSON.stringify({ subject, version, id, schema: text, deleted: false }),
       },
     };
@@ -191,11 +223,54 @@ export class SchemaStore {
     return { level, record: { key: JSON.stringify({ keytype: 'CONFIG', subject, magic: 0 }), value: null } };
   }
 
-  private versionList(subject: string): { version: number; id: number }[] {
-    const list = this.subjects.get(subject);
+  /**
+   * Deletes a subject: soft (versions hidden, kept in the log) or, after a soft delete, permanent
+   * (tombstones). Answers the deleted version numbers.
+   */
+  planDeleteSubject(subject: string, permanent: boolean): ChangePlan<number[]> {
+    const all = this.subjects.get(subject) ?? [];
+    if (all.length === 0) throw subjectNotFound(subject);
+    const live = all.filter((e) => !e.deleted);
+    if (permanent) {
+      if (live.length > 0) throw new RegistryError(404, 40405, `Subject '${subject}' was not deleted first before being permanently deleted`);
+      return { result: all.map((e) => e.version), records: all.map((e) => ({ key: schemaKey(subject, e.version), value: null })) };
+    }
+    if (live.length === 0) throw new RegistryError(404, 40404, `Subject '${subject}' was soft deleted. Set permanent=true to delete permanently`);
+    return { result: live.map((e) => e.version), records: live.map((e) => this.deletedRecord(subject, e)) };
+  }
+
+  /** Deletes one version (soft, or permanent after soft); answers its number. */
+  planDeleteVersion(subject: string, version: string, permanent: boolean): ChangePlan<number> {
+    const all = this.subjects.get(subject) ?? [];
+    if (all.length === 0) throw subjectNotFound(subject);
+    const entry = findVersion(permanent ? all : all.filter((e) => !e.deleted), version);
+    if (!entry) throw versionNotFound(version);
+    if (permanent) {
+      if (!entry.deleted) throw new RegistryError(404, 40407, `Subject '${subject}' Version ${entry.version} was not deleted first before being permanently deleted`);
+      return { result: entry.version, records: [{ key: schemaKey(subject, entry.version), value: null }] };
+    }
+    return { result: entry.version, records: [this.deletedRecord(subject, entry)] };
+  }
+
+  private deletedRecord(subject: string, e: VersionEntry): SchemaLogRecord {
+    const schema = this.schemaById(e.id).schema;
+    return { key: schemaKey(subject, e.version), value: JSON.stringify({ subject, version: e.version, id: e.id, schema, deleted: true }) };
+  }
+
+  /** The live versions of a subject; 40401 when there are none. */
+  private versionList(subject: string): VersionEntry[] {
+    const list = this.subjects.get(subject)?.filter((e) => !e.deleted);
     if (!list || list.length === 0) throw subjectNotFound(subject);
     return list;
   }
+}
+
+/** `version` is a positive integer, "latest" or "-1" (42202 otherwise). */
+function findVersion(list: VersionEntry[], version: string): VersionEntry | undefined {
+  if (version === 'latest' || version === '-1') return list[list.length - 1];
+  const n = Number(version);
+  if (!/^[0-9]+$/.test(version) || !Number.isSafeInteger(n) || n < 1 || n > 2 ** 31 - 1) throw invalidVersion(version);
+  return list.find((v) => v.version === n);
 }
 
 /** Validates a request body and parses its Avro schema (422 42201 when it is not one). */

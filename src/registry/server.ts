@@ -6,7 +6,8 @@
  * Endpoints: GET /schemas/ids/{id}[/schema]; GET /subjects; GET /subjects/{s}/versions;
  * GET /subjects/{s}/versions/{v}[/schema] (v = n | latest | -1); POST /subjects/{s}/versions (register);
  * POST /subjects/{s} (lookup); POST /compatibility/subjects/{s}/versions/{v}; GET|PUT /config;
- * GET|PUT|DELETE /config/{s}. Errors are `{"error_code", "message"}` with Confluent codes.
+ * GET|PUT|DELETE /config/{s}; DELETE /subjects/{s}[/versions/{v}][?permanent=true]; GET /schemas/ids/{id}/versions
+ * and /subjects; GET /mode. Errors are `{"error_code", "message"}` with Confluent codes.
  */
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { componentLogger } from '../obs/logger.js';
@@ -75,17 +76,17 @@ export function buildApp(store: SchemaStore, schemaLog: SchemaLog): FastifyInsta
   const app = Fastify({ logger: false });
   let writes: Promise<unknown> = Promise.resolve();
   /** Writes one at a time, after catching up with the log, so ids and versions never collide. */
-  const write = <T>(plan: () => { result: T; record: SchemaLogRecord | null }): Promise<T> => {
+  const write = <T>(plan: () => { result: T; record?: SchemaLogRecord | null; records?: SchemaLogRecord[] }): Promise<T> => {
     const next = writes.then(async () => {
       await schemaLog.catchUp();
-      const { result, record } = plan();
-      if (record) {
+      const { result, record, records = record ? [record] : [] } = plan();
+      for (const r of records) {
         try {
-          await schemaLog.append(record);
+          await schemaLog.append(r);
         } catch (err) {
           throw storeError((err as Error).message);
         }
-        store.apply(record);
+        store.apply(r);
       }
       return result;
     });
@@ -120,8 +121,17 @@ export function buildApp(store: SchemaStore, schemaLog: SchemaLog): FastifyInsta
   app.get('/', async () => ({}));
   app.get<{ Params: P }>('/schemas/ids/:id', async (req) => ({ schema: store.schemaById(schemaId(req.params.id)).schema }));
   app.get<{ Params: P }>('/schemas/ids/:id/schema', async (req) => JSON.parse(store.schemaById(schemaId(req.params.id)).schema));
+  app.get<{ Params: P }>('/schemas/ids/:id/versions', async (req) => store.usesOf(schemaId(req.params.id)));
+  app.get<{ Params: P }>('/schemas/ids/:id/subjects', async (req) => [...new Set(store.usesOf(schemaId(req.params.id)).map((u) => u.subject))]);
   app.get('/schemas/types', async () => ['AVRO']);
-  app.get('/subjects', async () => store.subjectNames());
+  app.get('/mode', async () => ({ mode: 'READWRITE' }));
+  app.get<{ Querystring: { deleted?: string } }>('/subjects', async (req) => store.subjectNames(req.query.deleted === 'true'));
+  app.delete<{ Params: P; Querystring: { permanent?: string } }>('/subjects/:subject', async (req) =>
+    write(() => store.planDeleteSubject(req.params.subject, req.query.permanent === 'true')),
+  );
+  app.delete<{ Params: P; Querystring: { permanent?: string } }>('/subjects/:subject/versions/:version', async (req) =>
+    write(() => store.planDeleteVersion(req.params.subject, req.params.version, req.query.permanent === 'true')),
+  );
   app.get<{ Params: P }>('/subjects/:subject/versions', async (req) => store.versions(req.params.subject));
   app.get<{ Params: P }>('/subjects/:subject/versions/:version', async (req) => store.version(req.params.subject, req.params.version));
   app.get<{ Params: P }>('/subjects/:subject/versions/:version/schema', async (req) =>

@@ -151,4 +151,41 @@ describe('embedded schema registry with @kafkajs/confluent-schema-registry', () 
     const d = await again.client.register({ type: SchemaType.AVRO, schema: contractSchema('alert-event').text }, { subject: 'alerts-value' });
     expect(d.id).toBe(3);
   });
+
+  it('soft-deletes and then permanently deletes subjects and versions, and recovers that from the log', async () => {
+    const { url, client, log } = await start();
+    const a = await client.register({ type: SchemaType.AVRO, schema: v1 }, { subject: 'a-value' });
+    await client.register({ type: SchemaType.AVRO, schema: v2 }, { subject: 'a-value' });
+    await client.register({ type: SchemaType.AVRO, schema: v1 }, { subject: 'b-value' });
+    expect((await call(url, 'GET', `/schemas/ids/${a.id}/versions`)).body).toEqual([
+      { subject: 'a-value', version: 1 },
+      { subject: 'b-value', version: 1 },
+    ]);
+    expect((await call(url, 'GET', `/schemas/ids/${a.id}/subjects`)).body).toEqual(['a-value', 'b-value']);
+    expect((await call(url, 'DELETE', '/subjects/a-value/versions/2?permanent=true')).body.error_code).toBe(40407);
+    expect((await call(url, 'DELETE', '/subjects/a-value/versions/latest')).body).toBe(2);
+    expect((await call(url, 'GET', '/subjects/a-value/versions')).body).toEqual([1]);
+    expect((await call(url, 'DELETE', '/subjects/a-value/versions/2')).body.error_code).toBe(40402);
+    expect((await call(url, 'DELETE', '/subjects/b-value?permanent=true')).body.error_code).toBe(40405);
+    expect((await call(url, 'DELETE', '/subjects/b-value')).body).toEqual([1]);
+    expect((await call(url, 'DELETE', '/subjects/b-value')).body.error_code).toBe(40404);
+    expect((await call(url, 'GET', '/subjects')).body).toEqual(['a-value']);
+    expect((await call(url, 'GET', '/subjects?deleted=true')).body).toEqual(['a-value', 'b-value']);
+    expect((await call(url, 'GET', '/subjects/b-value/versions/1')).body.error_code).toBe(40401);
+    // The schema stays readable by id: old records must still decode.
+    expect((await call(url, 'GET', `/schemas/ids/${a.id}`)).status).toBe(200);
+    expect((await call(url, 'DELETE', '/subjects/b-value?permanent=true')).body).toEqual([1]);
+    expect((await call(url, 'GET', '/subjects?deleted=true')).body).toEqual(['a-value']);
+    // Re-registering a deleted schema gives a new version number and the same id.
+    const again = await call(url, 'POST', '/subjects/a-value/versions', { schema: v2 });
+    expect(again.body).toEqual({ id: a.id + 1 });
+    expect((await call(url, 'GET', '/subjects/a-value/versions')).body).toEqual([1, 3]);
+    expect((await call(url, 'DELETE', '/subjects/nope')).body.error_code).toBe(40401);
+
+    await registry!.close();
+    const restarted = await start(log);
+    expect((await call(restarted.url, 'GET', '/subjects?deleted=true')).body).toEqual(['a-value']);
+    expect((await call(restarted.url, 'GET', '/subjects/a-value/versions')).body).toEqual([1, 3]);
+    expect((await call(restarted.url, 'GET', '/mode')).body).toEqual({ mode: 'READWRITE' });
+  });
 });
