@@ -29,6 +29,8 @@ export interface SeriesRef {
 interface Slot {
   labels: Record<string, string>;
   acc: Acc;
+  /** Store key (persistence). */
+  k: string;
 }
 
 interface Known {
@@ -46,7 +48,11 @@ interface RuleRuntime {
   alerts: Map<string, AlertState>;
   nextEnd: number | null;
   lastEvaluatedEnd: number;
+  /** Store key prefix: rule name and hash. */
+  prefix: string;
 }
+
+const SEP = '\u0000';
 
 interface Route {
   leaf: Leaf;
@@ -90,9 +96,81 @@ export class RulesEngine {
     this.load(model);
   }
 
+  private newRuntime(pr: PlanRule): RuleRuntime {
+    const prefix = `${pr.rule.name}${SEP}${pr.rule.hash}${SEP}`;
+    return { pr, windows: new Map(), known: new Map(), alerts: new Map(), nextEnd: null, lastEvaluatedEnd: -Infinity, prefix };
+  }
+
+  /** Marks every persisted entry of a rule runtime for deletion. */
+  private forget(rt: RuleRuntime): void {
+    for (const [leafId, byStart] of rt.windows) for (const [start, groups] of byStart) for (const gk of groups.keys()) this.dirty.set(`w${SEP}${rt.prefix}${leafId}${SEP}${start}${SEP}${gk}`, null);
+    for (const [leafId, m] of rt.known) for (const gk of m.keys()) this.dirty.set(`k${SEP}${rt.prefix}${leafId}${SEP}${gk}`, null);
+    for (const gk of rt.alerts.keys()) this.dirty.set(`a${SEP}${rt.prefix}${gk}`, null);
+    this.dirty.set(`r${SEP}${rt.prefix}`, null);
+  }
+
+  private readonly forgetByName = new Map<string, () => void>();
+  private readonly dirty = new Map<string, unknown>();
+  private readonly dirtySlots = new Set<Slot>();
+
+  /**
+   * Changes since the last call, as store entries (value null = delete). The rules processor writes
+   * them to its changelogged store at each commit; `restore` reads them back.
+   */
+  drainChanges(): Array<[string, unknown]> {
+    for (const slot of this.dirtySlots) this.dirty.set(slot.k, { labels: slot.labels, acc: slot.acc });
+    this.dirtySlots.clear();
+    const out = [...this.dirty];
+    this.dirty.clear();
+    return out;
+  }
+
+  /** Loads one persisted entry (in any order). Entries of rules that changed are scheduled for deletion. */
+  restore(key: string, value: unknown): void {
+    const parts = key.split(SEP);
+    const rt = this.rules.get(parts[1]!);
+    if (!rt || rt.pr.rule.hash !== parts[2]) {
+      this.dirty.set(key, null);
+      return;
+    }
+    switch (parts[0]) {
+      case 'r': {
+        const v = value as { nextEnd: number | null; lastEvaluatedEnd: number };
+        rt.nextEnd = v.nextEnd;
+        rt.lastEvaluatedEnd = v.lastEvaluatedEnd;
+        return;
+      }
+      case 'a':
+        rt.alerts.set(parts.slice(3).join(SEP), value as AlertState);
+        return;
+      case 'k': {
+        const leafId = Number(parts[3]);
+        let m = rt.known.get(leafId);
+        if (!m) rt.known.set(leafId, (m = new Map()));
+        m.set(parts.slice(4).join(SEP), value as Known);
+        return;
+      }
+      case 'w': {
+        const leafId = Number(parts[3]);
+        const start = Number(parts[4]);
+        const gk = parts.slice(5).join(SEP);
+        let byStart = rt.windows.get(leafId);
+        if (!byStart) rt.windows.set(leafId, (byStart = new Map()));
+        let groups = byStart.get(start);
+        if (!groups) byStart.set(start, (groups = new Map()));
+        const v = value as { labels: Record<string, string>; acc: Acc };
+        groups.set(gk, { labels: v.labels, acc: v.acc, k: key });
+        return;
+      }
+      default:
+        this.dirty.set(key, null);
+    }
+  }
+
   private load(model: Pick<CheckedRules, 'rules'>): void {
     this.plan = compilePlan(model);
     const old = this.rules;
+    for (const [name, rt] of old) this.forgetByName.set(name, () => this.forget(rt));
     this.rules = new Map();
     for (const pr of this.plan.rules) {
       const prev = old.get(pr.rule.name);
@@ -101,7 +179,8 @@ export class RulesEngine {
         prev.pr = pr;
         this.rules.set(pr.rule.name, prev);
       } else {
-        this.rules.set(pr.rule.name, { pr, windows: new Map(), known: new Map(), alerts: new Map(), nextEnd: null, lastEvaluatedEnd: -Infinity });
+        if (prev) this.forget(prev);
+        this.rules.set(pr.rule.name, this.newRuntime(pr));
       }
     }
     this.routes.clear();
@@ -119,6 +198,8 @@ export class RulesEngine {
     const kept: string[] = [];
     for (const [name, rt] of this.rules) (before.get(name) === rt.pr.rule.hash ? kept : changed).push(name);
     const removed = [...before.keys()].filter((n) => !this.rules.has(n));
+    for (const n of removed) this.forgetByName.get(n)?.();
+    this.forgetByName.clear();
     return { changed, kept, removed };
   }
 
@@ -166,13 +247,21 @@ export class RulesEngine {
       const firstEnd = lastStart + stepMs;
       if (rt.nextEnd === null || (firstEnd < rt.nextEnd && firstEnd > rt.lastEvaluatedEnd)) {
         rt.nextEnd = Math.max(firstEnd, rt.lastEvaluatedEnd + stepMs);
+        this.dirty.set(`r${SEP}${rt.prefix}`, { nextEnd: rt.nextEnd, lastEvaluatedEnd: rt.lastEvaluatedEnd });
       }
       if (leaf.kind === 'absent') {
         let known = rt.known.get(leaf.id);
         if (!known) rt.known.set(leaf.id, (known = new Map()));
         const k = known.get(route.key);
-        if (!k) known.set(route.key, { labels: route.labels, lastSeen: ts });
-        else if (ts > k.lastSeen) k.lastSeen = ts;
+        const kk = `k${SEP}${rt.prefix}${leaf.id}${SEP}${route.key}`;
+        if (!k) {
+          const nk = { labels: route.labels, lastSeen: ts };
+          known.set(route.key, nk);
+          this.dirty.set(kk, nk);
+        } else if (ts > k.lastSeen) {
+          k.lastSeen = ts;
+          this.dirty.set(kk, k);
+        }
       }
       let byStart = rt.windows.get(leaf.id);
       if (!byStart) rt.windows.set(leaf.id, (byStart = new Map()));
@@ -182,8 +271,9 @@ export class RulesEngine {
         let groups = byStart.get(start);
         if (!groups) byStart.set(start, (groups = new Map()));
         let slot = groups.get(route.key);
-        if (!slot) groups.set(route.key, (slot = { labels: route.labels, acc: newAcc(leaf.fn) }));
+        if (!slot) groups.set(route.key, (slot = { labels: route.labels, acc: newAcc(leaf.fn), k: `w${SEP}${rt.prefix}${leaf.id}${SEP}${start}${SEP}${route.key}` }));
         accAdd(slot.acc, leaf.fn, series.key, ts, value);
+        this.dirtySlots.add(slot);
         added = true;
       }
       if (!added) late = true;
@@ -224,11 +314,21 @@ export class RulesEngine {
     } else this.evaluateAlert(rt, start, end, src, cache, out);
     rt.lastEvaluatedEnd = end;
     // Drop windows that can no longer receive samples.
-    for (const byStart of rt.windows.values()) for (const s of byStart.keys()) if (s + rule.windowMs <= end) byStart.delete(s);
+    for (const byStart of rt.windows.values()) {
+      for (const [s, groups] of byStart) {
+        if (s + rule.windowMs > end) continue;
+        for (const slot of groups.values()) {
+          this.dirtySlots.delete(slot);
+          this.dirty.set(slot.k, null);
+        }
+        byStart.delete(s);
+      }
+    }
     const hasData = [...rt.windows.values()].some((m) => m.size > 0);
     const hasState = [...rt.alerts.values()].some((a) => a.phase === 'pending' || a.phase === 'firing');
     const hasKnown = [...rt.known.values()].some((m) => m.size > 0);
     rt.nextEnd = hasData || hasState || hasKnown ? end + rule.stepMs : null;
+    this.dirty.set(`r${SEP}${rt.prefix}`, { nextEnd: rt.nextEnd, lastEvaluatedEnd: rt.lastEvaluatedEnd });
   }
 
   private leafSource(rt: RuleRuntime, start: number, end: number): LeafSource {
@@ -255,6 +355,7 @@ export class RulesEngine {
         for (const [key, k] of known) {
           if (end - k.lastSeen >= rule.forgetMs) {
             known.delete(key);
+            this.dirty.set(`k${SEP}${rt.prefix}${id}${SEP}${key}`, null);
             continue;
           }
           if (present?.has(key)) out.set(key, { labels: k.labels, value: null, truth: false, inputs: {} });
@@ -322,7 +423,11 @@ export class RulesEngine {
         const inputs: Record<string, number> = { ...(valueEntry?.inputs ?? {}), ...(entry?.inputs ?? {}), ...(clear?.get(key)?.inputs ?? {}) };
         out.events.push(this.makeEvent(rule, st, transition, start, end, inputs));
       }
-      if (st.phase === 'inactive' && st.sequence === 0) rt.alerts.delete(key);
+      const ak = `a${SEP}${rt.prefix}${key}`;
+      if (st.phase === 'inactive' && st.sequence === 0) {
+        rt.alerts.delete(key);
+        this.dirty.set(ak, null);
+      } else this.dirty.set(ak, st);
     }
   }
 

@@ -7,11 +7,22 @@
  * `RulesModule` owns the checked rules and every task's engine, so a hot reload reaches all tasks.
  */
 import type { CheckedRules } from '../dsl/model.js';
-import type { Processor, ProcessorContext, StreamRecord } from '../topology/api.js';
+import type { KeyValueStore, Processor, ProcessorContext, StreamRecord } from '../topology/api.js';
+import type { ValueCodec } from '../state/codec.js';
 import type { DecodedBatch } from '../model/decoded-batch.js';
 import type { AlertEvent, SampleBatch } from '../model/types.js';
 import { RulesEngine, type EngineOutput } from './engine.js';
 import { counter } from '../obs/metrics.js';
+
+/** Name of the changelogged store holding windows, absent() bookkeeping and alert states. */
+export const RULES_STATE_STORE = 'rules-state';
+
+/** JSON that keeps NaN and ±Infinity (accumulators start at ±Infinity). */
+export const rulesStateCodec: ValueCodec<unknown> = {
+  encode: (v) => Buffer.from(JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? { $num: String(x) } : x))),
+  decode: (b) =>
+    JSON.parse(b.toString('utf8'), (_k, x) => (x !== null && typeof x === 'object' && typeof x.$num === 'string' && Object.keys(x).length === 1 ? Number(x.$num) : x)),
+};
 
 /** Child names the processor forwards to. */
 export const ALERTS_CHILD = 'rules-alerts-sink';
@@ -55,15 +66,40 @@ export class RulesModule {
 export class RulesProcessor implements Processor<unknown, DecodedBatch> {
   private ctx!: ProcessorContext;
   private engine!: RulesEngine;
+  private store!: KeyValueStore<unknown>;
+  private lastRecordWall = 0;
 
-  constructor(private readonly module: RulesModule) {}
+  /** `idleMs`: wall time without records after which stream time is advanced by the wall clock. */
+  constructor(
+    private readonly module: RulesModule,
+    private readonly idleMs = 60_000,
+  ) {}
 
   init(ctx: ProcessorContext): void {
     this.ctx = ctx;
     this.engine = this.module.createEngine();
+    this.store = ctx.getStateStore<KeyValueStore<unknown>>(RULES_STATE_STORE);
+    for (const [k, v] of this.store.all()) this.engine.restore(k, v);
+    this.lastRecordWall = ctx.wallClockTime;
+    // An idle partition still closes windows (absent() must fire when a host goes silent).
+    ctx.schedule(Math.max(1000, Math.floor(this.idleMs / 4)), 'wall-clock', (now) => this.onWallClock(now));
+  }
+
+  private onWallClock(now: number): void {
+    const idle = now - this.lastRecordWall;
+    if (idle < this.idleMs || !Number.isFinite(this.ctx.streamTime)) return;
+    this.emit(this.engine.advance(this.ctx.streamTime + idle));
+  }
+
+  flush(): void {
+    for (const [k, v] of this.engine.drainChanges()) {
+      if (v === null) this.store.delete(k);
+      else this.store.put(k, v);
+    }
   }
 
   process(record: StreamRecord<unknown, DecodedBatch>): void {
+    this.lastRecordWall = this.ctx.wallClockTime;
     const b = record.value;
     let late = 0;
     for (let i = 0; i < b.length; i++) {

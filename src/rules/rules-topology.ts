@@ -12,7 +12,8 @@ import { SeriesTable, allocateColumns, type DecodedBatch } from '../model/decode
 import { seriesIdentity, hash64 } from '../model/series.js';
 import type { AlertEvent, SampleBatch } from '../model/types.js';
 import { METRIC_KINDS } from '../model/types.js';
-import { ALERTS_CHILD, RECORDED_CHILD, RulesModule, RulesProcessor } from './rules-processor.js';
+import { ALERTS_CHILD, RECORDED_CHILD, RULES_STATE_STORE, RulesModule, RulesProcessor, rulesStateCodec } from './rules-processor.js';
+import { keyValueStoreDefinition } from '../state/stores.js';
 
 export interface RulesTopologyOptions {
   applicationId: string;
@@ -28,6 +29,8 @@ export interface RulesTopologyOptions {
   decode: RecordDecoder<unknown, DecodedBatch>;
   alertSerde: Serde<AlertEvent>;
   sampleBatchSerde: Serde<SampleBatch>;
+  /** Wall time without records after which an idle task's stream time follows the wall clock (default 60 s). */
+  idleMs?: number;
 }
 
 export const RULES_PROCESSOR = 'rules';
@@ -42,7 +45,8 @@ export function buildRulesTopology(o: RulesTopologyOptions): Topology {
   });
   const topics = recorded === metrics ? [metrics] : [metrics, recorded];
   topology.addSource('rules-source', topics, o.decode);
-  topology.addProcessor(RULES_PROCESSOR, () => new RulesProcessor(o.module), ['rules-source']);
+  topology.addStore(keyValueStoreDefinition(RULES_STATE_STORE, { codec: rulesStateCodec }));
+  topology.addProcessor(RULES_PROCESSOR, () => new RulesProcessor(o.module, o.idleMs), ['rules-source'], [RULES_STATE_STORE]);
   topology.addSink(ALERTS_CHILD, o.alertsTopic ?? 'alerts', {
     key: stringSerde as Serde<string>,
     value: o.alertSerde,

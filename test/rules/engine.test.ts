@@ -120,4 +120,35 @@ alert FromRecord { when max(r:x) by (h) > 10 }`);
       driver.close();
     }
   });
+
+  it('restores windows and alert states after a restart and does not fire again', () => {
+    const m = model('alert Hot { when avg(t) by (h) > 5 for 2m }\nalert Gone { when absent(hb) by (h) for 2m }');
+    const build = () => {
+      const module = new RulesModule(m);
+      return buildRulesTopology({ applicationId: 't', module, decode: jsonSampleBatchDecoder(), alertSerde: jsonSerde<AlertEvent>(), sampleBatchSerde: jsonSerde<SampleBatch>(), idleMs: 60_000 });
+    };
+    const driver = new TopologyTestDriver(build());
+    try {
+      const input = driver.createInputTopic('metrics', stringSerde, jsonSerde<SampleBatch>());
+      const alerts = driver.createOutputTopic('alerts', stringSerde, jsonSerde<AlertEvent>());
+      const at = (t: number, hb = true) =>
+        input.pipeInput('k', { source: { h: 'a' }, samples: [{ name: 't', labels: {}, timestamp: t, value: 9, kind: 'GAUGE' }, ...(hb ? [{ name: 'hb', labels: {}, timestamp: t, value: 1, kind: 'GAUGE' as const }] : [])] }, t);
+      at(0);
+      at(30_000);
+      at(60_000);
+      driver.restart();
+      at(90_000);
+      at(120_000, false);
+      driver.restart();
+      at(150_000, false);
+      at(190_000, false);
+      expect(alerts.readValuesToList().map((e) => [e.alertname, e.transition, e.window_end])).toEqual([['Hot', 'FIRING', 180_000]]);
+      // Idle partition: the wall clock moves stream time on, so absent() fires without new records.
+      driver.advanceWallClockTime(60_000);
+      driver.advanceWallClockTime(60_000);
+      expect(alerts.readValuesToList().map((e) => [e.alertname, e.transition])).toContainEqual(['Gone', 'FIRING']);
+    } finally {
+      driver.close();
+    }
+  });
 });
