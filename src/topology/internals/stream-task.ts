@@ -33,6 +33,23 @@ export const KEYS = {
   outbox: (seq: number) => `o\u0000${String(seq).padStart(12, '0')}`,
 } as const;
 
+interface PendingOutbox {
+  changed: string[];
+  messages: QueuedMessage[];
+}
+
+function encodeOutbox(changed: string[], messages: QueuedMessage[]): Buffer {
+  const keys = Buffer.from(JSON.stringify(changed));
+  const head = Buffer.allocUnsafe(4);
+  head.writeUInt32BE(keys.length, 0);
+  return Buffer.concat([head, keys, encodeMessages(messages)]);
+}
+
+function decodeOutbox(b: Buffer): PendingOutbox {
+  const n = b.readUInt32BE(0);
+  return { changed: JSON.parse(b.subarray(4, 4 + n).toString()) as string[], messages: decodeMessages(b.subarray(4 + n)) };
+}
+
 /** Changelog key of the commit marker: everything before it in the partition belongs to that commit. */
 export const CHANGELOG_MARKER_KEY = '\u0000commit';
 
@@ -136,13 +153,34 @@ export class StreamTask {
    * whose sends were not confirmed: the runtime re-sends them before processing anything new.
    */
   async load(entries: AsyncIterable<[string, Buffer]>): Promise<QueuedMessage[]> {
-    const outbox: QueuedMessage[] = [];
-    for await (const [key, value] of entries) this.loadEntry(key, value, outbox);
-    return outbox;
+    const outbox: PendingOutbox[] = [];
+    const wanted = new Map<string, Buffer | null>();
+    for await (const [key, value] of entries) {
+      if (key.startsWith('o\u0000')) {
+        const entry = decodeOutbox(value);
+        outbox.push(entry);
+        for (const k of entry.changed) wanted.set(k, null);
+        this.outboxToDelete.push(key);
+        continue;
+      }
+      if (wanted.has(key)) wanted.set(key, value);
+      this.loadEntry(key, value);
+    }
+    // Re-create the unconfirmed sends: changelog values as stored (nothing was committed after them).
+    const messages: QueuedMessage[] = [];
+    for (const entry of outbox) {
+      for (const k of entry.changed) messages.push(this.changelogMessage(k.slice(2), wanted.get(k) ?? null));
+      messages.push(...entry.messages);
+    }
+    return messages;
   }
 
-  /** Applies one stored entry (see KEYS). */
-  loadEntry(key: string, value: Buffer, outbox: QueuedMessage[] = []): void {
+  private changelogMessage(storeAndKey: string, value: Buffer | null): QueuedMessage {
+    return { topic: this.topology.changelogTopic, message: { key: Buffer.from(storeAndKey), value, partition: this.partition } };
+  }
+
+  /** Applies one stored entry (see KEYS); outbox entries are handled by `load`. */
+  loadEntry(key: string, value: Buffer): void {
     if (key.startsWith('s\u0000')) {
       const i = key.indexOf('\u0000', 2);
       const store = this.stores.get(key.slice(2, i));
@@ -154,7 +192,6 @@ export class StreamTask {
     } else if (key === KEYS.seq) {
       this.seq = Number(value.toString());
     } else if (key.startsWith('o\u0000')) {
-      outbox.push(...decodeMessages(value));
       this.outboxToDelete.push(key);
     }
   }
@@ -328,9 +365,13 @@ export class StreamTask {
       message: { key: Buffer.from(CHANGELOG_MARKER_KEY), value: Buffer.from(JSON.stringify(marker)), partition: this.partition },
     });
     const messages = [...changelog, ...this.pending];
-    this.pending = [];
+    // The outbox keeps the outputs and the marker, but only the KEYS of changed store entries: their
+    // values are in the same batch, so the changelog can be re-created without storing it twice.
+    const changed: string[] = [];
+    for (const op of ops) if (op.key.startsWith('s\u0000')) changed.push(op.key);
     const outboxKey = KEYS.outbox(seq);
-    ops.push({ type: 'put', key: outboxKey, value: encodeMessages(messages) });
+    ops.push({ type: 'put', key: outboxKey, value: encodeOutbox(changed, [changelog[changelog.length - 1]!, ...this.pending]) });
+    this.pending = [];
     const records = this.recordsSinceCommit;
     this.recordsSinceCommit = 0;
     return { seq, ops, messages, outboxKey, offsets, records };

@@ -40,7 +40,6 @@ export class RollupStore implements StateStore {
   private persistedSources = 0;
   private readonly deletedWindows: number[] = [];
   private pendingSeries = new Map<number, Array<[string, Record<string, string>]>>();
-  private pendingPerSeries = new Map<number, Buffer>();
 
   constructor(
     readonly name: string,
@@ -210,7 +209,6 @@ export class RollupStore implements StateStore {
   restore(key: string, value: Buffer | null): void {
     const [kind, a, b] = key.split('/');
     if (value === null) {
-      if (kind === 'w') this.windows.get(Number(a))?.decodeBlock(Buffer.alloc(4));
       return;
     }
     if (kind === 'ser') {
@@ -228,12 +226,9 @@ export class RollupStore implements StateStore {
       });
       this.persistedSources = this.sources.length;
     } else if (kind === 'p') {
-      this.pendingPerSeries.set(Number(a), value);
       this.decodePerSeries(Number(a), value);
     } else if (kind === 'w') {
-      const w = this.window(Number(a));
-      w.decodeBlock(value);
-      void b;
+      this.window(Number(a)).decodeBlock(Number(b), value);
     } else {
       throw new TopologyError(`Unknown rollup store key "${key}"`, 'CORRUPT_STATE');
     }

@@ -42,6 +42,8 @@ export interface RollupTopologyOptions {
   graceMs?: number;
   /** Rollups per output record (RollupBatch). Default 1000. */
   maxRollupsPerRecord?: number;
+  /** Bound of each task decoder's series key cache (default 4,000,000; past it the cache is rebuilt). */
+  maxSeriesCacheEntries?: number;
 }
 
 /** Encodes RollupBatch values for one topic with the registry's id (fetched once, then sync). */
@@ -237,7 +239,7 @@ export function buildRollup1mTopology(options: RollupTopologyOptions): Topology 
   const storeName = 'rollup-1m';
   topo.addStore({
     name: storeName,
-    build: () => new SampleRollupStore(storeName, ROLLUP_1M_MS, grace, new SampleBatchDecoder({ registry: options.registry, series: new SeriesTable() })),
+    build: () => new SampleRollupStore(storeName, ROLLUP_1M_MS, grace, new SampleBatchDecoder({ registry: options.registry, series: new SeriesTable(), maxCacheEntries: options.maxSeriesCacheEntries ?? 4_000_000 })),
   });
   const dlq = topo.dlqTopic;
   topo.addSource<Buffer | null, DecodedBatch>(
