@@ -184,13 +184,15 @@ export class ScrapeManager {
   private count(state: TargetState, up: boolean, error: string | undefined): void {
     if (state.lastUp === true) this.stats.up--;
     if (state.lastUp === false) this.stats.down--;
+    // Log transitions (and a changed error), not every failed scrape of a target that stays down.
+    if (!up && error !== state.lastError) log.warn({ target: state.target.url, error }, 'scrape failed: target down');
+    if (up && state.lastUp === false) log.info({ target: state.target.url }, 'target up again');
     state.lastUp = up;
     state.lastError = error;
     if (up) this.stats.up++;
     else {
       this.stats.down++;
       this.stats.failures++;
-      log.debug({ target: state.target.url, error }, 'scrape failed');
     }
     scrapesTotal.inc({ result: up ? 'up' : 'down' });
   }
