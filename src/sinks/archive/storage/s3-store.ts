@@ -22,6 +22,10 @@ import { randomBytes } from 'node:crypto';
 import { ArchiveError } from '../archive-error.js';
 import type { ObjectInfo, ObjectStore } from './object-store.js';
 
+// The SDK warns on every Node 20 process that future SDK releases will need Node 22; Vigil pins its
+// SDK version and supports Node 20 (package.json engines), so the warning is noise on stderr.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** `s3://bucket/prefix` split; the prefix has no leading slash and ends with `/` unless empty. */
 export function parseS3Url(url: string): { bucket: string; prefix: string } {
   const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
