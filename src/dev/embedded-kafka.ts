@@ -10,6 +10,8 @@
  * - Only the last ~5 MiB of batches per partition are kept; no compaction; everything is in memory and
  *   gone when `stop()` runs or the process ends.
  * - Consumer groups: use `embeddedConsumerDefaults` and `startResilientConsumer` from src/kafka/client.ts.
+ * - The mock places partition leaders at random; a broker that is down stays leader of its partitions,
+ *   so its partitions wait (no leader moves, which would lose acknowledged records in kafkajs 2.2.4).
  *
  * The mock runs on its own native threads; the JS event loop is never needed to serve clients, and
  * nothing here keeps the process alive.
@@ -32,6 +34,7 @@ export const embeddedKafkaLimits = {
   retainedBatchesPerPartition: 100_000,
   autoCreatedPartitions: 4,
 } as const;
+
 const RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS = 36;
 
 /** A failed call into the mock cluster; `kafkaCode` is librdkafka's rd_kafka_resp_err_t. */
