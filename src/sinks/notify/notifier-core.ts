@@ -16,8 +16,8 @@ import { GroupTable, type GroupState } from './group-table.js';
 import { Inhibitor } from './inhibitor.js';
 import { sendsResolved, type CompiledNotifyConfig } from './notify-config.js';
 import { stableKey, type Notification } from './notification.js';
-import { NotifierStore, type HistoryEntry, type Intent, type NotifyStorage, type StorageOp } from './notifier-store.js';
-import type { Receiver } from './receiver.js';
+import { NotifierStore, type DeliveryRecord, type HistoryEntry, type Intent, type NotifyStorage, type StorageOp } from './notifier-store.js';
+import { failed, type Receiver } from './receiver.js';
 import { DEFAULT_RETRY, sendWithRetry, type RetryDeps, type RetryOptions } from './retry-stage.js';
 import { matchRoutes } from './route-match.js';
 import { SilenceStore, type Silence } from './silences.js';
@@ -50,6 +50,8 @@ export class NotifierCore {
   private readonly store: NotifierStore;
   private readonly inflight = new Set<Promise<void>>();
   private pendingIntents: Intent[] = [];
+  private readonly flushing = new Set<string>();
+  private readonly sendLock = new Mutex();
 
   constructor(private readonly o: NotifierCoreOptions) {
     this.inhibitor = new Inhibitor(o.config.inhibits);
@@ -117,13 +119,21 @@ export class NotifierCore {
       work.push(this.silenceNotices(s, 'expired', now));
       work.push(this.renotifyAfterSilence(s, now));
     }
-    for (const g of this.groups.due(now)) work.push(this.track(this.flushGroup(g, now)));
+    for (const g of this.groups.due(now)) {
+      // One flush per group at a time: a slow delivery must not be overtaken by the next interval.
+      if (this.flushing.has(g.key)) continue;
+      this.flushing.add(g.key);
+      work.push(this.track(this.flushGroup(g, now).finally(() => this.flushing.delete(g.key))));
+    }
     await Promise.all(work);
   }
 
   /** The next time `tick` has something to do. */
   nextWakeup(now: number): number | undefined {
-    const a = this.groups.nextDeadline();
+    let a: number | undefined;
+    for (const g of this.groups.all()) {
+      if (!this.flushing.has(g.key) && (a === undefined || g.nextFlushAt < a)) a = g.nextFlushAt;
+    }
     const b = this.silences.nextChange(now);
     if (a === undefined) return b;
     return b === undefined ? a : Math.min(a, b);
@@ -166,26 +176,43 @@ export class NotifierCore {
     await this.deliver({ notification: n, group: { key: g.key, considered, last } }, now);
   }
 
-  /** Intent -> retry -> send -> record (or dead letter). */
+  /**
+   * Intent -> retry -> send -> record (or dead letter). A send and the record of its success run
+   * under one lock, so a crash can leave at most one sent-but-unrecorded notification, which
+   * `resendPending` sends again with the same key. Backoff sleeps happen outside the lock.
+   */
   private async deliver(intent: Intent, now: number): Promise<void> {
     const n = intent.notification;
     const receiver = this.o.receivers.get(n.receiver);
     await this.store.write([NotifierStore.intentOp(intent)]);
-    const outcome = receiver
-      ? await sendWithRetry(receiver, n, this.o.retry ?? DEFAULT_RETRY, {
-          ...(this.o.retryDeps ?? realRetryDeps),
-          onRetry: (attempt, error, delayMs) => this.o.logger?.warn({ receiver: n.receiver, attempt, delayMs, err: error.message }, 'notification failed; retrying'),
-        })
-      : ({ ok: false, attempts: 0, reason: `receiver "${n.receiver}" does not exist` } as const);
+    let attempts = 0;
+    const attemptOnce = () =>
+      this.sendLock.run(async () => {
+        attempts++;
+        if (!receiver) return failed(`receiver "${n.receiver}" does not exist`, false);
+        const r = await receiver.send(n);
+        if (!r.error) await this.record(intent, { key: n.key, at: now, outcome: 'sent', attempts });
+        return r;
+      });
+    const outcome = await sendWithRetry(attemptOnce, this.o.retry ?? DEFAULT_RETRY, {
+      ...(this.o.retryDeps ?? realRetryDeps),
+      onRetry: (attempt, error, delayMs) => this.o.logger?.warn({ receiver: n.receiver, attempt, delayMs, err: error.message }, 'notification failed; retrying'),
+    });
     if (!outcome.ok) {
       this.o.logger?.error({ receiver: n.receiver, key: n.key, reason: outcome.reason }, 'notification dead-lettered');
       await this.o.deadLetter(n, outcome.reason);
+      await this.record(intent, { key: n.key, at: now, outcome: 'dlq', attempts: outcome.attempts }, outcome.reason);
     }
-    const record = { key: n.key, at: now, outcome: outcome.ok ? ('sent' as const) : ('dlq' as const), attempts: outcome.attempts };
+    this.o.onDelivered?.(n, outcome.ok);
+  }
+
+  /** Delivery log, history, group state and intent removal in one batch. */
+  private async record(intent: Intent, record: DeliveryRecord, reason?: string): Promise<void> {
+    const n = intent.notification;
     const ops: StorageOp[] = [NotifierStore.intentDoneOp(n.key)];
     for (const a of alertsOf(n)) {
       if (n.kind === 'alerts') ops.push(NotifierStore.deliveryOp(a.eventId, n.receiver, record));
-      ops.push(this.addHistory(a.fingerprint, { at: now, type: 'notification', receiver: n.receiver, key: n.key, outcome: record.outcome, attempts: record.attempts, eventId: a.eventId, ...(outcome.ok ? {} : { reason: outcome.reason }) }));
+      ops.push(this.addHistory(a.fingerprint, { at: record.at, type: 'notification', receiver: n.receiver, key: n.key, outcome: record.outcome, attempts: record.attempts, eventId: a.eventId, ...(reason ? { reason } : {}) }));
     }
     if (intent.group) {
       const g = this.groups.get(intent.group.key);
@@ -195,7 +222,6 @@ export class NotifierCore {
       }
     }
     await this.store.write(ops);
-    this.o.onDelivered?.(n, outcome.ok);
   }
 
   private receiversOf(fingerprint: string): Set<string> {
@@ -307,4 +333,15 @@ export class NotifierCore {
 function alertsOf(n: Notification): readonly NotifyAlert[] {
   if (n.kind === 'ack') return [n.alert];
   return n.alerts;
+}
+
+/** A promise-chain mutex: `run` executes one function at a time, in call order. */
+class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
 }

@@ -2,8 +2,7 @@
  * The retry stage: calls a receiver until it succeeds, fails with a non-retryable error, or runs out
  * of attempts. Backoff is exponential with full jitter (delay in [0, min(max, base * 2^n)]).
  */
-import type { Notification } from './notification.js';
-import type { Receiver } from './receiver.js';
+import type { SendResult } from './receiver.js';
 
 export interface RetryOptions {
   readonly maxAttempts: number;
@@ -28,14 +27,13 @@ export function backoffDelay(attempt: number, o: RetryOptions, random: () => num
   return Math.floor(random() * cap);
 }
 
-export async function sendWithRetry(
-  receiver: Receiver,
-  n: Notification,
-  options: RetryOptions,
-  deps: RetryDeps,
-): Promise<DeliveryOutcome> {
+/**
+ * Runs `attempt` (one send) until it succeeds or the retries are exhausted. The caller decides what
+ * one attempt includes (e.g. the send plus recording it, under a lock).
+ */
+export async function sendWithRetry(attemptOnce: () => Promise<SendResult>, options: RetryOptions, deps: RetryDeps): Promise<DeliveryOutcome> {
   for (let attempt = 1; ; attempt++) {
-    const r = await receiver.send(n);
+    const r = await attemptOnce();
     if (!r.error) return { ok: true, attempts: attempt };
     if (!r.retryable) return { ok: false, attempts: attempt, reason: `not retryable: ${r.error.message}` };
     if (attempt >= options.maxAttempts) {
