@@ -74,9 +74,13 @@ class ResilientHandle implements ResilientConsumer {
       if (payload.restart || this.stopped || consumer !== this.consumer) return;
       this.onFatalCrash(payload.error);
     });
-    await consumer.connect();
-    await consumer.subscribe(this.options.subscribe);
-    await consumer.run(this.options.run);
+    // stop() may run while this consumer is still starting: never let it run after that.
+    const steps = [() => consumer.connect(), () => consumer.subscribe(this.options.subscribe), () => consumer.run(this.options.run)];
+    for (const step of steps) {
+      if (this.stopped) return consumer.disconnect();
+      await step();
+    }
+    if (this.stopped) await consumer.disconnect();
   }
 
   private onFatalCrash(error: Error): void {

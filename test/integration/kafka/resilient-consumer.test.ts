@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { startEmbeddedKafka, type EmbeddedKafka } from '../../../src/dev/embedded-kafka.js';
-import { createKafka, embeddedConsumerDefaults, startResilientConsumer } from '../../../src/kafka/client.js';
+import { createKafka, embeddedConsumerDefaults, startResilientConsumer, type ResilientConsumer } from '../../../src/kafka/client.js';
 
 const SYNC_GROUP = 14;
 const INVALID_REQUEST = 42;
@@ -34,6 +34,38 @@ describe('startResilientConsumer', () => {
   });
 
   // Replacement after the crash, with two members and full consumption: consumer-group.test.ts.
+
+  it('does not start a replacement once stopped', async () => {
+    cluster.pushRequestErrors(SYNC_GROUP, [INVALID_REQUEST]);
+    let consumed = 0;
+    let connected = false;
+    let stopping: Promise<void> | undefined;
+    const replaced = new Promise<void>((resolve) => {
+      void startResilientConsumer(kafka, {
+        config: { groupId: 'g-stop-during-restart', ...embeddedConsumerDefaults },
+        subscribe: { topics: ['crashy'], fromBeginning: true },
+        run: { eachMessage: async () => void consumed++ },
+        restartDelayMs: 10,
+        onConsumer: (consumer, generation) => {
+          if (generation === 1) {
+            consumer.on(consumer.events.CONNECT, () => void (connected = true));
+            consumer.on(consumer.events.DISCONNECT, () => void (connected = false));
+            stopping = handle.then((h) => h.stop());
+            resolve();
+          }
+        },
+      }).then((h) => resolveHandle(h));
+    });
+    let resolveHandle!: (h: ResilientConsumer) => void;
+    const handle = new Promise<ResilientConsumer>((resolve) => (resolveHandle = resolve));
+    await replaced;
+    await stopping;
+    const rc = await handle;
+    await new Promise((r) => setTimeout(r, 500)); // a replacement left running would be connected by now
+    expect(rc.restarts).toBe(1);
+    expect(connected).toBe(false);
+    expect(consumed).toBe(0);
+  });
 
   it('gives up after more than maxRestarts crashes in a row and reports it', async () => {
     cluster.pushRequestErrors(SYNC_GROUP, [INVALID_REQUEST]);
