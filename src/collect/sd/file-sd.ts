@@ -69,6 +69,7 @@ export class FileSdWatcher {
   private lastEmitted = '';
   private reading: Promise<void> = Promise.resolve();
   private closed = false;
+  private readonly missingWarned = new Set<string>();
 
   constructor(private readonly options: FileSdOptions) {
     this.patterns = options.files.map((f) => {
@@ -138,9 +139,12 @@ export class FileSdWatcher {
     for (const file of files) {
       try {
         this.byFile.set(file, await readTargetFile(file));
+        this.missingWarned.delete(file);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
           if (this.byFile.delete(file)) log.info({ file }, 'file_sd file removed: its targets are dropped');
+          else if (!this.missingWarned.has(file)) log.warn({ file }, 'file_sd file does not exist (yet): no targets from it until it appears');
+          this.missingWarned.add(file);
           continue;
         }
         const message = (err as Error).message;

@@ -35,6 +35,8 @@ export interface MembershipOptions {
   onView: (view: ShardView) => void;
   sessionTimeout?: number;
   heartbeatInterval?: number;
+  /** Wall clock (ms) for effectiveAt; default Date.now. */
+  now?: () => number;
 }
 
 /** A view record on the membership topic. */
@@ -139,7 +141,7 @@ export class Membership {
             log.warn({ memberId: m.memberId }, 'group member without a collector id');
           }
         }
-        const view: ViewRecord = { members: [...ids].sort(), effectiveAt: Date.now() + settleMs, leader: self };
+        const view: ViewRecord = { members: [...ids].sort(), effectiveAt: (this.options.now ?? Date.now)() + settleMs, leader: self };
         await this.producer!.send({ topic, messages: [{ partition: 0, key: this.groupId, value: JSON.stringify(view) }] });
         return members.map((m) => ({
           memberId: m.memberId,
