@@ -6,9 +6,10 @@ import type { Command } from 'commander';
 import { register as rules } from './rules.js';
 import { register as stack } from './stack.js';
 import { register as produce } from './produce.js';
+import { register as start } from './start.js';
 import { register as collect } from './collect.js';
 import { register as archive } from './archive.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [rules, stack, produce, collect, archive];
+export const commands: RegisterCommand[] = [rules, stack, produce, collect, start, archive];

@@ -11,7 +11,7 @@
  * --duration or on SIGINT/SIGTERM (after flushing what was published).
  */
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/config.js';
+import { loadConfig, type VigilConfig } from '../../config/config.js';
 import { startStack, type Stack } from '../../dev/stack.js';
 import { FleetExporter } from '../../fleet/fleet-exporter.js';
 import { FleetSession } from '../../fleet/fleet-session.js';
@@ -34,7 +34,7 @@ interface ProduceFlags extends FleetOptionValues {
 const say = (line: string) => process.stderr.write(`vigil produce: ${line}\n`);
 
 /** Parses the fleet flags; bad values become a UserError naming the option. */
-export function produceSetup(flags: ProduceFlags, now: number): FleetSetup {
+export function produceSetup(flags: FleetOptionValues & { fast?: boolean }, now: number): FleetSetup {
   try {
     return fleetSetup({ ...flags, asFastAsPossible: flags.asFastAsPossible || flags.fast }, now);
   } catch (err) {
@@ -81,12 +81,7 @@ async function runProduce(flags: ProduceFlags, program: Command): Promise<void> 
       stops.push(() => stack.stop());
       const topic = flags.topic ?? config.topics.metrics;
       if (topic !== config.topics.metrics) await ensureTopics(stack.brokers, [{ name: topic, partitions: config.kafka.partitions }]);
-      publisher = new SampleBatchPublisher({
-        kafka: createKafka(stack.brokers, `${config.kafka.clientId}-produce`),
-        serde: sampleBatchSerde({ registry: stack.registryUrl }),
-        topic,
-        name: 'fleet',
-      });
+      publisher = createFleetPublisher(stack.brokers, stack.registryUrl, config, topic);
       stops.push(() => publisher!.close());
       say(`publishing to topic "${topic}" at ${stack.brokers} (registry ${stack.registryUrl})`);
     }
@@ -114,8 +109,18 @@ async function runProduce(flags: ProduceFlags, program: Command): Promise<void> 
   }
 }
 
+/** The publisher of the simulated fleet (also used by `vigil start`). */
+export function createFleetPublisher(brokers: string, registryUrl: string, config: VigilConfig, topic: string): SampleBatchPublisher {
+  return new SampleBatchPublisher({
+    kafka: createKafka(brokers, `${config.kafka.clientId}-fleet`),
+    serde: sampleBatchSerde({ registry: registryUrl }),
+    topic,
+    name: 'fleet',
+  });
+}
+
 /** Connects to the configured Kafka + registry, starting the missing ones embedded. */
-async function connect(config: ReturnType<typeof loadConfig>): Promise<Stack> {
+async function connect(config: VigilConfig): Promise<Stack> {
   const embedded = !config.kafka.brokers || !config.schemaRegistry.url;
   let stack: Stack;
   try {

@@ -1,0 +1,172 @@
+/**
+ * `vigil start`: everything in one process on the embedded default (what `npm start` runs).
+ *
+ * Interim version: the stack (embedded Kafka + schema registry + topics) and the simulated fleet
+ * publishing in real time. Components start in the order of COMPONENTS and stop in reverse; each
+ * later issue adds its component (engine, notifier, archive, UI) as one more entry. A component
+ * reads what earlier ones set on the shared context (e.g. `ctx.stack`, `ctx.config`).
+ *
+ * Prints `KAFKA_BROKERS=...` and `SCHEMA_REGISTRY_URL=...` on stdout once the stack is up, then a
+ * live status line on stderr every 2 s. SIGINT/SIGTERM stops everything (a second one: at once);
+ * exit 0 after a clean stop, 1 when a component fails.
+ */
+import type { Command } from 'commander';
+import { loadConfig, type VigilConfig } from '../../config/config.js';
+import { startStack, type Stack } from '../../dev/stack.js';
+import { FleetSession } from '../../fleet/fleet-session.js';
+import { FLEET_DEFAULTS } from '../../fleet/fleet-setup.js';
+import { componentLogger } from '../../obs/logger.js';
+import { UserError } from '../user-error.js';
+import { createFleetPublisher, produceSetup } from './produce.js';
+
+/** What components share: the config (filled in by the stack), earlier components' handles. */
+export interface StartContext {
+  config: VigilConfig;
+  flags: StartFlags;
+  stack?: Stack;
+  /** Prints one line on stderr, prefixed with the command name. */
+  say(line: string): void;
+}
+
+/** A started component. */
+export interface RunningComponent {
+  /** A short live status for the status line (e.g. "1,200 samples/s"). */
+  status?(): string;
+  /** Settles when the component ends on its own; a rejection stops everything with exit 1. */
+  done?: Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+export interface StartComponent {
+  name: string;
+  /** Checks the flags and config before anything starts; throws UserError. */
+  check?(ctx: StartContext): void;
+  start(ctx: StartContext): Promise<RunningComponent>;
+}
+
+interface StartFlags {
+  pools: string;
+  hosts: string;
+  metrics: string;
+  interval: string;
+  seed: string;
+  faults: string;
+  fleet: boolean;
+  statusInterval: string;
+}
+
+const stackComponent: StartComponent = {
+  name: 'stack',
+  async start(ctx) {
+    const stack = await startStack({ config: ctx.config });
+    ctx.stack = stack;
+    ctx.config = stack.config;
+    process.stdout.write(`KAFKA_BROKERS=${stack.brokers}\nSCHEMA_REGISTRY_URL=${stack.registryUrl}\n`);
+    return { stop: () => stack.stop() };
+  },
+};
+
+function fleetSetupOf(flags: StartFlags) {
+  const { pools, hosts, metrics, interval, seed, faults } = flags;
+  // Event time = wall clock from the moment the fleet starts (not when the flags were read).
+  return produceSetup({ pools, hosts, metrics, interval, seed, faults }, Date.now());
+}
+
+const fleetComponent: StartComponent = {
+  name: 'fleet',
+  check: (ctx) => void (ctx.flags.fleet && fleetSetupOf(ctx.flags)),
+  async start(ctx) {
+    if (!ctx.flags.fleet) return { stop: async () => undefined };
+    const setup = fleetSetupOf(ctx.flags);
+    const publisher = createFleetPublisher(ctx.stack!.brokers, ctx.stack!.registryUrl, ctx.config, ctx.config.topics.metrics);
+    const ac = new AbortController();
+    const session = new FleetSession({ setup, publisher, signal: ac.signal });
+    const done = session.run();
+    ctx.say(`fleet: ${setup.model.hosts.length} hosts x ${setup.model.series.length} series every ${setup.intervalMs / 1000} s in real time, faults ${setup.model.faults.describe()}`);
+    return {
+      status: () => session.statusLine(),
+      done,
+      async stop() {
+        ac.abort();
+        await done.catch(() => undefined);
+        await publisher.close();
+      },
+    };
+  },
+};
+
+/** Started in this order, stopped in reverse. Add a component with one line. */
+export const COMPONENTS: StartComponent[] = [stackComponent, fleetComponent];
+
+async function runStart(flags: StartFlags, program: Command): Promise<void> {
+  const log = componentLogger('start');
+  const say = (line: string) => process.stderr.write(`vigil start: ${line}\n`);
+  const ctx: StartContext = { config: loadConfig({ path: program.opts().config }), flags, say };
+  const statusMs = Number(flags.statusInterval) * 1000;
+  if (!(statusMs > 0)) throw new UserError(`Invalid --status-interval "${flags.statusInterval}": expected seconds above 0`);
+
+  let stopRequested: (reason: string) => void = () => undefined;
+  const stopping = new Promise<string>((resolve) => (stopRequested = resolve));
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopped) process.exit(130); // a second signal means now
+    stopped = true;
+    stopRequested(sig);
+  };
+  let stopped = false;
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const running: { name: string; component: RunningComponent }[] = [];
+  let failure: unknown;
+  let timer: NodeJS.Timeout | undefined;
+  for (const c of COMPONENTS) c.check?.(ctx);
+  try {
+    for (const c of COMPONENTS) {
+      if (stopped) break;
+      const component = await c.start(ctx);
+      running.push({ name: c.name, component });
+      component.done?.then(
+        () => stopRequested(`${c.name} ended`),
+        (err: Error) => {
+          failure = err;
+          stopRequested(`${c.name} failed: ${err.message}`);
+        },
+      );
+    }
+    if (!stopped) {
+      say(`running ${running.map((r) => r.name).join(', ')}; stop with Ctrl-C (SIGINT) or SIGTERM`);
+      timer = setInterval(() => {
+        const parts = running.flatMap((r) => (r.component.status ? [`${r.name}: ${r.component.status()}`] : []));
+        if (parts.length) say(parts.join(' || '));
+      }, statusMs);
+      say(`stopping: ${await stopping}`);
+    }
+  } catch (err) {
+    failure = err;
+  } finally {
+    stopped = true;
+    if (timer) clearInterval(timer);
+    for (const { name, component } of running.reverse()) {
+      await component.stop().catch((err: Error) => log.warn({ err, component: name }, 'stop failed'));
+    }
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (failure) throw failure instanceof UserError ? failure : new UserError(`vigil start failed: ${(failure as Error).message}`);
+  say('stopped');
+}
+
+export function register(program: Command): void {
+  program
+    .command('start')
+    .description('everything in one process on the embedded default: Kafka, schema registry and the simulated fleet')
+    .option('--pools <n>', 'simulated fleet: server pools', FLEET_DEFAULTS.pools)
+    .option('--hosts <n>', 'simulated fleet: hosts per pool', FLEET_DEFAULTS.hosts)
+    .option('--metrics <n>', 'simulated fleet: series per host (at least 11)', FLEET_DEFAULTS.metrics)
+    .option('--interval <duration>', 'simulated fleet: sample interval', FLEET_DEFAULTS.interval)
+    .option('--seed <n>', 'simulated fleet: random seed', FLEET_DEFAULTS.seed)
+    .option('--faults <spec>', 'simulated fleet: none | default | KIND:TARGET@START+DURATION,...', FLEET_DEFAULTS.faults)
+    .option('--no-fleet', 'do not run the simulated fleet')
+    .option('--status-interval <seconds>', 'seconds between status lines', '2')
+    .action((flags: StartFlags) => runStart(flags, program));
+}

@@ -1,0 +1,49 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { spawnVigil, type Child } from '../../support/child-process.js';
+
+const run = promisify(execFile);
+const LINES = /KAFKA_BROKERS=(\S+)\nSCHEMA_REGISTRY_URL=(\S+)\n/;
+
+async function stderrMatch(child: Child, re: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const m = re.exec(child.stderr());
+    if (m) return m;
+    if (Date.now() > until) throw new Error(`no ${re} on stderr:\n${child.stderr().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('vigil start (interim: stack + simulated fleet)', () => {
+  let child: Child | undefined;
+  afterEach(async () => {
+    await child?.stop('SIGKILL');
+    child = undefined;
+  });
+
+  it('prints both addresses, publishes in real time with a live status line, and stops cleanly on SIGINT', async () => {
+    child = spawnVigil(['start', '--interval', '1s', '--status-interval', '1'], { VIGIL_LOG_LEVEL: 'warn' });
+    const [, brokers, registryUrl] = await child.waitFor(LINES, 60_000);
+    expect((await fetch(`${registryUrl}/subjects`)).status).toBe(200);
+    await stderrMatch(child, /vigil start: fleet: \+\d+s \| event \S+ \| [\d,]+ samples\/s .*records [1-9][\d,]* /);
+
+    const { stdout } = await run('kcat', ['-C', '-b', brokers!, '-t', 'metrics', '-o', 'beginning', '-e', '-q', '-f', '%k\n']);
+    const keys = new Set(stdout.trim().split('\n'));
+    expect(keys.size).toBe(10);
+    expect(keys).toContain('env=prod,host=p1-h1,pool=p1');
+
+    expect(await child.stop('SIGINT')).toBe(0);
+    expect(child.stderr()).toMatch(/stopping: SIGINT\n(.|\n)*vigil start: stopped\n$/);
+  });
+
+  it('refuses bad fleet options before starting anything', async () => {
+    child = spawnVigil(['start', '--faults', 'cpu:nohost@1s+1m']);
+    const { proc } = child;
+    const code = proc.exitCode ?? (await new Promise((resolve) => proc.once('exit', resolve)));
+    expect(code).toBe(1);
+    expect(child.stderr()).toContain('no host named "nohost"');
+    expect(child.stdout()).toBe('');
+  });
+});
