@@ -1,0 +1,50 @@
+/**
+ * The archive for what it holds, the head for the rest: a series' samples before the head's
+ * coverage start come from the archive, later ones from the head, so nothing is counted twice.
+ * Rollup windows that start before the cut come from the archive, later ones from the head.
+ */
+import type { Head } from './head.js';
+import { RESOLUTION_MS, type RawSeries, type RollupResolution, type RollupSeries, type SampleSource, type SeriesMeta } from './sample-source.js';
+
+function mergeByKey<T extends { key: string }>(a: T[], b: T[], join: (x: T, y: T) => T): T[] {
+  const out = new Map(a.map((s) => [s.key, s]));
+  for (const s of b) {
+    const mine = out.get(s.key);
+    out.set(s.key, mine ? join(mine, s) : s);
+  }
+  return [...out.values()];
+}
+
+export class CombinedSource implements SampleSource {
+  constructor(
+    private readonly archive: SampleSource,
+    private readonly head: Head,
+  ) {}
+
+  async raw(metric: string, start: number, end: number): Promise<RawSeries[]> {
+    const cut = Math.max(start, Math.min(end, this.head.coverageStart()));
+    const [old, recent] = await Promise.all([
+      cut > start ? this.archive.raw(metric, start, cut) : Promise.resolve([]),
+      this.head.raw(metric, cut, end),
+    ]);
+    return mergeByKey(old, recent, (x, y) => ({ ...x, times: [...x.times, ...y.times], values: [...x.values, ...y.values] }));
+  }
+
+  async rollups(resolution: RollupResolution, metric: string, start: number, end: number): Promise<RollupSeries[]> {
+    const res = RESOLUTION_MS[resolution];
+    const cover = this.head.coverageStart();
+    const cut = Math.max(start, Math.min(end, Number.isFinite(cover) ? Math.floor(cover / res) * res : end));
+    const [old, recent] = await Promise.all([
+      cut > start ? this.archive.rollups(resolution, metric, start, cut) : Promise.resolve([]),
+      this.head.rollups(resolution, metric, cut, end),
+    ]);
+    return mergeByKey(old, recent, (x, y) => ({ ...x, points: [...x.points, ...y.points] }));
+  }
+
+  async series(start: number, end: number, metrics?: readonly string[]): Promise<SeriesMeta[]> {
+    const [a, b] = await Promise.all([this.archive.series(start, end, metrics), this.head.series(start, end, metrics)]);
+    const seen = new Map<string, SeriesMeta>();
+    for (const s of [...a, ...b]) seen.set(`${s.name}${JSON.stringify(Object.entries(s.labels).sort())}`, s);
+    return [...seen.values()];
+  }
+}

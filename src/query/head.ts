@@ -1,0 +1,154 @@
+/**
+ * The head: recent raw samples held in memory so queries see what the archive has not written
+ * yet (the archive writes an hour once it closes). Fed with the engine's decoded batches; samples
+ * older than `retentionMs` are trimmed. Rollups asked of the head are computed from its samples.
+ */
+import type { DecodedBatch } from '../model/decoded-batch.js';
+import { KIND_COUNTER } from '../model/types.js';
+import { RESOLUTION_MS, type RawSeries, type RollupPoint, type RollupResolution, type RollupSeries, type SampleSource, type SeriesMeta } from './sample-source.js';
+
+interface HeadSeries {
+  key: string;
+  name: string;
+  labels: Readonly<Record<string, string>>;
+  counter: boolean;
+  times: number[];
+  values: number[];
+}
+
+export interface HeadOptions {
+  /** How long samples stay (default 2 h: the open hour plus the one being archived). */
+  retentionMs?: number;
+  /** Most series held; samples of further series are not kept (counted in `droppedSeries`). */
+  maxSeries?: number;
+}
+
+export class Head implements SampleSource {
+  private readonly byMetric = new Map<string, Map<string, HeadSeries>>();
+  private readonly retentionMs: number;
+  private readonly maxSeries: number;
+  private seriesCount = 0;
+  private firstSeen = Infinity;
+  private newest = -Infinity;
+  /** Samples of series beyond `maxSeries` (not kept). */
+  droppedSeries = 0;
+
+  constructor(options: HeadOptions = {}) {
+    this.retentionMs = options.retentionMs ?? 2 * 3_600_000;
+    this.maxSeries = options.maxSeries ?? 200_000;
+  }
+
+  /** Adds the valid samples of a decoded batch. */
+  append(batch: DecodedBatch): void {
+    for (let i = 0; i < batch.length; i++) {
+      const info = batch.series.get(batch.seriesRefs[i]!);
+      let metric = this.byMetric.get(info.name);
+      if (!metric) this.byMetric.set(info.name, (metric = new Map()));
+      const key = String(info.id);
+      let s = metric.get(key);
+      if (!s) {
+        if (this.seriesCount >= this.maxSeries) {
+          this.droppedSeries++;
+          continue;
+        }
+        this.seriesCount++;
+        metric.set(key, (s = { key, name: info.name, labels: info.labels, counter: false, times: [], values: [] }));
+      }
+      const t = batch.timestamps[i]!;
+      if (batch.kinds[i] === KIND_COUNTER) s.counter = true;
+      // Keep time order; an out-of-order sample is inserted where it belongs.
+      let at = s.times.length;
+      while (at > 0 && s.times[at - 1]! > t) at--;
+      if (at > 0 && s.times[at - 1] === t) s.values[at - 1] = batch.values[i]!;
+      else {
+        s.times.splice(at, 0, t);
+        s.values.splice(at, 0, batch.values[i]!);
+      }
+      if (t < this.firstSeen) this.firstSeen = t;
+      if (t > this.newest) this.newest = t;
+    }
+  }
+
+  /** Drops samples older than the retention, relative to the newest sample seen. */
+  trim(): void {
+    const horizon = this.newest - this.retentionMs;
+    for (const [name, metric] of this.byMetric) {
+      for (const [key, s] of metric) {
+        let n = 0;
+        while (n < s.times.length && s.times[n]! < horizon) n++;
+        if (n === 0) continue;
+        s.times.splice(0, n);
+        s.values.splice(0, n);
+        if (s.times.length === 0) {
+          metric.delete(key);
+          this.seriesCount--;
+        }
+      }
+      if (metric.size === 0) this.byMetric.delete(name);
+    }
+    if (this.firstSeen < horizon) this.firstSeen = horizon;
+  }
+
+  /** The time from which the head holds every sample it was given (Infinity when empty). */
+  coverageStart(): number {
+    return this.firstSeen;
+  }
+
+  get size(): number {
+    return this.seriesCount;
+  }
+
+  async raw(metric: string, start: number, end: number): Promise<RawSeries[]> {
+    const out: RawSeries[] = [];
+    for (const s of this.byMetric.get(metric)?.values() ?? []) {
+      const times: number[] = [];
+      const values: number[] = [];
+      for (let i = 0; i < s.times.length; i++) {
+        const t = s.times[i]!;
+        if (t >= start && t < end) {
+          times.push(t);
+          values.push(s.values[i]!);
+        }
+      }
+      if (times.length) out.push({ key: s.key, name: s.name, labels: s.labels, times, values });
+    }
+    return out;
+  }
+
+  async rollups(resolution: RollupResolution, metric: string, start: number, end: number): Promise<RollupSeries[]> {
+    const res = RESOLUTION_MS[resolution];
+    const out: RollupSeries[] = [];
+    for (const s of this.byMetric.get(metric)?.values() ?? []) {
+      const points: RollupPoint[] = [];
+      let cur: RollupPoint | null = null;
+      for (let i = 0; i < s.times.length; i++) {
+        const t = s.times[i]!;
+        const v = s.values[i]!;
+        const ws = Math.floor(t / res) * res;
+        if (ws < start || ws >= end) continue;
+        if (!cur || cur.start !== ws) {
+          cur = { start: ws, count: 0, sum: 0, min: Infinity, max: -Infinity, first: v, last: v, increase: s.counter ? 0 : null };
+          points.push(cur);
+        } else if (cur.increase !== null) cur.increase += v >= cur.last ? v - cur.last : v;
+        cur.count++;
+        cur.sum += v;
+        cur.min = Math.min(cur.min, v);
+        cur.max = Math.max(cur.max, v);
+        cur.last = v;
+      }
+      if (points.length) out.push({ key: s.key, name: s.name, labels: s.labels, points });
+    }
+    return out;
+  }
+
+  async series(start: number, end: number, metrics?: readonly string[]): Promise<SeriesMeta[]> {
+    const out: SeriesMeta[] = [];
+    for (const [name, metric] of this.byMetric) {
+      if (metrics && !metrics.includes(name)) continue;
+      for (const s of metric.values()) {
+        if (s.times.some((t) => t >= start && t < end)) out.push({ name, labels: s.labels });
+      }
+    }
+    return out;
+  }
+}
