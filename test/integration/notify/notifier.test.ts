@@ -6,13 +6,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildProgram } from '../../../src/cli/main.js';
 import { createKafka, embeddedConsumerDefaults } from '../../../src/kafka/client.js';
 import { alertEventSerde } from '../../../src/model/serde.js';
 import type { AlertEvent } from '../../../src/model/types.js';
 import { startNotifier, type RunningNotifier } from '../../../src/sinks/notify/notifier-service.js';
 import type { NotifyConfig } from '../../../src/sinks/notify/notify-config.js';
 import { useStack } from '../../support/stack.js';
+import { spawnVigil } from '../../support/child-process.js';
+import { writeFile } from 'node:fs/promises';
 import { event } from '../../sinks/notify/fixtures.js';
 import { startHttpRecorder, startSmtpRecorder, type HttpRecorder, type SmtpRecorder } from './servers.js';
 
@@ -80,7 +83,7 @@ describe('notifier with real servers', () => {
       notify: { ...stack.config.notify, smtpUrl: smtp.url, pagerdutyUrl: `${http.url}/v2/enqueue`, outbox: join(dir, 'outbox'), externalUrl: 'http://vigil.example:9464' },
     };
     const [n] = await Promise.all([
-      startNotifier(config, { notify: notifyConfig(http.url), env: { PD_KEY: ROUTING_KEY }, retry: { maxAttempts: 3, baseMs: 50, maxMs: 200 } }),
+      startNotifier(config, { groupId: 'notify-test', notify: notifyConfig(http.url), env: { PD_KEY: ROUTING_KEY }, retry: { maxAttempts: 3, baseMs: 50, maxMs: 200 } }),
       producer.connect(),
       (async () => {
         await dlqConsumer.connect();
@@ -218,6 +221,58 @@ describe('notifier with real servers', () => {
     expect(h.history.map((e) => e.type)).toEqual(['transition', 'notification', 'notification', 'transition', 'notification', 'notification']);
     const h5 = (await (await api('/api/v1/alerts/5555555555555555/history')).json()) as { history: { type: string }[] };
     expect(h5.history.map((e) => e.type)).toContain('ack');
+  });
+
+  it('vigil silence add|list|expire and vigil ack talk to the API', async () => {
+    const vigil = async (...args: string[]) => {
+      let out = '';
+      const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        out += chunk.toString();
+        return true;
+      });
+      try {
+        await buildProgram().parseAsync(['node', 'vigil', ...args, '--url', notifier.url]);
+      } finally {
+        spy.mockRestore();
+      }
+      return out;
+    };
+    const id = (await vigil('silence', 'add', 'alertname=Flaky', 'host=~"web.*"', '--duration', '30m', '--author', 'carol', '--comment', 'cli')).trim();
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(notifier.core.silences.get(id)?.matchers).toEqual([
+      { name: 'alertname', op: '=', value: 'Flaky' },
+      { name: 'host', op: '=~', value: 'web.*' },
+    ]);
+    expect(await vigil('silence', 'list')).toMatch(new RegExp(`${id}\\s+active.*carol.*alertname="Flaky",host=~"web\\.\\*".*cli`));
+    expect(await vigil('silence', 'expire', id)).toBe(`expired ${id}\n`);
+    expect(await vigil('silence', 'list')).not.toContain(id);
+    expect(await vigil('silence', 'list', '--all')).toContain(id);
+    await expect(vigil('silence', 'add', 'alertname=X', '--end', '2001-01-01T00:00:00Z', '--comment', 'old')).rejects.toThrow(/400: "endsAt": must be after startsAt/);
+    await expect(vigil('silence', 'add', 'alertname', '--comment', 'x')).rejects.toThrow(/bad matcher "alertname"/);
+    await produce(alertEvent('Flaky', '6666666666666666'));
+    await waitFor(() => notifier.core.alert('6666666666666666') !== undefined, 'the alert');
+    expect(await vigil('ack', '6666666666666666', '--author', 'dave')).toMatch(/^acknowledged 6666666666666666/);
+    await expect(vigil('ack', 'ffffffffffffffff', '--author', 'dave')).rejects.toThrow(/400: "fingerprint"/);
+  });
+
+  it('vigil notify --rules runs the notifier from rules files; a bad file is exit 1 with file:line:col', async () => {
+    const good = join(dir, 'cli.rules');
+    await writeFile(good, `receiver hook { webhook url "${http.url}/cli-hook" }\nroute { match { alertname = "Cli" } notify hook group_wait 0s }\n`);
+    const env = { KAFKA_BROKERS: stack.brokers, SCHEMA_REGISTRY_URL: stack.registryUrl, VIGIL_STATE_DIR: join(dir, 'cli-state'), VIGIL_HTTP_PORT: '0', VIGIL_LOG_LEVEL: 'warn' };
+    const child = spawnVigil(['notify', '--rules', good], env);
+    try {
+      await child.waitFor(/API on http:\/\/\S+/, 60_000);
+      await produce(alertEvent('Cli', '7777777777777777'));
+      await http.waitFor((r) => r.some((x) => x.path === '/cli-hook' && x.body.alerts[0].fingerprint === '7777777777777777'), 30_000);
+      expect(await child.stop('SIGTERM')).toBe(0);
+    } finally {
+      await child.stop('SIGKILL');
+    }
+    const bad = join(dir, 'bad.rules');
+    await writeFile(bad, 'receiver hook { webhook url "http://x" }\nroute { match { alertname = "Cli" } notify nobody }\n');
+    const failing = spawnVigil(['notify', '--rules', bad], env);
+    expect(await failing.stop('SIGCONT', 60_000)).toBe(1); // SIGCONT is harmless: this only awaits the exit
+    expect(failing.stderr()).toContain(`${bad}:2:44: unknown receiver "nobody"`);
   });
 
   it('refuses to start with an unknown receiver type, naming it', async () => {

@@ -1,0 +1,32 @@
+/**
+ * `vigil ack FINGERPRINT`: acknowledges an alert's current transition over the notifier's HTTP API;
+ * repeats stop until the alert changes (PagerDuty receivers get `acknowledge`).
+ */
+import type { Command } from 'commander';
+import { callNotifyApi, DEFAULT_NOTIFY_URL } from './silence.js';
+
+interface AckFlags {
+  author?: string;
+  comment?: string;
+  url: string;
+}
+
+async function ack(fingerprint: string, f: AckFlags): Promise<void> {
+  const r = await callNotifyApi<{ fingerprint: string; eventId: string }>(f.url, '/api/v1/acks', 'POST', {
+    fingerprint,
+    author: f.author ?? process.env.USER ?? '',
+    comment: f.comment ?? '',
+  });
+  process.stdout.write(`acknowledged ${r.fingerprint} (event ${r.eventId})\n`);
+}
+
+export function register(program: Command): void {
+  program
+    .command('ack')
+    .description("acknowledge an alert: stops repeat notifications until it changes (notifier HTTP API)")
+    .argument('<fingerprint>', 'the alert fingerprint (16 hex digits)')
+    .option('--author <name>', 'who (default: $USER)')
+    .option('--comment <text>', 'note')
+    .option('--url <url>', 'notifier API', DEFAULT_NOTIFY_URL)
+    .action((fingerprint: string, f: AckFlags) => ack(fingerprint, f));
+}
