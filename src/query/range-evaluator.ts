@@ -158,7 +158,7 @@ export async function evaluateRange(
         const leaf = query.leaves.find((l) => l.id === id)!;
         for (const [key, g] of perLeaf.get(id)![i]!) {
           const value = accValue(g.acc, leaf.fn, leaf.q, stepMs);
-          if (value !== null) m.set(key, { labels: g.labels, value, inputs: { [leaf.text]: value } });
+          if (value !== null) m.set(key, { labels: g.labels, value });
         }
         return m;
       },
