@@ -14,6 +14,13 @@ export interface SourceBatch {
   samples: Sample[];
 }
 
+/** Labels split into the source part (and its grouping key) and the sample's own part. */
+export interface SplitLabels {
+  key: string;
+  source: Record<string, string>;
+  own: Record<string, string>;
+}
+
 /** Accumulates samples per source; `batches()` hands them out in first-seen order. */
 export class SourceBatches {
   private readonly bySource = new Map<string, SourceBatch>();
@@ -28,6 +35,11 @@ export class SourceBatches {
 
   /** Adds one sample; `labels` are all of the series' labels (not modified). */
   add(name: string, labels: Record<string, string>, timestamp: number, value: number, kind: MetricKind): void {
+    this.addSplit(this.split(labels), name, timestamp, value, kind);
+  }
+
+  /** Splits labels into source and own labels once, for several samples of the same labels. */
+  split(labels: Record<string, string>): SplitLabels {
     let key = '';
     const source: Record<string, string> = {};
     const own: Record<string, string> = {};
@@ -38,12 +50,17 @@ export class SourceBatches {
         key += `${k}\u0000${v}\u0001`;
       } else own[k] = v;
     }
-    let batch = this.bySource.get(key);
+    return { key, source, own };
+  }
+
+  /** Adds one sample with labels split by `split()` (the `own` object is shared, not copied). */
+  addSplit(split: SplitLabels, name: string, timestamp: number, value: number, kind: MetricKind): void {
+    let batch = this.bySource.get(split.key);
     if (batch === undefined) {
-      batch = { source, samples: [] };
-      this.bySource.set(key, batch);
+      batch = { source: split.source, samples: [] };
+      this.bySource.set(split.key, batch);
     }
-    batch.samples.push({ name, labels: own, timestamp, value, kind });
+    batch.samples.push({ name, labels: split.own, timestamp, value, kind });
     this.count++;
   }
 

@@ -9,7 +9,7 @@
  * samples: they are skipped and counted (`vigil_push_string_fields_skipped_total`).
  */
 import { checkSeries } from '../../model/series.js';
-import { SourceBatches } from '../source-batches.js';
+import { SourceBatches, type SplitLabels } from '../source-batches.js';
 import type { LinePoint, LineProblem } from './line-protocol.js';
 import type { RemoteWriteRequest } from './remote-write.js';
 
@@ -24,22 +24,34 @@ export function samplesFromLines(points: LinePoint[], sourceLabels: ReadonlySet<
   const batches = new SourceBatches(sourceLabels);
   const problems: LineProblem[] = [];
   let skippedStringFields = 0;
+  // Metric names repeat across lines: check each one once per request.
+  const nameProblems = new Map<string, string | null>();
   for (const p of points) {
     const ts = p.timestamp ?? now;
-    let checkedLabels = false;
+    // The tags once per line (a valid placeholder name: the names are checked per field below).
+    const labelProblem = checkSeries('x', p.tags);
+    if (labelProblem) {
+      problems.push({ line: p.line, message: labelProblem.message });
+      continue;
+    }
+    let split: SplitLabels | undefined;
     for (const f of p.fields) {
       if (f.type === 'string') {
         skippedStringFields++;
         continue;
       }
       const name = f.key === 'value' ? p.measurement : `${p.measurement}_${f.key}`;
-      const problem = checkSeries(name, checkedLabels ? {} : p.tags);
-      if (problem) {
-        problems.push({ line: p.line, message: problem.message });
+      let nameProblem = nameProblems.get(name);
+      if (nameProblem === undefined) {
+        nameProblem = checkSeries(name, {})?.message ?? null;
+        nameProblems.set(name, nameProblem);
+      }
+      if (nameProblem !== null) {
+        problems.push({ line: p.line, message: nameProblem });
         break;
       }
-      checkedLabels = true;
-      batches.add(name, p.tags, ts, f.value, 'UNKNOWN');
+      split ??= batches.split(p.tags);
+      batches.addSplit(split, name, ts, f.value, 'UNKNOWN');
     }
   }
   return { batches, problems, skippedStringFields };
