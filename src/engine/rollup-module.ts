@@ -1,0 +1,23 @@
+/** The engine module of the rollup topologies (1m from `metrics`, 1h from the 1m topic). */
+import type { EngineModule } from './engine-module.js';
+import { buildRollup1hTopology, buildRollup1mTopology } from '../topology/rollup/rollup-topology.js';
+
+export interface RollupModuleOptions {
+  /** Grace of the 1m windows (ms). Default 10000. */
+  graceMs?: number;
+  /** Also run the 1h rollups (default true). */
+  hourly?: boolean;
+}
+
+export function rollupModule(options: RollupModuleOptions = {}): EngineModule {
+  return {
+    name: 'rollup',
+    topologies(ctx) {
+      const t = ctx.config.topics;
+      const common = { registry: ctx.registryUrl, lateTopic: t.metricsLate, dlqTopic: t.metricsDlq };
+      const list = [buildRollup1mTopology({ ...common, inputTopic: t.metrics, outputTopic: t.rollup1m, graceMs: options.graceMs ?? 10_000 })];
+      if (options.hourly ?? true) list.push(buildRollup1hTopology({ ...common, inputTopic: t.rollup1m, outputTopic: t.rollup1h }));
+      return list;
+    },
+  };
+}
