@@ -21,7 +21,16 @@ import {
 } from './decoded-batch.js';
 import { HttpRegistryClient, type RegistryClient } from './registry-client.js';
 import { SeriesCache } from './series-cache.js';
-import { MAX_TIMESTAMP_MS, parseSampleBatch, TIMESTAMP_PROBLEM, UndecodableError, type SampleSink } from './sample-batch-parser.js';
+import {
+  CONTRACT_LAYOUT,
+  MAX_TIMESTAMP_MS,
+  parseSampleBatch,
+  TIMESTAMP_PROBLEM,
+  UndecodableError,
+  type FastLayout,
+  type SampleSink,
+} from './sample-batch-parser.js';
+import { fastLayout } from './writer-layout.js';
 import { WIRE_HEADER_BYTES, wireSchemaId } from './serde.js';
 import type { SampleBatch } from './types.js';
 import { WriterSchemaCache, type WriterEntry } from './writer-schema-cache.js';
@@ -111,6 +120,8 @@ export class SampleBatchDecoder {
   readonly seriesCache: SeriesCache;
   private readonly scratch = new Scratch();
   private readonly reader: avro.Type;
+  /** Per writer id: its fast layout, or null when it needs avsc. */
+  private readonly layouts = new Map<number, FastLayout | null>();
 
   constructor(options: SampleBatchDecoderOptions) {
     const registry = typeof options.registry === 'string' ? new HttpRegistryClient(options.registry) : options.registry;
@@ -149,10 +160,11 @@ export class SampleBatchDecoder {
     scratch.reset();
     let total: number;
     try {
-      if (entry.resolver === null) {
-        total = parseSampleBatch(record.value!, WIRE_HEADER_BYTES, this.seriesCache, scratch);
+      const layout = entry.resolver === null ? CONTRACT_LAYOUT : this.layoutOf(entry.id, entry.writer);
+      if (layout !== null) {
+        total = parseSampleBatch(record.value!, WIRE_HEADER_BYTES, this.seriesCache, scratch, layout);
       } else {
-        const batch = this.reader.fromBuffer(record.value!.subarray(WIRE_HEADER_BYTES), entry.resolver) as SampleBatch;
+        const batch = this.reader.fromBuffer(record.value!.subarray(WIRE_HEADER_BYTES), entry.resolver ?? undefined) as SampleBatch;
         total = this.fromObjects(batch, scratch);
       }
     } catch (err) {
@@ -163,7 +175,16 @@ export class SampleBatchDecoder {
     return { batch: this.toBatch(record, scratch, total), deadLetters: this.sampleFailures(record, scratch) };
   }
 
-  /** The slow path for evolved writer schemas: samples already decoded by avsc. */
+  private layoutOf(id: number, writer: avro.Type): FastLayout | null {
+    let layout = this.layouts.get(id);
+    if (layout === undefined) {
+      layout = fastLayout(writer, this.reader);
+      this.layouts.set(id, layout);
+    }
+    return layout;
+  }
+
+  /** The slow path for other writer schemas: samples already decoded by avsc. */
   private fromObjects(batch: SampleBatch, sink: SampleSink): number {
     const cache = this.seriesCache;
     const ctx = cache.source(`\uffff${JSON.stringify(batch.source)}`, () => batch.source);

@@ -8,6 +8,7 @@
  * (long count [, long byte size when count < 0], items), ended by a 0 count; double = 8 bytes LE;
  * enum = int index.
  */
+import type avro from 'avsc';
 import type { SeriesCache, SourceContext } from './series-cache.js';
 import { setLabel } from './series.js';
 
@@ -115,56 +116,170 @@ function readStringMap(): Record<string, string> {
   return out;
 }
 
+/** Skips one value of some Avro type at the read position (for fields Vigil does not read). */
+export type Skipper = () => void;
+
+/**
+ * How to read a writer schema that is the contract schema plus extra fields: the batch's fields in
+ * writer order (`source`, `samples`, or a skipper for an extra field) and skippers for the extra
+ * fields that follow `kind` in each sample. See writer-layout.ts.
+ */
+export interface FastLayout {
+  batch: ('source' | 'samples' | Skipper)[];
+  sampleExtras: Skipper[];
+}
+
+/** The contract schema's own layout. */
+export const CONTRACT_LAYOUT: FastLayout = { batch: ['source', 'samples'], sampleExtras: [] };
+
+/** Compiles a skipper for an avsc type (as parsed from a writer schema). */
+export function compileSkipper(type: avro.Type, memo = new Map<avro.Type, Skipper>()): Skipper {
+  const known = memo.get(type);
+  if (known) return known;
+  let impl: Skipper | undefined;
+  // Registered before compiling children, so recursive types resolve lazily.
+  const skipper: Skipper = () => impl!();
+  memo.set(type, skipper);
+  impl = compileSkipperImpl(type, memo);
+  return impl;
+}
+
+function compileSkipperImpl(type: avro.Type, memo: Map<avro.Type, Skipper>): Skipper {
+  const t = type as unknown as {
+    typeName: string;
+    size?: number;
+    symbols?: string[];
+    types?: avro.Type[];
+    itemsType?: avro.Type;
+    valuesType?: avro.Type;
+    fields?: { type: avro.Type }[];
+    underlyingType?: avro.Type;
+  };
+  const name = t.typeName;
+  if (name === 'null') return () => undefined;
+  if (name === 'boolean') return fixedSkip(1);
+  if (name === 'int' || name === 'long' || name.endsWith(':long') || name === 'abstract:long') return () => void readLong();
+  if (name === 'float') return fixedSkip(4);
+  if (name === 'double') return fixedSkip(8);
+  if (name === 'bytes' || name === 'string') return skipString;
+  if (name === 'fixed') return fixedSkip(t.size!);
+  if (name === 'enum') {
+    const n = t.symbols!.length;
+    return () => {
+      const i = readLong();
+      if (i < 0 || i >= n) fail(`Invalid enum index ${i}`);
+    };
+  }
+  if (name === 'array') return blocksSkip([compileSkipper(t.itemsType!, memo)]);
+  if (name === 'map') return blocksSkip([skipString, compileSkipper(t.valuesType!, memo)]);
+  if (name.startsWith('union')) {
+    const branches = t.types!.map((b) => compileSkipper(b, memo));
+    return () => {
+      const i = readLong();
+      if (i < 0 || i >= branches.length) fail(`Invalid union index ${i}`);
+      branches[i]!();
+    };
+  }
+  if (name === 'record' || name === 'error') {
+    const fields = t.fields!.map((f) => compileSkipper(f.type, memo));
+    return () => {
+      for (const f of fields) f();
+    };
+  }
+  if (t.underlyingType) return compileSkipper(t.underlyingType, memo);
+  throw new Error(`Cannot skip Avro type ${name}`);
+}
+
+function fixedSkip(n: number): Skipper {
+  return () => {
+    pos += n;
+    if (pos > end) fail('Truncated value');
+  };
+}
+
+function blocksSkip(parts: Skipper[]): Skipper {
+  return () => {
+    for (let n = blockCount(); n !== 0; n = blockCount()) {
+      for (let i = 0; i < n; i++) {
+        for (const p of parts) p();
+        if (pos > end) fail('Truncated block');
+      }
+    }
+  };
+}
+
 const latin1 = (a: number, b: number): string => (buf as unknown as { latin1Slice(a: number, b: number): string }).latin1Slice(a, b);
 
 /**
- * Parses the Avro body `value[start..]` of a SampleBatch, pushing each sample into `sink`.
- * Returns the number of samples. Throws UndecodableError on malformed bytes (the sink may then
- * hold a partial record: discard it).
+ * Parses the Avro body `value[start..]` of a SampleBatch written with `layout`, pushing each sample
+ * into `sink`. Returns the number of samples. Throws UndecodableError on malformed bytes (the sink
+ * may then hold a partial record: discard it).
  */
-export function parseSampleBatch(value: Buffer, start: number, cache: SeriesCache, sink: SampleSink): number {
+export function parseSampleBatch(
+  value: Buffer,
+  start: number,
+  cache: SeriesCache,
+  sink: SampleSink,
+  layout: FastLayout = CONTRACT_LAYOUT,
+): number {
   buf = value;
   pos = start;
   end = value.length;
   try {
-    const srcStart = pos;
-    skipStringMap();
-    const srcEnd = pos;
-    const ctx = cache.source(latin1(srcStart, srcEnd), () => {
-      pos = srcStart;
-      const labels = readStringMap();
-      pos = srcEnd;
-      return labels;
-    });
-    let index = 0;
-    for (let n = blockCount(); n !== 0; n = blockCount()) {
-      for (let i = 0; i < n; i++, index++) {
-        const a = pos;
-        skipString();
-        skipStringMap();
-        const b = pos;
-        const key = latin1(a, b);
-        let ref = ctx.refs.get(key);
-        if (ref === undefined) ref = missingSeries(ctx, cache, key, a, b);
-        const timestamp = readLong();
-        if (pos + 8 > end) fail('Truncated sample');
-        const value = buf.readDoubleLE(pos);
-        pos += 8;
-        const kind = readLong();
-        if (kind < 0 || kind > 2) fail(`Invalid MetricKind index ${kind}`);
-        if (ref < 0) sink.bad(index, ref);
-        else if (timestamp > MAX_TIMESTAMP_MS || timestamp < -MAX_TIMESTAMP_MS) sink.bad(index, TIMESTAMP_PROBLEM);
-        else sink.push(ref, timestamp, value, kind);
-      }
+    let ctx: SourceContext | undefined;
+    let total = 0;
+    for (const step of layout.batch) {
+      if (step === 'source') ctx = readSource(cache);
+      else if (step === 'samples') total = readSamples(ctx!, cache, sink, layout.sampleExtras);
+      else step();
     }
     if (pos !== end) fail(pos > end ? 'Truncated record' : `${end - pos} trailing bytes`);
-    return index;
+    return total;
   } catch (err) {
     if (err instanceof UndecodableError) throw err;
     throw new UndecodableError((err as Error).message);
   } finally {
     buf = EMPTY;
   }
+}
+
+function readSource(cache: SeriesCache): SourceContext {
+  const srcStart = pos;
+  skipStringMap();
+  const srcEnd = pos;
+  return cache.source(latin1(srcStart, srcEnd), () => {
+    pos = srcStart;
+    const labels = readStringMap();
+    pos = srcEnd;
+    return labels;
+  });
+}
+
+function readSamples(ctx: SourceContext, cache: SeriesCache, sink: SampleSink, extras: Skipper[]): number {
+  const hasExtras = extras.length > 0;
+  let index = 0;
+  for (let n = blockCount(); n !== 0; n = blockCount()) {
+    for (let i = 0; i < n; i++, index++) {
+      const a = pos;
+      skipString();
+      skipStringMap();
+      const b = pos;
+      const key = latin1(a, b);
+      let ref = ctx.refs.get(key);
+      if (ref === undefined) ref = missingSeries(ctx, cache, key, a, b);
+      const timestamp = readLong();
+      if (pos + 8 > end) fail('Truncated sample');
+      const value = buf.readDoubleLE(pos);
+      pos += 8;
+      const kind = readLong();
+      if (kind < 0 || kind > 2) fail(`Invalid MetricKind index ${kind}`);
+      if (hasExtras) for (const skip of extras) skip();
+      if (ref < 0) sink.bad(index, ref);
+      else if (timestamp > MAX_TIMESTAMP_MS || timestamp < -MAX_TIMESTAMP_MS) sink.bad(index, TIMESTAMP_PROBLEM);
+      else sink.push(ref, timestamp, value, kind);
+    }
+  }
+  return index;
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -12,6 +12,7 @@ import { evolvedSampleBatchSchema } from './fixtures.js';
 const CONTRACT = 1;
 const EVOLVED = 2;
 const INCOMPATIBLE = 3;
+const REORDERED = 4;
 const incompatibleSchema = JSON.stringify({
   type: 'record',
   name: 'SampleBatch',
@@ -19,12 +20,21 @@ const incompatibleSchema = JSON.stringify({
   fields: [{ name: 'samples', type: { type: 'array', items: 'string' } }],
 });
 
-/** A registry double serving three ids; `down` simulates an outage. */
+/** The contract schema with the batch's and the samples' fields in reverse order: not fast-path eligible. */
+function reorderedSchema(): string {
+  const s = JSON.parse(contractSchema('sample-batch').text);
+  s.fields.reverse();
+  s.fields[0].type.items.fields.reverse();
+  return JSON.stringify(s);
+}
+
+/** A registry double serving four ids; `down` simulates an outage. */
 function registryDouble(): RegistryClient & { fetched: number[]; down: boolean } {
   const schemas = new Map([
     [CONTRACT, contractSchema('sample-batch').text],
     [EVOLVED, evolvedSampleBatchSchema()],
     [INCOMPATIBLE, incompatibleSchema],
+    [REORDERED, reorderedSchema()],
   ]);
   const reg = {
     fetched: [] as number[],
@@ -43,12 +53,15 @@ function registryDouble(): RegistryClient & { fetched: number[]; down: boolean }
 
 const contractType = contractSchema('sample-batch').type;
 const evolvedType = avro.Type.forSchema(JSON.parse(evolvedSampleBatchSchema()));
+const reorderedType = avro.Type.forSchema(JSON.parse(reorderedSchema()));
 
 function record(batch: SampleBatch, schemaId = CONTRACT, offset = '7'): MetricsRecord {
   const body =
     schemaId === EVOLVED
-      ? evolvedType.toBuffer({ ...batch, producer: 'p', samples: batch.samples.map((s) => ({ ...s, unit: null })) })
-      : contractType.toBuffer(batch);
+      ? evolvedType.toBuffer({ ...batch, producer: 'p', samples: batch.samples.map((s) => ({ ...s, unit: 'u' })) })
+      : schemaId === REORDERED
+        ? reorderedType.toBuffer(batch)
+        : contractType.toBuffer(batch);
   return { topic: 'metrics', partition: 3, offset, key: Buffer.from('pool=a,host=h1'), value: Buffer.concat([wireHeader(schemaId), body]) };
 }
 
@@ -69,7 +82,8 @@ const manyLabels = (n: number): Record<string, string> => Object.fromEntries(Arr
 
 for (const [path, schemaId] of [
   ['fast path (contract writer)', CONTRACT],
-  ['avsc path (evolved writer)', EVOLVED],
+  ['fast path (writer with extra fields)', EVOLVED],
+  ['avsc path (reordered writer)', REORDERED],
 ] as const) {
   describe(`SampleBatchDecoder, ${path}`, () => {
     it('decodes good samples into columns with interned series', async () => {
@@ -180,17 +194,22 @@ describe('SampleBatchDecoder, record-level problems', () => {
     expect(r.deadLetters.map((l) => l.reason)).toEqual(['incompatible_schema']);
   });
 
-  it('dead-letters undecodable bytes (truncated, trailing, corrupt, bad enum) on both paths', async () => {
+  it('dead-letters undecodable bytes (truncated, trailing, corrupt, bad enum or union index) on every path', async () => {
     const decoder = new SampleBatchDecoder({ registry: registryDouble() });
-    for (const id of [CONTRACT, EVOLVED]) {
+    for (const id of [CONTRACT, EVOLVED, REORDERED]) {
       const ok = record({ source: { host: 'h' }, samples: [sample('up'), sample('down')] }, id);
       const v = ok.value!;
       const badKind = Buffer.from(v);
-      // The last kind byte: before the array end (contract), or before unit, array end and producer "p" (evolved).
-      badKind[id === CONTRACT ? v.length - 2 : v.length - 6] = 0x08; // enum index 4
+      // The last kind byte: before the array end (contract); before unit "u", array end, producer "p" (evolved).
+      if (id !== REORDERED) badKind[id === CONTRACT ? v.length - 2 : v.length - 8] = 0x08; // enum index 4
+      const badUnion = Buffer.from(v);
+      if (id === EVOLVED) badUnion[v.length - 7] = 0x06; // unit's union index 3
       const corrupt = Buffer.from(v);
-      corrupt[5] = 0x7f; // source map count -64 then garbage
-      for (const value of [v.subarray(0, v.length - 4), Buffer.concat([v, Buffer.from([1, 2])]), corrupt, badKind]) {
+      corrupt[5] = 0x7f; // first block count -64 then garbage
+      const bad = [v.subarray(0, v.length - 4), Buffer.concat([v, Buffer.from([1, 2])]), corrupt];
+      if (id !== REORDERED) bad.push(badKind);
+      if (id === EVOLVED) bad.push(badUnion);
+      for (const value of bad) {
         const r = await decode(decoder, { ...ok, value });
         expect({ id, reasons: r.deadLetters.map((l) => l.reason), length: r.batch.length }).toEqual({ id, reasons: ['undecodable'], length: 0 });
       }
