@@ -7,6 +7,8 @@ const SYNC_GROUP = 14;
 const INVALID_REQUEST = 42;
 const TOPIC = 'grouped';
 const ALL = [0, 1, 2, 3];
+// Half the embedded session: the mock waits sessionTimeout - 1 s per rebalance, so this halves the test's time.
+const QUICK_GROUP = { ...embeddedConsumerDefaults, sessionTimeout: 3000, heartbeatInterval: 500, rebalanceTimeout: 6000 };
 
 /** Polls `cond` every 50 ms until true (the group protocol gives no single event to await for "balanced"). */
 async function until(cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
@@ -41,7 +43,7 @@ describe('a consumer group of two on the embedded Kafka', () => {
     const join = async (): Promise<Member> => {
       const member: Member = { handle: undefined as unknown as ResilientConsumer, assigned: [], values: new Set() };
       member.handle = await startResilientConsumer(kafka, {
-        config: { groupId: 'g-two', ...embeddedConsumerDefaults },
+        config: { groupId: 'g-two', ...QUICK_GROUP },
         subscribe: { topics: [TOPIC], fromBeginning: true },
         run: { eachMessage: async ({ message }) => void member.values.add(message.value!.toString()) },
         onConsumer: (consumer: Consumer) => {
