@@ -7,7 +7,9 @@ import { checkSources, type CExpr } from '../dsl/index.js';
 import { compilePlan, type Leaf } from '../dsl/compile.js';
 import { QueryError } from './query-error.js';
 
-const PREFIX = 'record vigil_query { value ';
+/** A number-valued query is checked as a recording rule's value, a condition as an alert's `when`. */
+const VALUE_PREFIX = 'record vigil_query { value ';
+const CONDITION_PREFIX = 'alert vigil_query { when ';
 const SUFFIX = '\n}\n';
 
 export interface ParsedQuery {
@@ -23,16 +25,21 @@ export function parseQuery(text: string): ParsedQuery {
   if (text.includes('}') && /\brecord\b|\balert\b/.test(text)) {
     throw new QueryError('QUERY_PARSE', 'query: expected an expression, not a rule declaration', 400, 0);
   }
-  const { model, errors } = checkSources([{ file: '<query>', source: PREFIX + text + SUFFIX }]);
+  let prefix = VALUE_PREFIX;
+  let { model, errors } = checkSources([{ file: '<query>', source: prefix + text + SUFFIX }]);
+  if (errors.length > 0 && /got a condition/.test(errors[0]!.message)) {
+    prefix = CONDITION_PREFIX;
+    ({ model, errors } = checkSources([{ file: '<query>', source: prefix + text + SUFFIX }]));
+  }
   if (errors.length > 0 || !model) {
     const first = errors[0]!;
-    const position = Math.max(0, Math.min(text.length, first.offset - PREFIX.length));
+    const position = Math.max(0, Math.min(text.length, first.offset - prefix.length));
     const line = text.slice(0, position).split('\n').length;
     const column = position - text.lastIndexOf('\n', position - 1);
     throw new QueryError('QUERY_PARSE', `query:${line}:${column}: ${first.message}`, 400, position);
   }
   const rule = model.rules[0]!;
-  const expr = rule.value!;
+  const expr = (rule.value ?? rule.when)!;
   const plan = compilePlan({ rules: [rule] });
   const leaves = plan.rules[0]!.leaves;
   const absent = leaves.find((l) => l.kind === 'absent');

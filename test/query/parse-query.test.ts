@@ -46,7 +46,12 @@ describe('parseQuery', () => {
     expect(errorOf('  ').code).toBe('QUERY_PARAM');
     expect(errorOf('x } alert Y { when avg(a) > 1').code).toBe('QUERY_PARSE');
     const absent = errorOf('absent(heartbeat) by (instance)');
-    expect(absent.status).toBe(400);
-    expect(absent.message).toMatch(/absent\(\)/);
+    expect(absent.code).toBe('QUERY_UNSUPPORTED');
+    expect(absent.message).toMatch(/absent\(\) needs rule state/);
+  });
+
+  it('accepts a condition: the groups where it holds, with their left operand', () => {
+    const q = parseQuery('avg(cpu.load) by (host) > 0.9');
+    expect(q.expr).toMatchObject({ t: 'cmp', op: '>' });
   });
 });
