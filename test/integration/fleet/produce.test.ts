@@ -1,50 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import avro from 'avsc';
 import { useStack } from '../../support/stack.js';
+import { kcatRecords } from './kcat-records.js';
 import { spawnVigil, type Child } from '../../support/child-process.js';
 import { sourceKey } from '../../../src/kafka/publisher.js';
 import { parseExposition } from '../../../src/collect/scrape/parse-exposition.js';
 import type { SampleBatch } from '../../../src/model/types.js';
 
-const run = promisify(execFile);
 const START = Date.UTC(2026, 0, 1);
-
-interface KcatRecord {
-  partition: number;
-  key: string;
-  value: Buffer;
-}
-
-/** Reads every record of `topic` with kcat (an independent client), parsing `%p %S %K key value`. */
-async function kcatRecords(brokers: string, topic: string): Promise<KcatRecord[]> {
-  const { stdout } = await run('kcat', ['-C', '-b', brokers, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%p %S %K %k%s'], {
-    encoding: 'buffer',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const out: KcatRecord[] = [];
-  let pos = 0;
-  const field = () => {
-    const end = stdout.indexOf(0x20, pos);
-    const n = Number(stdout.subarray(pos, end).toString());
-    pos = end + 1;
-    return n;
-  };
-  while (pos < stdout.length) {
-    const partition = field();
-    const valueLen = field();
-    const keyLen = field();
-    const key = stdout.subarray(pos, pos + keyLen).toString();
-    pos += keyLen;
-    out.push({ partition, key, value: stdout.subarray(pos, pos + valueLen) });
-    pos += valueLen;
-  }
-  return out;
-}
 
 /** Resolves with the exit code once the process ends by itself (the test's timeout bounds it). */
 function exitCode(child: Child): Promise<number | null> {
@@ -106,7 +72,11 @@ describe('vigil produce', () => {
   it('serves the hosts as Prometheus exporters listed in a file_sd file with --expose', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'vigil-fleet-')), 'targets.json');
     child = spawnVigil(['produce', '--expose', '--file-sd-out', file, '--pools', '1', '--hosts', '3', '--interval', '1s']);
-    for (let i = 0; i < 300 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 900 && !existsSync(file); i++) {
+      if (child.proc.exitCode !== null) throw new Error(`vigil produce exited early:\n${child.stderr()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (!existsSync(file)) throw new Error(`no file_sd file after 90 s:\n${child.stderr()}`);
     const groups = JSON.parse(readFileSync(file, 'utf8')) as { targets: string[]; labels: Record<string, string> }[];
     expect(groups.map((g) => g.labels.host)).toEqual(['p1-h1', 'p1-h2', 'p1-h3']);
     for (const g of groups) {
