@@ -16,7 +16,7 @@ import { alertFingerprint, canonicalLabels, hash64 } from '../model/series.js';
 import type { AlertEvent, Sample, Transition } from '../model/types.js';
 import { accAdd, accValue, newAcc, type Acc } from './aggregators.js';
 import { initialState, stepAlert, type AlertPhase, type AlertState } from './alert-state.js';
-import { evaluate, groupKeyOf, type Entry, type LeafSource, type Result } from './evaluate.js';
+import { collectInputs, evaluate, groupKeyOf, type Entry, type LeafSource, type Result } from './evaluate.js';
 
 /** The identity of a series as the engine needs it (a SeriesInfo satisfies it). */
 export interface SeriesRef {
@@ -26,11 +26,21 @@ export interface SeriesRef {
   labels: Readonly<Record<string, string>>;
 }
 
-interface Slot {
-  labels: Record<string, string>;
-  acc: Acc;
-  /** Store key (persistence). */
-  k: string;
+/** One group of one aggregation in one window. */
+class Slot {
+  /** Queued for persistence. */
+  d = false;
+  /** The window was evaluated and dropped. */
+  dead = false;
+  constructor(
+    readonly labels: Record<string, string>,
+    readonly acc: Acc,
+    /** Store key (persistence). */
+    readonly k: string,
+  ) {}
+  toJSON(): unknown {
+    return { labels: this.labels, acc: this.acc };
+  }
 }
 
 interface Known {
@@ -59,6 +69,9 @@ interface Route {
   rt: RuleRuntime;
   key: string;
   labels: Record<string, string>;
+  /** Last slot written (tumbling fast path) and its window start. */
+  slot: Slot | null;
+  slotStart: number;
 }
 
 export interface EngineOutput {
@@ -118,7 +131,10 @@ export class RulesEngine {
    * them to its changelogged store at each commit; `restore` reads them back.
    */
   drainChanges(): Array<[string, unknown]> {
-    for (const slot of this.dirtySlots) this.dirty.set(slot.k, { labels: slot.labels, acc: slot.acc });
+    for (const slot of this.dirtySlots) {
+      slot.d = false;
+      if (!slot.dead) this.dirty.set(slot.k, slot);
+    }
     this.dirtySlots.clear();
     const out = [...this.dirty];
     this.dirty.clear();
@@ -159,7 +175,7 @@ export class RulesEngine {
         let groups = byStart.get(start);
         if (!groups) byStart.set(start, (groups = new Map()));
         const v = value as { labels: Record<string, string>; acc: Acc };
-        groups.set(gk, { labels: v.labels, acc: v.acc, k: key });
+        groups.set(gk, new Slot(v.labels, v.acc, key));
         return;
       }
       default:
@@ -220,10 +236,10 @@ export class RulesEngine {
     for (const leaf of this.plan.byMetric.get(series.name) ?? []) {
       if (!matchesAll(leaf.sel.matchers, series.labels)) continue;
       const rt = this.rules.get(leaf.rule.rule.name)!;
-      if (leaf.grouping === 'series') r.push({ leaf, rt, key: series.key, labels: { ...series.labels } });
+      if (leaf.grouping === 'series') r.push({ leaf, rt, key: series.key, labels: { ...series.labels }, slot: null, slotStart: NaN });
       else {
         const [key, labels] = groupKeyOf(series.labels as Record<string, string>, leaf.grouping);
-        r.push({ leaf, rt, key, labels });
+        r.push({ leaf, rt, key, labels, slot: null, slotStart: NaN });
       }
     }
     this.routes.set(series.key, r);
@@ -263,6 +279,15 @@ export class RulesEngine {
           this.dirty.set(kk, k);
         }
       }
+      const cached = route.slot;
+      if (cached !== null && route.slotStart === lastStart && windowMs === stepMs && !cached.dead) {
+        accAdd(cached.acc, leaf.fn, series.key, ts, value);
+        if (!cached.d) {
+          cached.d = true;
+          this.dirtySlots.add(cached);
+        }
+        continue;
+      }
       let byStart = rt.windows.get(leaf.id);
       if (!byStart) rt.windows.set(leaf.id, (byStart = new Map()));
       let added = false;
@@ -271,9 +296,16 @@ export class RulesEngine {
         let groups = byStart.get(start);
         if (!groups) byStart.set(start, (groups = new Map()));
         let slot = groups.get(route.key);
-        if (!slot) groups.set(route.key, (slot = { labels: route.labels, acc: newAcc(leaf.fn), k: `w${SEP}${rt.prefix}${leaf.id}${SEP}${start}${SEP}${route.key}` }));
+        if (!slot) groups.set(route.key, (slot = new Slot(route.labels, newAcc(leaf.fn), `w${SEP}${rt.prefix}${leaf.id}${SEP}${start}${SEP}${route.key}`)));
         accAdd(slot.acc, leaf.fn, series.key, ts, value);
-        this.dirtySlots.add(slot);
+        if (!slot.d) {
+          slot.d = true;
+          this.dirtySlots.add(slot);
+        }
+        if (start === lastStart) {
+          route.slot = slot;
+          route.slotStart = start;
+        }
         added = true;
       }
       if (!added) late = true;
@@ -318,17 +350,23 @@ export class RulesEngine {
       for (const [s, groups] of byStart) {
         if (s + rule.windowMs > end) continue;
         for (const slot of groups.values()) {
-          this.dirtySlots.delete(slot);
+          slot.dead = true;
+          if (slot.d) this.dirtySlots.delete(slot);
           this.dirty.set(slot.k, null);
         }
         byStart.delete(s);
       }
     }
-    const hasData = [...rt.windows.values()].some((m) => m.size > 0);
-    const hasState = [...rt.alerts.values()].some((a) => a.phase === 'pending' || a.phase === 'firing');
-    const hasKnown = [...rt.known.values()].some((m) => m.size > 0);
-    rt.nextEnd = hasData || hasState || hasKnown ? end + rule.stepMs : null;
+    rt.nextEnd = this.needsEvaluation(rt) ? end + rule.stepMs : null;
     this.dirty.set(`r${SEP}${rt.prefix}`, { nextEnd: rt.nextEnd, lastEvaluatedEnd: rt.lastEvaluatedEnd });
+  }
+
+  /** Whether the next window end must be evaluated even if no sample arrives (data, live alerts, known absent keys). */
+  private needsEvaluation(rt: RuleRuntime): boolean {
+    for (const m of rt.windows.values()) if (m.size > 0) return true;
+    for (const m of rt.known.values()) if (m.size > 0) return true;
+    for (const a of rt.alerts.values()) if (a.phase === 'pending' || a.phase === 'firing') return true;
+    return false;
   }
 
   private leafSource(rt: RuleRuntime, start: number, end: number): LeafSource {
@@ -343,7 +381,7 @@ export class RulesEngine {
         const text = leaf.text;
         for (const [key, slot] of groups) {
           const v = accValue(slot.acc, leaf.fn, leaf.q, rule.windowMs);
-          if (v !== null) out.set(key, { labels: slot.labels, value: v, inputs: { [text]: v } });
+          if (v !== null) out.set(key, { labels: slot.labels, value: v, name: text, iv: v });
         }
         return out;
       },
@@ -358,8 +396,8 @@ export class RulesEngine {
             this.dirty.set(`k${SEP}${rt.prefix}${id}${SEP}${key}`, null);
             continue;
           }
-          if (present?.has(key)) out.set(key, { labels: k.labels, value: null, truth: false, inputs: {} });
-          else out.set(key, { labels: k.labels, value: null, truth: true, since: k.lastSeen, inputs: { seconds_since_last_sample: (end - k.lastSeen) / 1000 } });
+          if (present?.has(key)) out.set(key, { labels: k.labels, value: null, truth: false });
+          else out.set(key, { labels: k.labels, value: null, truth: true, since: k.lastSeen, name: 'seconds_since_last_sample', iv: (end - k.lastSeen) / 1000 });
         }
         return out;
       },
@@ -376,10 +414,8 @@ export class RulesEngine {
     const levels = rule.levels.map((l) => ({ name: l.name, m: asMap(evaluate(l.cond, src, cache)) }));
     const clear = rule.clear ? asMap(evaluate(rule.clear, src, cache)) : null;
     const value = rule.value ? asMap(evaluate(rule.value, src, cache)) : null;
-    const keys = new Set<string>(rt.alerts.keys());
-    for (const m of [when, clear, ...levels.map((l) => l.m)]) if (m) for (const k of m.keys()) keys.add(k);
     const levelNames = rule.levels.map((l) => l.name);
-    for (const key of keys) {
+    const visit = (key: string) => {
       let entry: Entry | undefined;
       let top: string | null = null;
       let holds = false;
@@ -401,7 +437,7 @@ export class RulesEngine {
       let st = rt.alerts.get(key);
       const group = entry?.labels ?? valueEntry?.labels ?? clear?.get(key)?.labels ?? st?.group ?? {};
       if (!st) {
-        if (!holds) continue;
+        if (!holds) return;
         rt.alerts.set(key, (st = initialState(group)));
       }
       st.group = group;
@@ -420,7 +456,7 @@ export class RulesEngine {
         keepFiringMs: rule.keepFiringMs,
       });
       if (transition) {
-        const inputs: Record<string, number> = { ...(valueEntry?.inputs ?? {}), ...(entry?.inputs ?? {}), ...(clear?.get(key)?.inputs ?? {}) };
+        const inputs = collectInputs(clear?.get(key), collectInputs(entry, collectInputs(valueEntry)));
         out.events.push(this.makeEvent(rule, st, transition, start, end, inputs));
       }
       const ak = `a${SEP}${rt.prefix}${key}`;
@@ -428,7 +464,13 @@ export class RulesEngine {
         rt.alerts.delete(key);
         this.dirty.set(ak, null);
       } else this.dirty.set(ak, st);
-    }
+    };
+    // Every group with a result, then groups with state that have none this window (condition false).
+    const primary = when ?? levels[0]?.m ?? new Map<string, Entry>();
+    for (const key of primary.keys()) visit(key);
+    const others = [...levels.slice(1).map((l) => l.m), ...(clear ? [clear] : [])];
+    for (const m of others) for (const key of m.keys()) if (!primary.has(key) && !others.slice(0, others.indexOf(m)).some((o) => o.has(key))) visit(key);
+    for (const key of [...rt.alerts.keys()]) if (!primary.has(key) && !others.some((o) => o.has(key))) visit(key);
   }
 
   /** Alert labels: group labels, then rule labels (with defaults), alertname, and the severity/level. */

@@ -15,8 +15,24 @@ export interface Entry {
   /** Set for conditions. */
   truth?: boolean;
   /** absent(): when the group was last seen (pending starts there). */
-  since?: number;
-  inputs: Record<string, number>;
+  since?: number | undefined;
+  /** A named input value of this entry (aggregation text -> value), collected lazily for events. */
+  name?: string | undefined;
+  iv?: number | undefined;
+  /** The entries this one was computed from, and a constant operand. */
+  a?: Entry | undefined;
+  b?: Entry | undefined;
+  thr?: number | undefined;
+}
+
+/** The named values that decided an entry (aggregations and thresholds), for alert events. */
+export function collectInputs(e: Entry | undefined, out: Record<string, number> = {}): Record<string, number> {
+  if (!e) return out;
+  if (e.a) collectInputs(e.a, out);
+  if (e.b) collectInputs(e.b, out);
+  if (e.name !== undefined && e.iv !== undefined && !(e.name in out)) out[e.name] = e.iv;
+  if (e.thr !== undefined && !('threshold' in out)) out.threshold = e.thr;
+  return out;
 }
 
 export type Result = { k: 's'; v: number } | { k: 'v'; m: Map<string, Entry> };
@@ -127,7 +143,7 @@ function evalUncached(e: CExpr, src: LeafSource, cache: Map<CExpr, Result>): Res
       const out = new Map<string, Entry>();
       for (const [key, g] of groups) {
         const v = aggregateValues(e.fn, e.q, g.values);
-        if (v !== null) out.set(key, { labels: g.labels, value: v, inputs: { [e.text]: v } });
+        if (v !== null) out.set(key, { labels: g.labels, value: v, name: e.text, iv: v });
       }
       return { k: 'v', m: out };
     }
@@ -136,12 +152,12 @@ function evalUncached(e: CExpr, src: LeafSource, cache: Map<CExpr, Result>): Res
     case 'fn': {
       const a = evaluate(e.arg, src, cache);
       if (a.k === 's') return { k: 's', v: valueFn(e.fn, a.v, e.params) };
-      return { k: 'v', m: mapEntries(a.m, (en) => (en.value === null ? null : { ...en, value: valueFn(e.fn, en.value, e.params) })) };
+      return { k: 'v', m: mapEntries(a.m, (en) => (en.value === null ? null : { labels: en.labels, value: valueFn(e.fn, en.value, e.params), a: en })) };
     }
     case 'neg': {
       const a = evaluate(e.arg, src, cache);
       if (a.k === 's') return { k: 's', v: -a.v };
-      return { k: 'v', m: mapEntries(a.m, (en) => (en.value === null ? null : { ...en, value: -en.value })) };
+      return { k: 'v', m: mapEntries(a.m, (en) => (en.value === null ? null : { labels: en.labels, value: -en.value, a: en })) };
     }
     case 'arith':
     case 'cmp':
@@ -151,50 +167,53 @@ function evalUncached(e: CExpr, src: LeafSource, cache: Map<CExpr, Result>): Res
     case 'not': {
       const a = evaluate(e.arg, src, cache);
       if (a.k === 's') return a;
-      return { k: 'v', m: mapEntries(a.m, (en) => ({ ...en, truth: !en.truth })) };
+      return { k: 'v', m: mapEntries(a.m, (en) => ({ labels: en.labels, value: en.value, truth: !en.truth, since: en.since, a: en })) };
     }
   }
 }
 
 function binary(e: Extract<CExpr, { t: 'arith' | 'cmp' }>, l: Result, r: Result, src: LeafSource): Result {
-  const apply = (a: number, b: number): { value: number | null; truth?: boolean } =>
-    e.t === 'arith' ? { value: arith(e.op, a, b, src) } : { value: a, truth: compare(e.op, a, b) };
+  const isCmp = e.t === 'cmp';
   if (l.k === 's' && r.k === 's') {
     const v = e.t === 'arith' ? arith(e.op, l.v, r.v, src) : Number(compare(e.op, l.v, r.v));
     return { k: 's', v: v ?? NaN };
   }
+  const out = new Map<string, Entry>();
   if (l.k === 'v' && r.k === 's') {
-    return {
-      k: 'v',
-      m: mapEntries(l.m, (en) => {
-        if (en.value === null) return null;
-        const res = apply(en.value, r.v);
-        if (res.value === null) return null;
-        return { ...en, ...res, inputs: e.t === 'cmp' ? { ...en.inputs, threshold: r.v } : en.inputs };
-      }),
-    };
+    const c = r.v;
+    for (const [k, en] of l.m) {
+      if (en.value === null) continue;
+      if (isCmp) out.set(k, { labels: en.labels, value: en.value, truth: compare(e.op, en.value, c), a: en, thr: c });
+      else {
+        const v = arith(e.op as '+', en.value, c, src);
+        if (v !== null) out.set(k, { labels: en.labels, value: v, a: en });
+      }
+    }
+    return { k: 'v', m: out };
   }
   if (l.k === 's' && r.k === 'v') {
-    return {
-      k: 'v',
-      m: mapEntries(r.m, (en) => {
-        if (en.value === null) return null;
-        const res = apply(l.v, en.value);
-        if (res.value === null) return null;
-        // The value of a `number < aggregation` condition is the aggregation's.
-        return { ...en, ...res, value: e.t === 'cmp' ? en.value : res.value, inputs: e.t === 'cmp' ? { ...en.inputs, threshold: l.v } : en.inputs };
-      }),
-    };
+    const c = l.v;
+    for (const [k, en] of r.m) {
+      if (en.value === null) continue;
+      // The value of a `number < aggregation` condition is the aggregation's.
+      if (isCmp) out.set(k, { labels: en.labels, value: en.value, truth: compare(e.op, c, en.value), a: en, thr: c });
+      else {
+        const v = arith(e.op as '+', c, en.value, src);
+        if (v !== null) out.set(k, { labels: en.labels, value: v, a: en });
+      }
+    }
+    return { k: 'v', m: out };
   }
   const lm = (l as { m: Map<string, Entry> }).m;
   const rm = (r as { m: Map<string, Entry> }).m;
-  const out = new Map<string, Entry>();
   for (const [k, le] of lm) {
     const re = rm.get(k);
     if (!re || le.value === null || re.value === null) continue;
-    const res = apply(le.value, re.value);
-    if (res.value === null) continue;
-    out.set(k, { labels: le.labels, ...res, inputs: { ...le.inputs, ...re.inputs } });
+    if (isCmp) out.set(k, { labels: le.labels, value: le.value, truth: compare(e.op, le.value, re.value), a: le, b: re });
+    else {
+      const v = arith(e.op as '+', le.value, re.value, src);
+      if (v !== null) out.set(k, { labels: le.labels, value: v, a: le, b: re });
+    }
   }
   return { k: 'v', m: out };
 }
@@ -205,12 +224,11 @@ function logic(op: 'and' | 'or', l: Result, r: Result): Result {
   for (const [k, le] of l.m) {
     const re = r.m.get(k);
     const truth = op === 'and' ? !!le.truth && !!re?.truth : !!le.truth || !!re?.truth;
-    const since = le.since ?? re?.since;
-    out.set(k, { labels: le.labels, value: le.value ?? re?.value ?? null, truth, ...(since !== undefined ? { since } : {}), inputs: { ...(re?.inputs ?? {}), ...le.inputs } });
+    out.set(k, { labels: le.labels, value: le.value ?? re?.value ?? null, truth, since: le.since ?? re?.since, a: le, b: re });
   }
   for (const [k, re] of r.m) {
     if (out.has(k)) continue;
-    out.set(k, { ...re, truth: op === 'or' ? !!re.truth : false });
+    out.set(k, { labels: re.labels, value: re.value, truth: op === 'or' ? !!re.truth : false, since: re.since, a: re });
   }
   return { k: 'v', m: out };
 }
