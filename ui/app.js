@@ -66,14 +66,16 @@ function parseMatchers(text) {
   let m;
   re.lastIndex = 0;
   while (re.lastIndex < text.length && (m = re.exec(text))) {
-    out.push({ name: m[1], value: m[3].replace(/\\(.)/g, '$1'), isRegex: m[2].includes('~'), isEqual: !m[2].startsWith('!') });
+    out.push({ name: m[1], value: m[3].replace(/\\(.)/g, '$1'), op: m[2] });
     if (!m[4]) break;
   }
   if (!out.length) throw new Error('matchers: write them as name="value", other=~"regex"');
   return out;
 }
 
-const formatMatchers = (ms) => (ms || []).map((m) => `${m.name}${m.isEqual === false ? '!' : m.isRegex ? '=' : '='}${m.isRegex ? '~' : ''}"${m.value}"`).join(', ');
+const matcherOp = (m) => m.op ?? (m.isRegex ? (m.isEqual === false ? '!~' : '=~') : m.isEqual === false ? '!=' : '=');
+const formatMatchers = (ms) => (ms || []).map((m) => `${m.name}${matcherOp(m)}"${m.value}"`).join(', ');
+const when = (t) => (typeof t === 'number' ? new Date(t).toISOString() : t ?? '');
 
 // ---- pages ----
 const pages = {
@@ -111,7 +113,7 @@ const pages = {
     const [{ data }, history] = await Promise.all([api.alerts(), api.history(fingerprint).catch((e) => ({ error: e.message }))]);
     const alert = data.alerts.find((a) => a.fingerprint === fingerprint);
     const explain = alert?.explanation ?? {};
-    const entries = history.error ? [] : (history.data ?? history.history ?? history);
+    const entries = history.error ? [] : history.history;
     page().innerHTML = `<h1>${esc(alert?.labels.alertname ?? 'Alert')} <span class="muted">${esc(fingerprint)}</span></h1>
       ${alert ? `<dl class="kv">
         <dt>state</dt><dd class="state state-${esc(alert.state)}">${esc(alert.state)}${alert.level ? ` (${esc(alert.level)})` : ''}</dd>
@@ -124,7 +126,7 @@ const pages = {
       <h2>Series behind it</h2><div id="chart"></div>
       <h2>History</h2>
       ${history.error ? `<p class="error">${esc(history.error)}</p>` : `<table><thead><tr><th>Time</th><th>What</th><th>Details</th></tr></thead><tbody>
-        ${entries.map((h) => `<tr><td>${esc(h.time ?? h.at ?? '')}</td><td>${esc(h.kind ?? h.type ?? '')}</td><td>${esc(h.summary ?? JSON.stringify(h.details ?? h))}</td></tr>`).join('') || '<tr><td colspan="3" class="muted">Nothing yet.</td></tr>'}
+        ${entries.map(({ at, type, ...rest }) => `<tr><td>${esc(when(at))}</td><td>${esc(type)}</td><td>${esc(JSON.stringify(rest))}</td></tr>`).join('') || '<tr><td colspan="3" class="muted">Nothing yet.</td></tr>'}
       </tbody></table>`}`;
     if (alert?.query) await drawQuery(alert.query, 3600, document.getElementById('chart'));
   },
