@@ -27,7 +27,7 @@ import { loadNotifyConfig } from './config-from-rules.js';
 import { createReceivers } from './create-receivers.js';
 import { NotifyConfigError } from './errors.js';
 import { compileNotifyConfig, type NotifyConfig } from './notify-config.js';
-import { registerNotifyRoutes } from './notify-http.js';
+import { registerNotifyRoutes, type NotifyApiDeps } from './notify-http.js';
 import type { Notification } from './notification.js';
 import { NotifierCore } from './notifier-core.js';
 import { DEFAULT_RETRY, type RetryOptions } from './retry-stage.js';
@@ -38,8 +38,11 @@ export interface StartNotifierOptions {
   readonly rulesPaths?: string[];
   /** The notification config given directly (instead of rules files). */
   readonly notify?: NotifyConfig;
-  /** Mount the API on this server (the caller listens); default: a server of its own. */
-  readonly http?: HttpServer;
+  /**
+   * Mount the API on this server (the caller listens); false: serve nothing (the caller mounts
+   * `RunningNotifier.api` itself); default: a server of its own.
+   */
+  readonly http?: HttpServer | false;
   /** Port of its own server (default config.http.port, VIGIL_HTTP_PORT). */
   readonly port?: number;
   /** Environment for env("X") in receivers (default process.env). */
@@ -53,6 +56,8 @@ export interface StartNotifierOptions {
 
 export interface RunningNotifier {
   readonly core: NotifierCore;
+  /** What the HTTP routes need (for `registerNotifyRoutes` on another server). */
+  readonly api: NotifyApiDeps;
   /** Base URL of the HTTP API. */
   readonly url: string;
   /** Stops consuming, waits for deliveries in flight, closes everything. Idempotent. */
@@ -170,22 +175,26 @@ export async function startNotifier(config: VigilConfig, opts: StartNotifierOpti
   await ready;
   kick();
 
-  const ownServer = !o.http;
-  const http = o.http ?? createHttpServer({ port });
-  registerNotifyRoutes(http.app, {
+  const api: NotifyApiDeps = {
     core,
     now: Date.now,
     publishSilence: (s: Silence) => publish(`silence/${s.id}`, { kind: 'silence', silence: s }),
     publishAck: (a: Ack) => publish(`ack/${a.fingerprint}`, { kind: 'ack', ack: a }),
-  });
-  http.addHealthCheck('notify', () => ({ ok: !stopped }));
-  if (ownServer) await http.listen();
-  const url = ownServer ? http.url() : externalUrl;
+  };
+  const own = o.http === undefined ? createHttpServer({ port }) : undefined;
+  const http = own ?? (o.http || undefined);
+  if (http) {
+    registerNotifyRoutes(http.app, api);
+    http.addHealthCheck('notify', () => ({ ok: !stopped }));
+  }
+  if (own) await own.listen();
+  const url = own ? own.url() : externalUrl;
   log.info({ url, receivers: [...receivers.keys()], routes: compiled.routes.length }, 'notifier started');
 
   let stopping: Promise<void> | undefined;
   return {
     core,
+    api,
     url,
     stop: () =>
       (stopping ??= (async () => {
@@ -193,7 +202,7 @@ export async function startNotifier(config: VigilConfig, opts: StartNotifierOpti
         clearTimeout(timer);
         await alerts.stop();
         await silences.stop();
-        if (ownServer) await http.close();
+        if (own) await own.close();
         await core.close();
         for (const r of receivers.values()) await r.close?.();
         await producer.disconnect();

@@ -39,15 +39,39 @@ function view(s: Silence, now: number) {
   };
 }
 
-/** Adds the routes in their own fastify context (their error handler does not touch other routes). */
-export function registerNotifyRoutes(root: FastifyInstance, d: NotifyApiDeps): void {
+/**
+ * Adds the routes in their own fastify context (their error handler does not touch other routes).
+ * `deps` may be a getter: routes registered before the notifier started answer 503 until it has.
+ */
+export function registerNotifyRoutes(root: FastifyInstance, deps: NotifyApiDeps | (() => NotifyApiDeps | undefined)): void {
+  const get = typeof deps === 'function' ? deps : () => deps;
+  const d: NotifyApiDeps = {
+    get core() {
+      return need().core;
+    },
+    now: () => need().now(),
+    publishSilence: (s) => need().publishSilence(s),
+    publishAck: (a) => need().publishAck(a),
+  };
+  const need = (): NotifyApiDeps => {
+    const v = get();
+    if (!v) throw new NotReadyError();
+    return v;
+  };
   void root.register(async (app) => routes(app, d));
+}
+
+class NotReadyError extends Error {
+  constructor() {
+    super('the notifier is starting');
+  }
 }
 
 function routes(app: FastifyInstance, d: NotifyApiDeps): void {
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof RequestValidationError) return reply.code(400).send({ error: err.message, field: err.field });
     if (err instanceof NotFoundError) return reply.code(404).send({ error: err.message });
+    if (err instanceof NotReadyError) return reply.code(503).send({ error: err.message });
     const e = err as { statusCode?: number; message: string };
     if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: e.message, field: 'body' });
     return reply.code(500).send({ error: e.message });
