@@ -94,6 +94,20 @@ export function buildApp(store: SchemaStore, schemaLog: SchemaLog): FastifyInsta
     return next;
   };
 
+  /**
+   * Answers from the store; on a 404, catches up with the log once and retries, so an id or version
+   * another registry on the same cluster just wrote is found.
+   */
+  const read = async <T>(answer: () => T): Promise<T> => {
+    try {
+      return answer();
+    } catch (err) {
+      if (!(err instanceof RegistryError) || err.status !== 404) throw err;
+      await schemaLog.catchUp();
+      return answer();
+    }
+  };
+
   // Clients send application/vnd.schemaregistry.v1+json (or +json, or application/json): all JSON.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
@@ -119,10 +133,12 @@ export function buildApp(store: SchemaStore, schemaLog: SchemaLog): FastifyInsta
 
   type P = { id: string; subject: string; version: string };
   app.get('/', async () => ({}));
-  app.get<{ Params: P }>('/schemas/ids/:id', async (req) => ({ schema: store.schemaById(schemaId(req.params.id)).schema }));
-  app.get<{ Params: P }>('/schemas/ids/:id/schema', async (req) => JSON.parse(store.schemaById(schemaId(req.params.id)).schema));
-  app.get<{ Params: P }>('/schemas/ids/:id/versions', async (req) => store.usesOf(schemaId(req.params.id)));
-  app.get<{ Params: P }>('/schemas/ids/:id/subjects', async (req) => [...new Set(store.usesOf(schemaId(req.params.id)).map((u) => u.subject))]);
+  app.get<{ Params: P }>('/schemas/ids/:id', async (req) => read(() => ({ schema: store.schemaById(schemaId(req.params.id)).schema })));
+  app.get<{ Params: P }>('/schemas/ids/:id/schema', async (req) => read(() => JSON.parse(store.schemaById(schemaId(req.params.id)).schema)));
+  app.get<{ Params: P }>('/schemas/ids/:id/versions', async (req) => read(() => store.usesOf(schemaId(req.params.id))));
+  app.get<{ Params: P }>('/schemas/ids/:id/subjects', async (req) =>
+    read(() => [...new Set(store.usesOf(schemaId(req.params.id)).map((u) => u.subject))]),
+  );
   app.get('/schemas/types', async () => ['AVRO']);
   app.get('/mode', async () => ({ mode: 'READWRITE' }));
   app.get<{ Querystring: { deleted?: string } }>('/subjects', async (req) => store.subjectNames(req.query.deleted === 'true'));
@@ -132,8 +148,8 @@ export function buildApp(store: SchemaStore, schemaLog: SchemaLog): FastifyInsta
   app.delete<{ Params: P; Querystring: { permanent?: string } }>('/subjects/:subject/versions/:version', async (req) =>
     write(() => store.planDeleteVersion(req.params.subject, req.params.version, req.query.permanent === 'true')),
   );
-  app.get<{ Params: P }>('/subjects/:subject/versions', async (req) => store.versions(req.params.subject));
-  app.get<{ Params: P }>('/subjects/:subject/versions/:version', async (req) => store.version(req.params.subject, req.params.version));
+  app.get<{ Params: P }>('/subjects/:subject/versions', async (req) => read(() => store.versions(req.params.subject)));
+  app.get<{ Params: P }>('/subjects/:subject/versions/:version', async (req) => read(() => store.version(req.params.subject, req.params.version)));
   app.get<{ Params: P }>('/subjects/:subject/versions/:version/schema', async (req) =>
     JSON.parse(store.version(req.params.subject, req.params.version).schema),
   );

@@ -47,4 +47,18 @@ describe('schema registry on the embedded Kafka', () => {
     const alerts = await fresh.register({ type: SchemaType.AVRO, schema: contractSchema('alert-event').text }, { subject: 'alerts-value' });
     expect(alerts.id).toBe(v2.id + 1);
   });
+
+  it('lets a second registry on the same cluster see the first one\'s writes', async () => {
+    const a = await startSchemaRegistry({ brokers: kafka.bootstrapServers, topic: '_schemas_shared' });
+    open.push(a);
+    const b = await startSchemaRegistry({ brokers: kafka.bootstrapServers, topic: '_schemas_shared' });
+    open.push(b);
+    const onA = await new Client({ host: a.url }).register({ type: SchemaType.AVRO, schema: contractSchema('rollup-batch').text }, { subject: 'metrics.rollup.1m-value' });
+    // B has not read it yet when asked: a miss makes it catch up with the topic.
+    const res = await fetch(`${b.url}/schemas/ids/${onA.id}`);
+    expect(res.status).toBe(200);
+    const onB = await new Client({ host: b.url }).register({ type: SchemaType.AVRO, schema: contractSchema('alert-event').text }, { subject: 'alerts-value' });
+    expect(onB.id).toBe(onA.id + 1);
+    expect(await (await fetch(`${b.url}/subjects`)).json()).toEqual(['alerts-value', 'metrics.rollup.1m-value']);
+  });
 });
