@@ -61,9 +61,9 @@ describe('notifier with real servers', () => {
     const messages = await Promise.all(events.map(async (e) => ({ key: e.fingerprint, value: await serde.encode('alerts', e) })));
     await producer.send({ topic: 'alerts', messages });
   };
-  const waitFor = async (pred: () => boolean, what: string, timeoutMs = 20_000) => {
+  const waitFor = async (pred: () => boolean, what: string, timeoutMs = 20_000, poll?: () => Promise<void>) => {
     const start = Date.now();
-    while (!pred()) {
+    while ((await poll?.(), !pred())) {
       if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -217,6 +217,12 @@ describe('notifier with real servers', () => {
 
     const alerts = (await (await api('/api/v1/alerts')).json()) as { fingerprint: string; acked: boolean }[];
     expect(alerts.find((a) => a.fingerprint === '5555555555555555')?.acked).toBe(true);
+    // an ack of a paged alert is forwarded to PagerDuty as `acknowledge`
+    await produce(alertEvent('Page', '8888888888888888'));
+    await http.waitFor((r) => r.some((x) => x.path === '/v2/enqueue' && x.body.dedup_key === '8888888888888888'));
+    expect((await api('/api/v1/acks', 'POST', { fingerprint: '8888888888888888', author: 'erin' })).status).toBe(200);
+    await http.waitFor((r) => r.some((x) => x.path === '/v2/enqueue' && x.body.dedup_key === '8888888888888888' && x.body.event_action === 'acknowledge'));
+
     const h = (await (await api('/api/v1/alerts/0123456789abcdef/history')).json()) as { history: { type: string; receiver?: string }[] };
     expect(h.history.map((e) => e.type)).toEqual(['transition', 'notification', 'notification', 'transition', 'notification', 'notification']);
     const h5 = (await (await api('/api/v1/alerts/5555555555555555/history')).json()) as { history: { type: string }[] };
@@ -260,9 +266,21 @@ describe('notifier with real servers', () => {
     await writeFile(good, `receiver hook { webhook url "${http.url}/cli-hook" }\nroute { match { alertname = "Cli" } notify hook group_wait 0s }\n`);
     const env = { KAFKA_BROKERS: stack.brokers, SCHEMA_REGISTRY_URL: stack.registryUrl, VIGIL_STATE_DIR: join(dir, 'cli-state'), VIGIL_HTTP_PORT: '0', VIGIL_LOG_LEVEL: 'warn' };
     const child = spawnVigil(['notify', '--rules', good], env);
+    let seen = '';
     try {
-      await child.waitFor(/API on http:\/\/\S+/, 60_000);
+      const childUrl = (await child.waitFor(/API on (http:\/\/\S+)/, 60_000))[1]!;
       await produce(alertEvent('Cli', '7777777777777777'));
+      // a silence made on one instance reaches the other through the silences topic
+      const endsAt = new Date(Date.now() + 600_000).toISOString();
+      const made = await fetch(`${notifier.url}/api/v1/silences`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ matchers: [{ name: 'alertname', value: 'Elsewhere' }], endsAt, createdBy: 'frank', comment: 'shared' }),
+      });
+      const { silenceID } = (await made.json()) as { silenceID: string };
+      await waitFor(() => seen.includes(silenceID), 'the silence on the other instance', 20_000, async () => {
+        seen = JSON.stringify(await (await fetch(`${childUrl}/api/v1/silences`)).json());
+      });
       await http.waitFor((r) => r.some((x) => x.path === '/cli-hook' && x.body.alerts[0].fingerprint === '7777777777777777'), 30_000);
       expect(await child.stop('SIGTERM')).toBe(0);
     } finally {
