@@ -79,12 +79,24 @@ export class KafkaSchemaLog implements SchemaLog {
     if (offset >= 0 && (this.positions.get(0) ?? 0) === offset) this.advance(0, offset + 1);
   }
 
-  async catchUp(): Promise<void> {
+  /** Rejects after `timeoutMs` (default 15 s) when the reader does not get there (e.g. Kafka is down). */
+  async catchUp(timeoutMs = 15_000): Promise<void> {
     const offsets = await this.admin.fetchTopicOffsets(this.topic);
     const targets = new Map<number, number>();
     for (const p of offsets) targets.set(p.partition, Number(p.high));
     if (this.reached(targets)) return;
-    await new Promise<void>((resolve) => this.waiters.push({ targets, resolve }));
+    let timer: NodeJS.Timeout | undefined;
+    const waiter = { targets, resolve: () => undefined as void };
+    try {
+      await new Promise<void>((resolve, reject) => {
+        waiter.resolve = resolve;
+        this.waiters.push(waiter);
+        timer = setTimeout(() => reject(new Error(`Timed out reading topic ${this.topic} to its end`)), timeoutMs);
+      });
+    } finally {
+      clearTimeout(timer);
+      this.waiters = this.waiters.filter((w) => w !== waiter);
+    }
   }
 
   async close(): Promise<void> {

@@ -78,7 +78,11 @@ export function buildApp(store: SchemaStore, schemaLog: SchemaLog): FastifyInsta
   /** Writes one at a time, after catching up with the log, so ids and versions never collide. */
   const write = <T>(plan: () => { result: T; record?: SchemaLogRecord | null; records?: SchemaLogRecord[] }): Promise<T> => {
     const next = writes.then(async () => {
-      await schemaLog.catchUp();
+      try {
+        await schemaLog.catchUp();
+      } catch (err) {
+        throw storeError((err as Error).message);
+      }
       const { result, record, records = record ? [record] : [] } = plan();
       for (const r of records) {
         try {
@@ -103,7 +107,9 @@ export function buildApp(store: SchemaStore, schemaLog: SchemaLog): FastifyInsta
       return answer();
     } catch (err) {
       if (!(err instanceof RegistryError) || err.status !== 404) throw err;
-      await schemaLog.catchUp();
+      // If the log cannot be read right now, the answer from memory stands.
+      const caughtUp = await schemaLog.catchUp().then(() => true, () => false);
+      if (!caughtUp) throw err;
       return answer();
     }
   };

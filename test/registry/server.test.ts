@@ -188,4 +188,17 @@ describe('embedded schema registry with @kafkajs/confluent-schema-registry', () 
     expect((await call(restarted.url, 'GET', '/subjects/a-value/versions')).body).toEqual([1, 3]);
     expect((await call(restarted.url, 'GET', '/mode')).body).toEqual({ mode: 'READWRITE' });
   });
+
+  it('answers 500 with error code 50001 when the log cannot be written, and keeps nothing', async () => {
+    class BrokenLog extends InMemorySchemaLog {
+      override async append(): Promise<void> {
+        throw new Error('broker down');
+      }
+    }
+    registry = await startSchemaRegistry({ log: new BrokenLog() });
+    const res = await call(registry.url, 'POST', '/subjects/a-value/versions', { schema: v1 });
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({ error_code: 50001, message: 'Error in the backend data store: broker down' });
+    expect((await call(registry.url, 'GET', '/subjects')).body).toEqual([]);
+  });
 });
