@@ -30,6 +30,8 @@ export const RECORDED_CHILD = 'rules-recorded-sink';
 
 const lateCounter = counter('vigil_rules_late_samples_total', 'Samples that arrived after their rule window was evaluated', []);
 const eventsCounter = counter('vigil_rules_alert_events_total', 'Alert events emitted', ['transition']);
+const divByZeroCounter = counter('vigil_rules_division_by_zero_total', 'Groups without a value in a window because of a division by zero', []);
+const evaluationsCounter = counter('vigil_rules_evaluations_total', 'Rule evaluations (one per rule per window close)', []);
 
 /** Holds the current rules and the engine of every task (hot reload reaches them all). */
 export class RulesModule {
@@ -114,7 +116,13 @@ export class RulesProcessor implements Processor<unknown, DecodedBatch> {
     this.emit(this.engine.advance(this.ctx.streamTime));
   }
 
+  private seen = { divByZero: 0, evaluations: 0 };
+
   private emit(out: EngineOutput): void {
+    const c = this.engine.counters;
+    if (c.divByZero > this.seen.divByZero) divByZeroCounter.inc(c.divByZero - this.seen.divByZero);
+    if (c.evaluations > this.seen.evaluations) evaluationsCounter.inc(c.evaluations - this.seen.evaluations);
+    this.seen = { divByZero: c.divByZero, evaluations: c.evaluations };
     for (const ev of out.events) {
       eventsCounter.inc({ transition: ev.transition });
       this.ctx.forward<string, AlertEvent>({ key: ev.fingerprint, value: ev, timestamp: ev.window_end }, ALERTS_CHILD);
