@@ -3,7 +3,8 @@
  * wire format, subject `<topic>-value`), keyed by the source id so a series always lands on one
  * partition. Used by the simulated fleet and by the collectors.
  *
- * Lifecycle: `new` -> `publish()` any number of times -> `flush()` (optional) -> `close()`.
+ * Lifecycle: `new` -> `connect()` (optional: surfaces registry/Kafka errors at once) ->
+ * `publish()` any number of times -> `flush()` (optional) -> `close()`.
  * - `publish(source, samples)` encodes at once and resolves when the records are queued (not yet
  *   acknowledged). Samples of one call become one record, split into several when there are more
  *   than `maxSamplesPerRecord`.
@@ -190,6 +191,16 @@ export class SampleBatchPublisher {
     };
   }
 
+  /**
+   * Registers the schema and connects the producer now (publish() does both lazily), so a wrong
+   * registry URL or unreachable Kafka shows at start-up. Rejects with the underlying error.
+   */
+  async connect(): Promise<void> {
+    this.throwIfUnusable();
+    this.schemaId ??= await this.serde.schemaId(this.opts.topic);
+    await this.connectProducer();
+  }
+
   /** A snapshot of the counters. */
   get stats(): PublisherStats {
     return { ...this.counts };
@@ -334,7 +345,7 @@ export class SampleBatchPublisher {
     for (;;) {
       if (this.failure) return this.giveUp(batch, bytes);
       try {
-        await this.connect();
+        await this.connectProducer();
         await this.producer.send({ topic: this.opts.topic, acks: -1, messages: batch.map((q) => q.message) });
         this.delivered(batch, bytes);
         return;
@@ -354,7 +365,7 @@ export class SampleBatchPublisher {
     }
   }
 
-  private connect(): Promise<void> {
+  private connectProducer(): Promise<void> {
     if (!this.connecting) {
       this.connecting = this.producer.connect();
       this.connecting.catch(() => (this.connecting = undefined));

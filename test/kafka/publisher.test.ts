@@ -226,6 +226,21 @@ describe('SampleBatchPublisher', () => {
     await expect(p.publish({ host: 'c' }, samples(1))).rejects.toThrow(PublishError);
   });
 
+  it('connect() registers the schema and connects up front, reporting failures', async () => {
+    const registry = fakeRegistry();
+    registry.failNext = 1;
+    const producer = new FakeProducer();
+    const p = publisher(producer, {}, registry);
+    await expect(p.connect()).rejects.toThrow('registry down');
+    expect(producer.connects).toBe(0);
+    await p.connect();
+    expect(registry.subjects).toEqual(['metrics-value']);
+    expect(producer.connects).toBe(1);
+    const unreachable = new FakeProducer();
+    unreachable.failConnects = 1;
+    await expect(publisher(unreachable, {}, fakeRegistry()).connect()).rejects.toThrow('connection refused');
+  });
+
   it('flushes on close, disconnects, and refuses work afterwards', async () => {
     const producer = new FakeProducer();
     const p = publisher(producer, { lingerMs: 1000 });

@@ -82,6 +82,7 @@ async function runProduce(flags: ProduceFlags, program: Command): Promise<void> 
       const topic = flags.topic ?? config.topics.metrics;
       if (topic !== config.topics.metrics) await ensureTopics(stack.brokers, [{ name: topic, partitions: config.kafka.partitions }]);
       publisher = createFleetPublisher(stack.brokers, stack.registryUrl, config, topic);
+      await connectPublisher(publisher, topic);
       stops.push(() => publisher!.close());
       say(`publishing to topic "${topic}" at ${stack.brokers} (registry ${stack.registryUrl})`);
     }
@@ -100,7 +101,9 @@ async function runProduce(flags: ProduceFlags, program: Command): Promise<void> 
         say(`file_sd targets written to ${flags.fileSdOut}`);
       }
     }
-    const result = await running;
+    const result = await running.catch((err: Error) => {
+      throw new UserError(`publishing failed: ${err.message}`);
+    });
     say(result.summary);
   } finally {
     for (const stop of stops.reverse()) await stop().catch((err: Error) => say(`while stopping: ${err.message}`));
@@ -117,6 +120,16 @@ export function createFleetPublisher(brokers: string, registryUrl: string, confi
     topic,
     name: 'fleet',
   });
+}
+
+/** Registers the schema and connects, turning failures into a UserError that says what to check. */
+export async function connectPublisher(publisher: SampleBatchPublisher, topic: string): Promise<void> {
+  try {
+    await publisher.connect();
+  } catch (err) {
+    await publisher.close().catch(() => undefined);
+    throw new UserError(`cannot publish to "${topic}": ${(err as Error).message}`);
+  }
 }
 
 /** Connects to the configured Kafka + registry, starting the missing ones embedded. */

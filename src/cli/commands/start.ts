@@ -17,7 +17,7 @@ import { FleetSession } from '../../fleet/fleet-session.js';
 import { FLEET_DEFAULTS } from '../../fleet/fleet-setup.js';
 import { componentLogger } from '../../obs/logger.js';
 import { UserError } from '../user-error.js';
-import { createFleetPublisher, produceSetup } from './produce.js';
+import { connectPublisher, createFleetPublisher, produceSetup } from './produce.js';
 
 /** What components share: the config (filled in by the stack), earlier components' handles. */
 export interface StartContext {
@@ -79,6 +79,7 @@ const fleetComponent: StartComponent = {
     if (!ctx.flags.fleet) return { stop: async () => undefined };
     const setup = fleetSetupOf(ctx.flags);
     const publisher = createFleetPublisher(ctx.stack!.brokers, ctx.stack!.registryUrl, ctx.config, ctx.config.topics.metrics);
+    await connectPublisher(publisher, ctx.config.topics.metrics);
     const ac = new AbortController();
     const session = new FleetSession({ setup, publisher, signal: ac.signal });
     const done = session.run();

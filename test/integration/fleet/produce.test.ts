@@ -88,6 +88,12 @@ describe('vigil produce', () => {
     expect(child.stderr()).toMatch(/done in .* scrapes 3/);
   });
 
+  it('fails with exit 1 and says what it could not reach when the registry is down', async () => {
+    child = spawnVigil(['produce', '--duration', '10s'], { KAFKA_BROKERS: stack.brokers, SCHEMA_REGISTRY_URL: 'http://127.0.0.1:9' });
+    expect(await exitCode(child)).toBe(1);
+    expect(child.stderr()).toMatch(/vigil: cannot publish to "metrics": Schema registry POST \/subjects\/metrics-value\/versions: fetch failed/);
+  });
+
   it('rejects bad options with exit 1 and a message naming the option', async () => {
     child = spawnVigil(['produce', '--metrics', '5']);
     expect(await exitCode(child)).toBe(1);
