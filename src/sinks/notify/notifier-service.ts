@@ -147,7 +147,7 @@ export async function startNotifier(config: VigilConfig, opts: StartNotifierOpti
   };
   // Both consumer groups join at once (a join takes seconds on the embedded Kafka); alert batches
   // wait until the silences are read to the end and pending notifications are resent.
-  const silencesStarting = followSilences(kafka, config, core, log);
+  const silencesStarting = followSilences(kafka, config, core, log, () => kick());
   const ready = silencesStarting.then(async () => {
     const resent = await core.resendPending(Date.now());
     if (resent) log.warn({ resent }, 'resent notifications whose delivery was not recorded before a restart');
@@ -180,6 +180,7 @@ export async function startNotifier(config: VigilConfig, opts: StartNotifierOpti
     now: Date.now,
     publishSilence: (s: Silence) => publish(`silence/${s.id}`, { kind: 'silence', silence: s }),
     publishAck: (a: Ack) => publish(`ack/${a.fingerprint}`, { kind: 'ack', ack: a }),
+    changed: kick,
   };
   const own = o.http === undefined ? createHttpServer({ port }) : undefined;
   const http = own ?? (o.http || undefined);
@@ -245,6 +246,7 @@ async function followSilences(
   config: VigilConfig,
   core: NotifierCore,
   log: ReturnType<typeof componentLogger>,
+  changed: () => void,
 ): Promise<{ stop(): Promise<void> }> {
   const topic = config.topics.silences;
   const admin = kafka.admin();
@@ -269,6 +271,7 @@ async function followSilences(
         const end = ends.get(partition);
         const replay = end !== undefined && BigInt(message.offset) < end;
         applySilenceEvent(core, message.value, replay, log);
+        changed();
         if (end !== undefined && BigInt(message.offset) + 1n >= end) {
           ends.delete(partition);
           check();

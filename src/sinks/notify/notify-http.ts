@@ -24,6 +24,8 @@ export interface NotifyApiDeps {
   readonly now: () => number;
   publishSilence(s: Silence): Promise<void>;
   publishAck(a: Ack): Promise<void>;
+  /** Called after a silence or ack was applied (e.g. to re-arm the notifier's timer). */
+  changed?(): void;
 }
 
 function view(s: Silence, now: number) {
@@ -52,6 +54,7 @@ export function registerNotifyRoutes(root: FastifyInstance, deps: NotifyApiDeps 
     now: () => need().now(),
     publishSilence: (s) => need().publishSilence(s),
     publishAck: (a) => need().publishAck(a),
+    changed: () => need().changed?.(),
   };
   const need = (): NotifyApiDeps => {
     const v = get();
@@ -91,6 +94,7 @@ function routes(app: FastifyInstance, d: NotifyApiDeps): void {
     const s = parseSilenceRequest(body, now, existing);
     await d.publishSilence(s);
     d.core.applySilence(s, now);
+    d.changed?.();
     return { silenceID: s.id, silence: view(s, now) };
   };
 
@@ -112,6 +116,7 @@ function routes(app: FastifyInstance, d: NotifyApiDeps): void {
     const expired: Silence = { ...s, startsAt: Math.min(s.startsAt, now), endsAt: now, updatedAt: now };
     await d.publishSilence(expired);
     d.core.applySilence(expired, now);
+    d.changed?.();
     return view(expired, now);
   });
 
