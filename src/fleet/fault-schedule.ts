@@ -1,6 +1,6 @@
 /**
- * Scheduled host faults, so that the example rules fire: CPU pegged, a disk filling, an error
- * burst of one service, a host whose heartbeat stops. Times are offsets from the fleet's start
+ * Scheduled host faults, so that the example rules fire: CPU pegged, a disk filling, memory
+ * leaking, an error burst of one service, a host whose heartbeat stops. Times are offsets from the fleet's start
  * (event time), so a schedule means the same thing in real time and in fast-forward.
  */
 import { deriveSeed, Rng } from './rng.js';
@@ -8,9 +8,9 @@ import { parseDuration } from './time-parse.js';
 import { FleetOptionError } from './types.js';
 import { SERVICES } from './metric-catalog.js';
 
-export type FaultKind = 'cpu' | 'disk' | 'errors' | 'heartbeat';
+export type FaultKind = 'cpu' | 'disk' | 'mem' | 'errors' | 'heartbeat';
 
-export const FAULT_KINDS: readonly FaultKind[] = ['cpu', 'disk', 'errors', 'heartbeat'];
+export const FAULT_KINDS: readonly FaultKind[] = ['cpu', 'disk', 'mem', 'errors', 'heartbeat'];
 
 /**
  * One fault. `target` is a host name, except for `errors` where it is a service (`api`, `web`):
@@ -35,6 +35,7 @@ const DEFAULT_CYCLE: readonly { kind: FaultKind; atMs: number; durationMs: numbe
   { kind: 'heartbeat', atMs: 60_000, durationMs: 6 * 60_000 },
   { kind: 'errors', atMs: 2 * 60_000, durationMs: 18 * 60_000 },
   { kind: 'disk', atMs: 3 * 60_000, durationMs: 30 * 60_000 },
+  { kind: 'mem', atMs: 4 * 60_000, durationMs: 15 * 60_000 },
 ];
 
 /** The default cycle repeats with new target hosts every 45 minutes. */
@@ -102,11 +103,12 @@ export class FaultSchedule {
     if (!this.cycle) return [];
     const { seed, hosts, periodMs } = this.cycle;
     const rng = new Rng(deriveSeed(seed, 0xfa17, k));
-    const picked = pickDistinct(hosts, 3, rng);
+    const picked = pickDistinct(hosts, 4, rng);
     const targets: Record<FaultKind, string> = {
       cpu: picked[0]!,
       heartbeat: picked[1 % picked.length]!,
       disk: picked[2 % picked.length]!,
+      mem: picked[3 % picked.length]!,
       errors: SERVICES[k % SERVICES.length]!,
     };
     return DEFAULT_CYCLE.map((c) => ({ kind: c.kind, target: targets[c.kind], atMs: k * periodMs + c.atMs, durationMs: c.durationMs }));

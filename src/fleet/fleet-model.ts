@@ -198,13 +198,20 @@ export class FleetModel {
   }
 
   private effectsFor(host: FleetHost, time: number): HostEffects {
-    const effects: HostEffects = { cpuPegged: false, diskFill: undefined, heartbeatStopped: false, errorBurst: new Set() };
+    const effects: HostEffects = {
+      cpuPegged: false,
+      diskFill: undefined,
+      memLeak: undefined,
+      heartbeatStopped: false,
+      errorBurst: new Set(),
+    };
     for (const f of this.activeFaults(time)) {
       if (f.kind === 'errors') effects.errorBurst.add(f.target);
       else if (f.target !== host.host) continue;
       else if (f.kind === 'cpu') effects.cpuPegged = true;
       else if (f.kind === 'heartbeat') effects.heartbeatStopped = true;
       else if (f.kind === 'disk') effects.diskFill = f.progress;
+      else if (f.kind === 'mem') effects.memLeak = f.progress;
     }
     return effects;
   }
@@ -227,7 +234,8 @@ export class FleetModel {
         return effects.cpuPegged ? clamp(0.97 + 0.02 * noise, 0, 1) : values[i]!;
       }
       case 'mem':
-        return (values[i] = walk(values[i]!, bases[i]!, 0.1, 3 * noise, 0, 100));
+        values[i] = walk(values[i]!, bases[i]!, 0.1, 3 * noise, 0, 100);
+        return effects.memLeak === undefined ? values[i]! : memLeakLevel(values[i]!, effects.memLeak, noise);
       case 'disk': {
         values[i] = walk(values[i]!, bases[i]!, 0.02, 0.3 * noise, 0, 100);
         if (effects.diskFill !== undefined && def.labels.mount === '/data') return diskFillLevel(values[i]!, effects.diskFill, noise);
@@ -254,6 +262,8 @@ interface HostEffects {
   cpuPegged: boolean;
   /** Progress (0..1) through a disk-filling fault of this host's /data mount. */
   diskFill: number | undefined;
+  /** Progress (0..1) through a memory leak of this host. */
+  memLeak: number | undefined;
   heartbeatStopped: boolean;
   /** Services with an error burst. */
   errorBurst: Set<string>;
@@ -310,5 +320,14 @@ function counterAdd(values: Float64Array, i: number, restarted: boolean, increme
 function diskFillLevel(normal: number, progress: number, noise: number): number {
   const start = Math.min(normal, 60);
   const ramp = progress < 0.5 ? start + (99 - start) * (progress / 0.5) : 98 + noise;
+  return clamp(Math.max(normal, ramp), 0, 100);
+}
+
+/**
+ * A memory leak: climbs from the normal level to 99 % over the first 40 % of the fault, stays
+ * near full (above 97), and drops back when the fault ends (the process is restarted).
+ */
+function memLeakLevel(normal: number, progress: number, noise: number): number {
+  const ramp = progress < 0.4 ? normal + (99 - normal) * (progress / 0.4) : 98.5 + noise;
   return clamp(Math.max(normal, ramp), 0, 100);
 }

@@ -11,15 +11,17 @@ describe('FaultSchedule', () => {
     expect(s.activeAt(0)).toEqual([]);
     expect(s.activeAt(30_000).length).toBeGreaterThan(0);
     const cycle = s.cycleFaults(0);
-    expect(cycle.map((f) => f.kind).sort()).toEqual(['cpu', 'disk', 'errors', 'heartbeat']);
+    expect(cycle.map((f) => f.kind).sort()).toEqual(['cpu', 'disk', 'errors', 'heartbeat', 'mem']);
     const first = Math.min(...cycle.map((f) => f.atMs));
     expect(first).toBeLessThanOrEqual(30_000);
     const byKind = Object.fromEntries(cycle.map((f) => [f.kind, f]));
-    // HighCpuLoad: for 5m; HeartbeatMissing: for 3m; HighErrorRate: 5m window, for 10m; DiskAlmostFull: for 10m.
+    // rules-language.md's examples: HighCpuLoad for 5m; HeartbeatMissing for 3m; HighErrorRate 5m window
+    // for 10m; DiskAlmostFull 5m window for 10m. rules/fleet.rules: MemoryPressure 5m window for 5m.
     expect(byKind.cpu!.durationMs).toBeGreaterThanOrEqual(7 * MIN);
     expect(byKind.heartbeat!.durationMs).toBeGreaterThanOrEqual(4 * MIN);
     expect(byKind.errors!.durationMs).toBeGreaterThanOrEqual(16 * MIN);
     expect(byKind.disk!.durationMs).toBeGreaterThanOrEqual(25 * MIN);
+    expect(byKind.mem!.durationMs).toBeGreaterThanOrEqual(12 * MIN);
     expect(Math.max(...cycle.map((f) => f.atMs + f.durationMs))).toBeLessThan(DEFAULT_PERIOD_MS);
   });
 
@@ -27,7 +29,7 @@ describe('FaultSchedule', () => {
     const s = FaultSchedule.defaultCycle(HOSTS, 1);
     const targets = (k: number) => s.cycleFaults(k).filter((f) => f.kind !== 'errors').map((f) => f.target);
     for (let k = 0; k < 10; k++) {
-      expect(new Set(targets(k)).size).toBe(3);
+      expect(new Set(targets(k)).size).toBe(4);
       for (const t of targets(k)) expect(HOSTS).toContain(t);
     }
     expect(new Set(Array.from({ length: 10 }, (_, k) => targets(k).join())).size).toBeGreaterThan(1);

@@ -155,6 +155,7 @@ describe('FleetModel faults', () => {
     { kind: 'heartbeat', target: 'p1-h3', atMs: 60_000, durationMs: 3 * 60_000 },
     { kind: 'disk', target: 'p1-h4', atMs: 0, durationMs: 30 * 60_000 },
     { kind: 'errors', target: 'web', atMs: 5 * 60_000, durationMs: 5 * 60_000 },
+    { kind: 'mem', target: 'p2-h1', atMs: 60_000, durationMs: 15 * 60_000 },
   ]);
 
   it('pegs CPU of the target host only while the fault lasts', () => {
@@ -189,6 +190,17 @@ describe('FleetModel faults', () => {
     expect(disk[180]!).toBeLessThan(75);
   });
 
+  it('leaks memory of the target host above 97% and frees it when the fault ends', () => {
+    const m = model({ faults });
+    const mem = hostSeries(m, 5, 120).map((s) => find(s, 'mem.used_percent')!.value);
+    expect(mem.slice(0, 6).every((v) => v < 90)).toBe(true);
+    // 15 min fault from 1 min: full from 7 min (tick 42) until 16 min (tick 96).
+    expect(mem.slice(42, 96).every((v) => v > 97 && v <= 100)).toBe(true);
+    expect(mem[24]!).toBeGreaterThan(mem[6]!); // climbing
+    expect(mem[24]!).toBeLessThan(97);
+    expect(mem[97]!).toBeLessThan(90);
+  });
+
   it('raises the fleet-wide error ratio of the target service above 5% during a burst', () => {
     const m = model({ faults });
     const totals: Record<string, { req: number; err: number }>[] = [];
@@ -212,7 +224,7 @@ describe('FleetModel faults', () => {
   it('reports which faults are active when', () => {
     const m = model({ faults });
     expect(m.activeFaults(START + 30_000).map((f) => f.kind)).toEqual(['disk']);
-    expect(m.activeFaults(START + 60_000).map((f) => f.kind).sort()).toEqual(['cpu', 'disk', 'heartbeat']);
-    expect(m.activeFaults(START + 6 * 60_000).map((f) => `${f.kind}:${f.target}`).sort()).toEqual(['disk:p1-h4', 'errors:web']);
+    expect(m.activeFaults(START + 60_000).map((f) => f.kind).sort()).toEqual(['cpu', 'disk', 'heartbeat', 'mem']);
+    expect(m.activeFaults(START + 6 * 60_000).map((f) => `${f.kind}:${f.target}`).sort()).toEqual(['disk:p1-h4', 'errors:web', 'mem:p2-h1']);
   });
 });

@@ -177,7 +177,7 @@ export function register(program: Command): void {
     .option('--duration <duration>', 'event time to cover, e.g. 10s, 5m (default: until Ctrl-C)')
     .option('--start <time>', 'event time of the first sample: ISO-8601 or epoch ms (default: now)')
     .option('--seed <n>', 'random seed: same seed, same samples', FLEET_DEFAULTS.seed)
-    .option('--faults <spec>', 'none | default | KIND:TARGET@START+DURATION,... (kinds cpu, disk, errors, heartbeat)', FLEET_DEFAULTS.faults)
+    .option('--faults <spec>', 'none | default | KIND:TARGET@START+DURATION,... (kinds cpu, disk, mem, errors, heartbeat)', FLEET_DEFAULTS.faults)
     .option('--topic <name>', 'topic to publish to (default: config topics.metrics, "metrics")')
     .option('--expose [port]', 'serve the hosts as Prometheus exporters on 127.0.0.1 (port 0 or none: any free port) instead of publishing')
     .option('--publish', 'with --expose: publish to Kafka as well')
