@@ -191,8 +191,12 @@ export class SampleBatchDecoder {
     const samples = batch.samples;
     for (let i = 0; i < samples.length; i++) {
       const s = samples[i]!;
-      let key = s.name;
-      for (const k in s.labels) key += `\u0000${k}\u0000${s.labels[k]}`;
+      // Length-prefixed, so no name or value content can make two different samples share a key.
+      let key = `${s.name.length}:${s.name}`;
+      for (const k in s.labels) {
+        const v = s.labels[k]!;
+        key += `${k.length}:${k}${v.length}:${v}`;
+      }
       let ref = ctx.refs.get(key);
       if (ref === undefined) ref = cache.resolve(ctx, key, s.name, s.labels);
       if (ref < 0) sink.bad(i, ref);

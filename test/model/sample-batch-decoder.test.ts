@@ -266,3 +266,20 @@ describe('SampleBatchDecoder, unusual names', () => {
     expect(out.series.get(out.seriesRefs[0]!).canonical).toBe('m{__proto__="x",a="1"}');
   });
 });
+
+describe('SampleBatchDecoder, cache keys', () => {
+  it('never mixes up series whose names and values contain separator characters (both paths)', async () => {
+    const REORDERED_ID = 4;
+    for (const id of [CONTRACT, REORDERED_ID]) {
+      const decoder = new SampleBatchDecoder({ registry: registryDouble() });
+      const tricky: SampleBatch = {
+        source: {},
+        samples: [sample('a', { x: '1\u0000y\u00002' }), sample('a', { x: '1', y: '2' }), sample('a', { x: '1:1' }), sample('a', { x: '1', '1': 'z' } as never)],
+      };
+      const r = await decode(decoder, record(tricky, id));
+      const canon = [...r.batch.seriesRefs].map((ref) => r.batch.series.get(ref).canonical);
+      expect(new Set(canon).size).toBe(3);
+      expect(r.deadLetters.map((l) => l.reason)).toEqual(['invalid_label_name']);
+    }
+  });
+});
