@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { Consumer, EachBatchPayload, IHeaders, Producer } from 'kafkajs';
+import type { Consumer, ConsumerConfig, EachBatchPayload, IHeaders, Producer } from 'kafkajs';
 import type { VigilConfig } from '../../config/config.js';
 import { createHttpServer, type HttpServer } from '../../http/http-server.js';
 import { createKafka, embeddedConsumerDefaults, ensureTopics, startResilientConsumer, type ResilientConsumer } from '../../kafka/client.js';
@@ -49,6 +49,8 @@ export interface StartNotifierOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Consumer group on `alerts` (default `<clientId>-notify`). */
   readonly groupId?: string;
+  /** Overrides of the consumer settings (default embeddedConsumerDefaults). */
+  readonly consumer?: Partial<ConsumerConfig>;
   readonly retry?: RetryOptions;
   /** Observes every finished delivery (tests, benchmarks). */
   readonly onDelivered?: (n: Notification, ok: boolean) => void;
@@ -155,7 +157,7 @@ export async function startNotifier(config: VigilConfig, opts: StartNotifierOpti
 
   let current: Consumer | undefined;
   const alerts: ResilientConsumer = await startResilientConsumer(kafka, {
-    config: { groupId: o.groupId ?? `${config.kafka.clientId}-notify`, ...embeddedConsumerDefaults },
+    config: { groupId: o.groupId ?? `${config.kafka.clientId}-notify`, ...embeddedConsumerDefaults, ...o.consumer },
     subscribe: { topics: [t.alerts], fromBeginning: true },
     onConsumer: (c) => (current = c),
     run: {
