@@ -4,7 +4,7 @@
  * The same function serves production (Avro serdes, SampleBatchDecoder) and `vigil rules test`
  * (JSON serdes on the TopologyTestDriver).
  */
-import type { RecordDecoder } from '../topology/topology.js';
+import type { RecordDecoder, SourcePrepare } from '../topology/topology.js';
 import { Topology } from '../topology/topology.js';
 import type { ProcessorContext, Serde, StreamRecord } from '../topology/api.js';
 import { stringSerde } from '../topology/serdes.js';
@@ -27,6 +27,8 @@ export interface RulesTopologyOptions {
   lateTopic?: string;
   dlqTopic?: string;
   decode: RecordDecoder<unknown, DecodedBatch>;
+  /** Async step before records are decoded (fetch writer schemas / output schema ids). */
+  prepare?: SourcePrepare;
   alertSerde: Serde<AlertEvent>;
   sampleBatchSerde: Serde<SampleBatch>;
   /** Wall time without records after which an idle task's stream time follows the wall clock (default 60 s). */
@@ -44,7 +46,7 @@ export function buildRulesTopology(o: RulesTopologyOptions): Topology {
     ...(o.dlqTopic ? { dlqTopic: o.dlqTopic } : {}),
   });
   const topics = recorded === metrics ? [metrics] : [metrics, recorded];
-  topology.addSource('rules-source', topics, o.decode);
+  topology.addSource('rules-source', topics, o.decode, o.prepare ? { prepare: o.prepare } : {});
   topology.addStore(keyValueStoreDefinition(RULES_STATE_STORE, { codec: rulesStateCodec }));
   topology.addProcessor(RULES_PROCESSOR, () => new RulesProcessor(o.module, o.idleMs), ['rules-source'], [RULES_STATE_STORE]);
   topology.addSink(ALERTS_CHILD, o.alertsTopic ?? 'alerts', {
