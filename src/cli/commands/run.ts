@@ -12,11 +12,12 @@ import { startStack, type Stack } from '../../dev/stack.js';
 import { Engine } from '../../engine/engine.js';
 import type { EngineModule } from '../../engine/engine-module.js';
 import { rollupModule } from '../../engine/rollup-module.js';
+import { archiveModule } from '../../sinks/archive/archive-module.js';
 import { UserError } from '../user-error.js';
 
 /** The engine's modules. Rules, archive and query modules are added here by their areas. */
 export function engineModules(): EngineModule[] {
-  return [rollupModule()];
+  return [rollupModule(), archiveModule()];
 }
 
 interface RunFlags {

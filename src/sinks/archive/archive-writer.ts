@@ -45,6 +45,8 @@ export interface Archiver {
   readonly store: ObjectStore;
   /** Writes every buffered row now and commits (e.g. before a planned stop). */
   flushAll(): Promise<void>;
+  /** Files and rows written by this process, rows waiting in memory. */
+  stats(): { files: number; rows: number; bytes: number; bufferedRows: number };
   /** Writes what is due, commits, leaves the group and closes. Buffered rows not due are re-read by the next owner. */
   stop(options?: { flush?: boolean }): Promise<void>;
 }
@@ -80,6 +82,7 @@ class KafkaArchiver implements Archiver {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly committed = new Map<string, number>();
   private stopped = false;
+  private readonly written = { files: 0, rows: 0, bytes: 0 };
 
   constructor(
     private readonly config: VigilConfig,
@@ -160,13 +163,26 @@ class KafkaArchiver implements Archiver {
   }
 
   private async flushDue(): Promise<void> {
-    await this.sink.flush(this.sink.due(this.now()));
+    this.count(await this.sink.flush(this.sink.due(this.now())));
     await this.commit();
+  }
+
+  private count(files: { rows: number; bytes: number }[]): void {
+    for (const f of files) {
+      this.written.files++;
+      this.written.rows += f.rows;
+      this.written.bytes += f.bytes;
+    }
+    buffered.set(this.sink.bufferedRows);
+  }
+
+  stats(): { files: number; rows: number; bytes: number; bufferedRows: number } {
+    return { ...this.written, bufferedRows: this.sink.bufferedRows };
   }
 
   async flushAll(): Promise<void> {
     await this.serial(async () => {
-      await this.sink.flush(this.sink.all());
+      this.count(await this.sink.flush(this.sink.all()));
       await this.commit();
     });
   }
@@ -213,7 +229,7 @@ class KafkaArchiver implements Archiver {
     clearInterval(this.timer);
     try {
       await this.serial(async () => {
-        await this.sink.flush(options.flush ? this.sink.all() : this.sink.due(this.now()));
+        this.count(await this.sink.flush(options.flush ? this.sink.all() : this.sink.due(this.now())));
         await this.commit();
       });
     } finally {

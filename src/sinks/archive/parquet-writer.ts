@@ -31,6 +31,8 @@ export interface ParquetTuning {
   /** V2 enables DELTA_BINARY_PACKED for integers/timestamps and BYTE_STREAM_SPLIT for doubles. */
   parquetVersion: 'V1' | 'V2';
   rowGroupSize: number;
+  /** Most distinct values of a column chunk that still get dictionary encoding (undefined: DuckDB's default). */
+  dictionarySizeLimit?: number;
   order: SortOrder;
 }
 
@@ -39,6 +41,8 @@ export const DEFAULT_TUNING: ParquetTuning = {
   compressionLevel: 3,
   parquetVersion: 'V2',
   rowGroupSize: 245_760,
+  // Above this, timestamps and near-unique values are cheaper as DELTA_BINARY_PACKED / BYTE_STREAM_SPLIT.
+  dictionarySizeLimit: 1000,
   order: 'name-series-time',
 };
 
@@ -135,6 +139,7 @@ export class ParquetWriter {
       ...(t.compression === 'zstd' ? [`COMPRESSION_LEVEL ${t.compressionLevel}`] : []),
       `PARQUET_VERSION ${t.parquetVersion}`,
       `ROW_GROUP_SIZE ${t.rowGroupSize}`,
+      ...(t.dictionarySizeLimit !== undefined ? [`DICTIONARY_SIZE_LIMIT ${t.dictionarySizeLimit}`] : []),
     ].join(', ');
   }
 

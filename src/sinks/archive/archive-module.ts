@@ -1,0 +1,28 @@
+/**
+ * The archive writer as an engine module: `vigil run` / `vigil start` run it in-process with
+ * `modules: [..., archiveModule()]`. It is its own consumer group (not a topology), started after the
+ * engine's runtimes and stopped before their final commits; buffered rows not yet due are left to the
+ * next start, which re-reads them from the committed offsets.
+ */
+import type { EngineModule } from '../../engine/engine-module.js';
+import { startArchiver, type Archiver, type ArchiverOptions } from './archive-writer.js';
+import { formatBytes } from './retention.js';
+
+export function archiveModule(options: Omit<ArchiverOptions, 'kafka'> = {}): EngineModule {
+  let archiver: Archiver | undefined;
+  return {
+    name: 'archive',
+    async start(ctx) {
+      archiver = await startArchiver(ctx.config, { ...options, kafka: ctx.kafka, registry: options.registry ?? ctx.registryUrl });
+    },
+    async stop() {
+      await archiver?.stop();
+      archiver = undefined;
+    },
+    status() {
+      if (!archiver) return 'archive not started';
+      const s = archiver.stats();
+      return `archive ${s.files} files, ${s.rows} rows, ${formatBytes(s.bytes)} written, ${s.bufferedRows} rows buffered (${archiver.store.url})`;
+    },
+  };
+}
