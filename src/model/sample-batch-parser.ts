@@ -15,8 +15,9 @@ import { setLabel } from './series.js';
 /** Largest |timestamp| accepted, in ms (the range of a JavaScript Date). */
 export const MAX_TIMESTAMP_MS = 8.64e15;
 
-/** Thrown (one shared instance) when the bytes are not a valid SampleBatch. */
+/** Thrown when the bytes are not a valid SampleBatch (the record becomes an `undecodable` dead letter). */
 export class UndecodableError extends Error {
+  readonly code = 'UNDECODABLE';
   constructor(message: string) {
     super(message);
     this.name = 'UndecodableError';

@@ -5,8 +5,8 @@
  * and one started next to another sees its writes.
  */
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
-import { createKafka, embeddedConsumerDefaults, ensureTopics } from '../kafka/client.js';
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import { createKafka, embeddedConsumerDefaults, ensureTopics, startResilientConsumer, type ResilientConsumer } from '../kafka/client.js';
 import { componentLogger } from '../obs/logger.js';
 import type { SchemaLog, SchemaLogRecord } from './schema-log.js';
 
@@ -26,7 +26,7 @@ export class KafkaSchemaLog implements SchemaLog {
   private readonly kafka: Kafka;
   private readonly producer: Producer;
   private readonly admin: Admin;
-  private consumer: Consumer | null = null;
+  private consumer: ResilientConsumer | null = null;
   /** Next offset to deliver, per partition. */
   private readonly positions = new Map<number, number>();
   private waiters: { targets: Map<number, number>; resolve: () => void }[] = [];
@@ -44,25 +44,25 @@ export class KafkaSchemaLog implements SchemaLog {
     this.onRecord = onRecord;
     await ensureTopics(this.brokers, [{ name: this.topic, partitions: 1, compacted: true }]);
     await Promise.all([this.producer.connect(), this.admin.connect()]);
-    // Its own group that never commits: every registry reads the whole topic.
-    const consumer = this.kafka.consumer({ groupId: `vigil-schema-registry-${randomUUID()}`, ...embeddedConsumerDefaults });
-    this.consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    consumer.on(consumer.events.CRASH, (e) => log.error({ err: e.payload.error }, 'schema log consumer crashed'));
-    await consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ partition, message }) => {
-        const offset = Number(message.offset);
-        if (offset < (this.positions.get(partition) ?? 0)) return;
-        if (message.key) {
-          try {
-            this.onRecord?.({ key: message.key.toString('utf8'), value: message.value ? message.value.toString('utf8') : null });
-          } catch (err) {
-            log.warn({ err, offset }, 'skipping an unreadable _schemas record');
+    // Its own group that never commits: every registry reads the whole topic. A consumer replaced
+    // after a crash starts from the beginning again; records already applied are skipped by offset.
+    this.consumer = await startResilientConsumer(this.kafka, {
+      config: { groupId: `vigil-schema-registry-${randomUUID()}`, ...embeddedConsumerDefaults },
+      subscribe: { topics: [this.topic], fromBeginning: true },
+      run: {
+        autoCommit: false,
+        eachMessage: async ({ partition, message }) => {
+          const offset = Number(message.offset);
+          if (offset < (this.positions.get(partition) ?? 0)) return;
+          if (message.key) {
+            try {
+              this.onRecord?.({ key: message.key.toString('utf8'), value: message.value ? message.value.toString('utf8') : null });
+            } catch (err) {
+              log.warn({ err, offset }, 'skipping an unreadable _schemas record');
+            }
           }
-        }
-        this.advance(partition, offset + 1);
+          this.advance(partition, offset + 1);
+        },
       },
     });
     await this.catchUp();
@@ -101,7 +101,7 @@ export class KafkaSchemaLog implements SchemaLog {
 
   async close(): Promise<void> {
     this.onRecord = null;
-    await Promise.allSettled([this.consumer?.disconnect(), this.producer.disconnect(), this.admin.disconnect()]);
+    await Promise.allSettled([this.consumer?.stop(), this.producer.disconnect(), this.admin.disconnect()]);
     for (const w of this.waiters) w.resolve();
     this.waiters = [];
   }
