@@ -107,8 +107,8 @@ export class FleetSession {
     return {
       now: this.clock.now(),
       samples: publisher ? publisher.stats.samples : run.samples,
-      bytes: publisher ? publisher.stats.bytes : 0,
-      records: publisher ? publisher.stats.records : run.hostBatches,
+      bytes: publisher?.stats.bytes,
+      records: publisher?.stats.records,
       eventTime: run.eventTime,
       activeFaults: run.activeFaults,
       extra,

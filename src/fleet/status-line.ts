@@ -11,10 +11,10 @@ export interface FleetCounters {
   now: number;
   /** Samples delivered (acknowledged by Kafka, or generated when only exposing). */
   samples: number;
-  /** Bytes delivered. */
-  bytes: number;
-  /** Records delivered. */
-  records: number;
+  /** Bytes delivered; undefined when nothing is published (left out of the lines). */
+  bytes: number | undefined;
+  /** Records delivered; undefined when nothing is published. */
+  records: number | undefined;
   /** Event time of the last tick, ms. */
   eventTime: number | undefined;
   activeFaults: readonly ActiveFault[];
@@ -41,8 +41,8 @@ export class StatusMeter {
       `+${formatDuration(c.now - this.first.now)}`,
       `event ${c.eventTime === undefined ? '-' : new Date(c.eventTime).toISOString()}`,
       `${formatCount((c.samples - prev.samples) / secs)} samples/s`,
-      `${formatBytes((c.bytes - prev.bytes) / secs)}/s`,
-      `records ${formatCount(c.records)}`,
+      ...(c.bytes === undefined ? [] : [`${formatBytes((c.bytes - (prev.bytes ?? 0)) / secs)}/s`]),
+      ...(c.records === undefined ? [] : [`records ${formatCount(c.records)}`]),
       `samples ${formatCount(c.samples)}`,
       ...Object.entries(c.extra ?? {}).map(([k, v]) => `${k} ${v}`),
       `faults ${c.activeFaults.length ? c.activeFaults.map(formatFault).join(',') : 'none'}`,
@@ -55,9 +55,11 @@ export class StatusMeter {
     const secs = Math.max((c.now - this.first.now) / 1000, 1e-3);
     return [
       `done in ${formatDuration(c.now - this.first.now)}`,
-      `${formatCount(c.samples)} samples in ${formatCount(c.records)} records (${formatBytes(c.bytes)})`,
+      c.records === undefined || c.bytes === undefined
+        ? `${formatCount(c.samples)} samples`
+        : `${formatCount(c.samples)} samples in ${formatCount(c.records)} records (${formatBytes(c.bytes)})`,
       `${formatCount(c.samples / secs)} samples/s`,
-      `${formatBytes(c.bytes / secs)}/s`,
+      ...(c.bytes === undefined ? [] : [`${formatBytes(c.bytes / secs)}/s`]),
       ...Object.entries(c.extra ?? {}).map(([k, v]) => `${k} ${v}`),
       `faults seen ${faultsSeen.size ? [...faultsSeen].join(',') : 'none'}`,
     ].join(' | ');

@@ -52,6 +52,16 @@ describe('FleetSession', () => {
     expect(result.summary).toMatch(/^done in 6s \| 718 samples in 60 records \(14.0 KiB\) \| 120 samples\/s \| 2.3 KiB\/s \| buffered 0 B \| faults seen heartbeat:p1-h2$/);
   });
 
+  it('leaves records and bytes out when it only serves exporters', async () => {
+    const { FleetExporter } = await import('../../src/fleet/fleet-exporter.js');
+    const setup = fleetSetup({ duration: '20s', start: String(START), faults: 'none' }, 0);
+    const clock = fakeClock();
+    const session = new FleetSession({ setup, exporter: new FleetExporter(setup.model.hosts), clock });
+    const result = await session.run();
+    expect(result.summary).toBe('done in 20s | 240 samples | 12 samples/s | scrapes 0 | faults seen none');
+    expect(session.statusLine()).toBe(`+20s | event ${new Date(START + 10_000).toISOString()} | 12 samples/s | samples 240 | scrapes 0 | faults none`);
+  });
+
   it('prints status lines with rates, event time and active faults', async () => {
     const setup = fleetSetup({ duration: '20s', start: String(START), faults: 'cpu:p1-h1@0s+1m', asFastAsPossible: true }, 0);
     const publisher = new CountingPublisher();
