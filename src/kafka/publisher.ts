@@ -15,6 +15,8 @@
  *   retried send may duplicate records (at least once). A failed send is retried with backoff
  *   for `retryBudgetMs`; after that the publisher fails: every pending and later call rejects with
  *   PublishError, and the records not written are counted in `stats.failedRecords`.
+ * - Order: records of one source reach their partition in publish() order, except when a failed
+ *   send is retried while a later one (maxConcurrentSends > 1) already went through.
  */
 import type { Kafka, Message, Producer, ProducerConfig } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
