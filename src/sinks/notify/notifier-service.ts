@@ -11,7 +11,6 @@
  *   full at start; silences expired more than 5 days ago are skipped.
  * - Group timers run on the wall clock through `NotifierCore.tick`.
  */
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Consumer, ConsumerConfig, EachBatchPayload, IHeaders, Producer } from 'kafkajs';
 import type { VigilConfig } from '../../config/config.js';
@@ -28,6 +27,7 @@ import { createReceivers } from './create-receivers.js';
 import { NotifyConfigError } from './errors.js';
 import { compileNotifyConfig, type NotifyConfig } from './notify-config.js';
 import { registerNotifyRoutes, type NotifyApiDeps } from './notify-http.js';
+import { followSilences } from './silence-feed.js';
 import type { Notification } from './notification.js';
 import { NotifierCore } from './notifier-core.js';
 import { DEFAULT_RETRY, type RetryOptions } from './retry-stage.js';
@@ -66,7 +66,6 @@ export interface RunningNotifier {
   stop(): Promise<void>;
 }
 
-const SILENCE_RETENTION_MS = 120 * 3_600_000;
 const deliveries = counter('vigil_notify_notifications_total', 'Notifications by receiver and outcome', ['receiver', 'outcome']);
 const deadEvents = counter('vigil_notify_dead_letters_total', 'Alert events and notifications sent to alerts.dlq', ['reason']);
 
@@ -93,124 +92,140 @@ export async function startNotifier(config: VigilConfig, opts: StartNotifierOpti
     env: o.env ?? process.env,
   });
 
-  const t = config.topics;
-  await ensureTopics(brokers, [
-    { name: t.alerts, partitions: config.kafka.partitions },
-    { name: t.alertsDlq, partitions: config.kafka.partitions },
-    { name: t.silences, partitions: 1, compacted: true },
-  ]);
-  const kafka = createKafka(brokers, `${config.kafka.clientId}-notify`);
-  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  const serde = alertEventSerde({ registry });
-  const storage = await LevelTaskStorage.open(join(config.state.dir, 'notify'));
-
-  const deadLetter = async (n: Notification, reason: string) => {
-    deadEvents.inc({ reason: 'delivery' });
-    await producer.send({
-      topic: t.alertsDlq,
-      messages: [{ key: n.key, value: JSON.stringify(n), headers: { 'vigil.reason': reason, 'vigil.kind': `notification/${n.kind}`, 'vigil.receiver': n.receiver, 'vigil.idempotency-key': n.key } }],
-    });
-  };
-  const core = new NotifierCore({
-    config: compiled,
-    receivers,
-    storage,
-    deadLetter,
-    notifyResolvedWhileSilenced: config.notify.notifyResolvedWhileSilenced,
-    retry: o.retry ?? { ...DEFAULT_RETRY, maxAttempts: config.notify.maxAttempts },
-    logger: log,
-    onDelivered: (n, ok) => {
-      deliveries.inc({ receiver: n.receiver, outcome: ok ? 'sent' : 'dlq' });
-      o.onDelivered?.(n, ok);
-    },
-  });
-  await core.open();
-
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  const kick = () => {
-    if (stopped) return;
-    clearTimeout(timer);
-    const now = Date.now();
-    const next = core.nextWakeup(now);
-    if (next === undefined) return;
-    timer = setTimeout(runTick, Math.min(60_000, Math.max(0, next - now)));
-  };
-  function runTick(): void {
-    if (stopped) return;
-    const done = core.tick(Date.now());
-    kick();
-    done.then(kick, (err: Error) => log.error({ err }, 'tick failed'));
-  }
+  // What was started so far, undone in reverse when the start fails half-way.
+  const undo: (() => Promise<unknown>)[] = [];
+  try {
+    const t = config.topics;
+    await ensureTopics(brokers, [
+      { name: t.alerts, partitions: config.kafka.partitions },
+      { name: t.alertsDlq, partitions: config.kafka.partitions },
+      { name: t.silences, partitions: 1, compacted: true },
+    ]);
+    const kafka = createKafka(brokers, `${config.kafka.clientId}-notify`);
+    const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    undo.push(() => producer.disconnect());
+    const serde = alertEventSerde({ registry });
+    const storage = await LevelTaskStorage.open(join(config.state.dir, 'notify'));
+    undo.push(() => storage.close());
 
-  const publish = async (key: string, value: unknown) => {
-    await producer.send({ topic: t.silences, messages: [{ key, value: JSON.stringify(value) }] });
-  };
-  // Both consumer groups join at once (a join takes seconds on the embedded Kafka); alert batches
-  // wait until the silences are read to the end and pending notifications are resent.
-  const silencesStarting = followSilences(kafka, config, core, log, () => kick());
-  const ready = silencesStarting.then(async () => {
-    const resent = await core.resendPending(Date.now());
-    if (resent) log.warn({ resent }, 'resent notifications whose delivery was not recorded before a restart');
-  });
-
-  let current: Consumer | undefined;
-  const alerts: ResilientConsumer = await startResilientConsumer(kafka, {
-    config: { groupId: o.groupId ?? `${config.kafka.clientId}-notify`, ...embeddedConsumerDefaults, ...o.consumer },
-    subscribe: { topics: [t.alerts], fromBeginning: true },
-    onConsumer: (c) => (current = c),
-    run: {
-      autoCommit: false,
-      eachBatch: async (p) => {
-        await ready;
-        await consumeBatch(p, { serde, core, producer, dlqTopic: t.alertsDlq });
-        const last = p.batch.messages.at(-1);
-        if (last && current) {
-          await current.commitOffsets([{ topic: p.batch.topic, partition: p.batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
-        }
-        kick();
+    const deadLetter = async (n: Notification, reason: string) => {
+      deadEvents.inc({ reason: 'delivery' });
+      await producer.send({
+        topic: t.alertsDlq,
+        messages: [{ key: n.key, value: JSON.stringify(n), headers: { 'vigil.reason': reason, 'vigil.kind': `notification/${n.kind}`, 'vigil.receiver': n.receiver, 'vigil.idempotency-key': n.key } }],
+      });
+    };
+    const core = new NotifierCore({
+      config: compiled,
+      receivers,
+      storage,
+      deadLetter,
+      notifyResolvedWhileSilenced: config.notify.notifyResolvedWhileSilenced,
+      retry: o.retry ?? { ...DEFAULT_RETRY, maxAttempts: config.notify.maxAttempts },
+      logger: log,
+      onDelivered: (n, ok) => {
+        deliveries.inc({ receiver: n.receiver, outcome: ok ? 'sent' : 'dlq' });
+        o.onDelivered?.(n, ok);
       },
-    },
-  });
-  const silences = await silencesStarting;
-  await ready;
-  kick();
+    });
+    await core.open();
 
-  const api: NotifyApiDeps = {
-    core,
-    now: Date.now,
-    publishSilence: (s: Silence) => publish(`silence/${s.id}`, { kind: 'silence', silence: s }),
-    publishAck: (a: Ack) => publish(`ack/${a.fingerprint}`, { kind: 'ack', ack: a }),
-    changed: kick,
-  };
-  const own = o.http === undefined ? createHttpServer({ port }) : undefined;
-  const http = own ?? (o.http || undefined);
-  if (http) {
-    registerNotifyRoutes(http.app, api);
-    http.addHealthCheck('notify', () => ({ ok: !stopped }));
+    const kick = () => {
+      if (stopped) return;
+      clearTimeout(timer);
+      const now = Date.now();
+      const next = core.nextWakeup(now);
+      if (next === undefined) return;
+      timer = setTimeout(runTick, Math.min(60_000, Math.max(0, next - now)));
+    };
+    function runTick(): void {
+      if (stopped) return;
+      const done = core.tick(Date.now());
+      kick();
+      done.then(kick, (err: Error) => log.error({ err }, 'tick failed'));
+    }
+
+    const publish = async (key: string, value: unknown) => {
+      await producer.send({ topic: t.silences, messages: [{ key, value: JSON.stringify(value) }] });
+    };
+    // Both consumer groups join at once (a join takes seconds on the embedded Kafka); alert batches
+    // wait until the silences are read to the end and pending notifications are resent.
+    const silencesStarting = followSilences(kafka, config, core, log, () => kick());
+    undo.push(() => silencesStarting.then((c) => c.stop()));
+    const ready = silencesStarting.then(async () => {
+      const resent = await core.resendPending(Date.now());
+      if (resent) log.warn({ resent }, 'resent notifications whose delivery was not recorded before a restart');
+    });
+
+    let current: Consumer | undefined;
+    const alerts: ResilientConsumer = await startResilientConsumer(kafka, {
+      config: { groupId: o.groupId ?? `${config.kafka.clientId}-notify`, ...embeddedConsumerDefaults, ...o.consumer },
+      subscribe: { topics: [t.alerts], fromBeginning: true },
+      onConsumer: (c) => (current = c),
+      run: {
+        autoCommit: false,
+        eachBatch: async (p) => {
+          await ready;
+          await consumeBatch(p, { serde, core, producer, dlqTopic: t.alertsDlq });
+          const last = p.batch.messages.at(-1);
+          if (last && current) {
+            await current.commitOffsets([{ topic: p.batch.topic, partition: p.batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+          }
+          kick();
+        },
+      },
+    });
+    undo.push(() => alerts.stop());
+    const silences = await silencesStarting;
+    await ready;
+    kick();
+
+    const api: NotifyApiDeps = {
+      core,
+      now: Date.now,
+      publishSilence: (s: Silence) => publish(`silence/${s.id}`, { kind: 'silence', silence: s }),
+      publishAck: (a: Ack) => publish(`ack/${a.fingerprint}`, { kind: 'ack', ack: a }),
+      changed: kick,
+    };
+    const own = o.http === undefined ? createHttpServer({ port }) : undefined;
+    const http = own ?? (o.http || undefined);
+    if (http) {
+      registerNotifyRoutes(http.app, api);
+      http.addHealthCheck('notify', () => ({ ok: !stopped }));
+    }
+    if (own) {
+      undo.push(() => own.close());
+      await own.listen();
+    }
+    const url = own ? own.url() : externalUrl;
+    log.info({ url, receivers: [...receivers.keys()], routes: compiled.routes.length }, 'notifier started');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      core,
+      api,
+      url,
+      stop: () =>
+        (stopping ??= (async () => {
+          stopped = true;
+          clearTimeout(timer);
+          await alerts.stop();
+          await silences.stop();
+          if (own) await own.close();
+          await core.close();
+          for (const r of receivers.values()) await r.close?.();
+          await producer.disconnect();
+        })()),
+    };
+  } catch (err) {
+    stopped = true;
+    clearTimeout(timer);
+    for (const step of undo.reverse()) await step().catch(() => undefined);
+    throw err;
   }
-  if (own) await own.listen();
-  const url = own ? own.url() : externalUrl;
-  log.info({ url, receivers: [...receivers.keys()], routes: compiled.routes.length }, 'notifier started');
-
-  let stopping: Promise<void> | undefined;
-  return {
-    core,
-    api,
-    url,
-    stop: () =>
-      (stopping ??= (async () => {
-        stopped = true;
-        clearTimeout(timer);
-        await alerts.stop();
-        await silences.stop();
-        if (own) await own.close();
-        await core.close();
-        for (const r of receivers.values()) await r.close?.();
-        await producer.disconnect();
-      })()),
-  };
 }
 
 interface BatchDeps {
@@ -240,65 +255,4 @@ async function consumeBatch({ batch }: EachBatchPayload, d: BatchDeps): Promise<
   }
   if (dead.length) await d.producer.send({ topic: d.dlqTopic, messages: dead });
   if (events.length) await d.core.ingest(events, Date.now());
-}
-
-/** Reads the silences topic to its end (applied as already announced), then keeps following it. */
-async function followSilences(
-  kafka: ReturnType<typeof createKafka>,
-  config: VigilConfig,
-  core: NotifierCore,
-  log: ReturnType<typeof componentLogger>,
-  changed: () => void,
-): Promise<{ stop(): Promise<void> }> {
-  const topic = config.topics.silences;
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = new Map<number, bigint>();
-  try {
-    for (const p of await admin.fetchTopicOffsets(topic)) if (BigInt(p.high) > BigInt(p.low)) ends.set(p.partition, BigInt(p.high));
-  } finally {
-    await admin.disconnect();
-  }
-  let caughtUp!: () => void;
-  const ready = new Promise<void>((r) => (caughtUp = r));
-  const check = () => {
-    if (ends.size === 0) caughtUp();
-  };
-  check();
-  const consumer = await startResilientConsumer(kafka, {
-    config: { groupId: `${config.kafka.clientId}-notify-silences-${randomUUID()}`, ...embeddedConsumerDefaults },
-    subscribe: { topics: [topic], fromBeginning: true },
-    run: {
-      eachMessage: async ({ partition, message }) => {
-        const end = ends.get(partition);
-        const replay = end !== undefined && BigInt(message.offset) < end;
-        applySilenceEvent(core, message.value, replay, log);
-        changed();
-        if (end !== undefined && BigInt(message.offset) + 1n >= end) {
-          ends.delete(partition);
-          check();
-        }
-      },
-    },
-  });
-  await ready;
-  return consumer;
-}
-
-function applySilenceEvent(core: NotifierCore, value: Buffer | null, replay: boolean, log: ReturnType<typeof componentLogger>): void {
-  if (!value) return;
-  const now = Date.now();
-  try {
-    const ev = JSON.parse(value.toString()) as { kind: 'silence'; silence: Silence } | { kind: 'ack'; ack: Ack };
-    if (ev.kind === 'silence') {
-      if (replay && ev.silence.endsAt < now - SILENCE_RETENTION_MS) return;
-      const known = core.silences.get(ev.silence.id);
-      if (known && known.updatedAt >= ev.silence.updatedAt) return;
-      core.applySilence(ev.silence, now, replay);
-    } else if (ev.kind === 'ack') {
-      void core.applyAck(ev.ack, now, false);
-    }
-  } catch (err) {
-    log.warn({ err: (err as Error).message }, 'ignored an unreadable record on the silences topic');
-  }
 }
