@@ -90,8 +90,11 @@ export function sortedLabels(labels: Readonly<Record<string, string>>): Record<s
 
 /** Escapes a label value for the canonical form: backslash, double quote and newline. */
 export function escapeLabelValue(value: string): string {
-  return /[\\"\n]/.test(value) ? value.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`)) : value;
+  return NEEDS_ESCAPE.test(value) ? value.replace(ESCAPED, (c) => (c === '\n' ? '\\n' : `\\${c}`)) : value;
 }
+
+const NEEDS_ESCAPE = /[\\"\n]/;
+const ESCAPED = /[\\"\n]/g;
 
 /** Canonical label set `{a="1",b="2"}`: names sorted, empty values dropped, values escaped. */
 export function canonicalLabels(labels: Readonly<Record<string, string>>): string {
@@ -134,9 +137,20 @@ export function hash64(text: string): Hash64 {
 
 /** Full identity of a series from its name and merged labels (not validated: see checkSeries). */
 export function seriesIdentity(name: string, labels: Readonly<Record<string, string>>): Omit<SeriesInfo, 'ref'> {
-  const sorted = Object.freeze(sortedLabels(labels));
-  const canonical = canonicalSeries(name, sorted);
-  return { ...hash64(canonical), name, labels: sorted, canonical };
+  // One pass builds both the sorted labels and the canonical form (this runs once per new series).
+  const sorted: Record<string, string> = {};
+  let canonical = `${name}{`;
+  let first = true;
+  for (const k of Object.keys(labels).sort()) {
+    const v = labels[k]!;
+    if (v === '') continue;
+    setLabel(sorted, k, v);
+    canonical += `${first ? '' : ','}${k}="${escapeLabelValue(v)}"`;
+    first = false;
+  }
+  canonical += '}';
+  const h = hash64(canonical);
+  return { id: h.id, key: h.key, hi: h.hi, lo: h.lo, name, labels: Object.freeze(sorted), canonical };
 }
 
 /** The archive's `series_id` (signed BIGINT) of a series. */
