@@ -10,7 +10,7 @@
  *   than `maxSamplesPerRecord`.
  * - Backpressure: queued + in-flight bytes are bounded by `maxInFlightBytes`; when full,
  *   `publish()` waits (default) or, with `onFull: 'reject'`, rejects with
- *   PublisherBackpressureError. Nothing is ever dropped.
+ *   PublisherBackpressureError. Nothing is dropped to make room.
  * - Delivery: acks from all in-sync replicas, not idempotent (the embedded Kafka rejects it), so a
  *   retried send may duplicate records (at least once). A failed send is retried with backoff
  *   for `retryBudgetMs`; after that the publisher fails: every pending and later call rejects with

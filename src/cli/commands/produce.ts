@@ -43,7 +43,8 @@ export function produceSetup(flags: FleetOptionValues & { fast?: boolean }, now:
   }
 }
 
-function exposePort(value: string | boolean | undefined): number | undefined {
+/** The port of `--expose[=PORT]`: undefined when absent, 0 (any free port) without a value. */
+export function exposePort(value: string | boolean | undefined): number | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return 0;
   const port = Number(value);

@@ -2,7 +2,8 @@
  * `vigil start`: everything in one process on the embedded default (what `npm start` runs).
  *
  * Interim version: the stack (embedded Kafka + schema registry + topics) and the simulated fleet
- * publishing in real time. Components start in the order of COMPONENTS and stop in reverse; each
+ * publishing in real time (with --expose also serving its hosts as Prometheus exporters and writing
+ * their file_sd list, `ctx.fleetTargetsFile`, for a collector component). Components start in the order of COMPONENTS and stop in reverse; each
  * later issue adds its component (engine, notifier, archive, UI) as one more entry. A component
  * reads what earlier ones set on the shared context (e.g. `ctx.stack`, `ctx.config`).
  *
@@ -13,17 +14,22 @@
 import type { Command } from 'commander';
 import { loadConfig, type VigilConfig } from '../../config/config.js';
 import { startStack, type Stack } from '../../dev/stack.js';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { FleetExporter } from '../../fleet/fleet-exporter.js';
 import { FleetSession } from '../../fleet/fleet-session.js';
 import { FLEET_DEFAULTS } from '../../fleet/fleet-setup.js';
 import { componentLogger } from '../../obs/logger.js';
 import { UserError } from '../user-error.js';
-import { connectPublisher, createFleetPublisher, produceSetup } from './produce.js';
+import { connectPublisher, createFleetPublisher, exposePort, produceSetup } from './produce.js';
 
 /** What components share: the config (filled in by the stack), earlier components' handles. */
 export interface StartContext {
   config: VigilConfig;
   flags: StartFlags;
   stack?: Stack;
+  /** The Prometheus file_sd list of the fleet's exporters (with --expose), for a collector. */
+  fleetTargetsFile?: string;
   /** Prints one line on stderr, prefixed with the command name. */
   say(line: string): void;
 }
@@ -52,6 +58,8 @@ interface StartFlags {
   seed: string;
   faults: string;
   fleet: boolean;
+  expose?: string | boolean;
+  fileSdOut?: string;
   statusInterval: string;
 }
 
@@ -74,25 +82,43 @@ function fleetSetupOf(flags: StartFlags) {
 
 const fleetComponent: StartComponent = {
   name: 'fleet',
-  check: (ctx) => void (ctx.flags.fleet && fleetSetupOf(ctx.flags)),
+  check(ctx) {
+    if (!ctx.flags.fleet) return;
+    fleetSetupOf(ctx.flags);
+    exposePort(ctx.flags.expose);
+    if (ctx.flags.fileSdOut && ctx.flags.expose === undefined) throw new UserError('--file-sd-out needs --expose');
+  },
   async start(ctx) {
     if (!ctx.flags.fleet) return { stop: async () => undefined };
     const setup = fleetSetupOf(ctx.flags);
     const publisher = createFleetPublisher(ctx.stack!.brokers, ctx.stack!.registryUrl, ctx.config, ctx.config.topics.metrics);
     await connectPublisher(publisher, ctx.config.topics.metrics);
+    const port = exposePort(ctx.flags.expose);
+    const exporter = port === undefined ? undefined : new FleetExporter(setup.model.hosts);
     const ac = new AbortController();
-    const session = new FleetSession({ setup, publisher, signal: ac.signal });
+    const session = new FleetSession({ setup, publisher, exporter, signal: ac.signal });
     const done = session.run();
     ctx.say(`fleet: ${setup.model.hosts.length} hosts x ${setup.model.series.length} series every ${setup.intervalMs / 1000} s in real time, faults ${setup.model.faults.describe()}`);
-    return {
-      status: () => session.statusLine(),
-      done,
-      async stop() {
-        ac.abort();
-        await done.catch(() => undefined);
-        await publisher.close();
-      },
+    const stop = async () => {
+      ac.abort();
+      await done.catch(() => undefined);
+      await publisher.close();
+      await exporter?.close();
     };
+    if (exporter) {
+      try {
+        await exporter.listen(port);
+        const file = ctx.flags.fileSdOut ?? join(dirname(ctx.config.state.dir), 'fleet-targets.json');
+        await mkdir(dirname(file), { recursive: true });
+        await exporter.writeFileSd(file);
+        ctx.fleetTargetsFile = file;
+        ctx.say(`fleet: exporters at ${exporter.url}/hosts/<host>/metrics, file_sd targets in ${file}`);
+      } catch (err) {
+        await stop();
+        throw new UserError(`cannot serve the fleet's exporters: ${(err as Error).message}`);
+      }
+    }
+    return { status: () => session.statusLine(), done, stop };
   },
 };
 
@@ -168,6 +194,8 @@ export function register(program: Command): void {
     .option('--seed <n>', 'simulated fleet: random seed', FLEET_DEFAULTS.seed)
     .option('--faults <spec>', 'simulated fleet: none | default | KIND:TARGET@START+DURATION,...', FLEET_DEFAULTS.faults)
     .option('--no-fleet', 'do not run the simulated fleet')
+    .option('--expose [port]', 'simulated fleet: also serve the hosts as Prometheus exporters on 127.0.0.1 (any free port by default)')
+    .option('--file-sd-out <file>', 'with --expose: file_sd list of the exporters (default: fleet-targets.json next to the state dir)')
     .option('--status-interval <seconds>', 'seconds between status lines', '2')
     .action((flags: StartFlags) => runStart(flags, program));
 }

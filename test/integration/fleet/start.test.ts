@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnVigil, type Child } from '../../support/child-process.js';
 
 const run = promisify(execFile);
@@ -24,10 +27,18 @@ describe('vigil start (interim: stack + simulated fleet)', () => {
   });
 
   it('prints both addresses, publishes in real time with a live status line, and stops cleanly on SIGINT', async () => {
-    child = spawnVigil(['start', '--interval', '1s', '--status-interval', '1'], { VIGIL_LOG_LEVEL: 'warn' });
+    const targets = join(mkdtempSync(join(tmpdir(), 'vigil-start-')), 'targets.json');
+    child = spawnVigil(['start', '--interval', '1s', '--status-interval', '1', '--expose', '--file-sd-out', targets], { VIGIL_LOG_LEVEL: 'warn' });
     const [, brokers, registryUrl] = await child.waitFor(LINES, 60_000);
     expect((await fetch(`${registryUrl}/subjects`)).status).toBe(200);
     await stderrMatch(child, /vigil start: fleet: \+\d+s \| event \S+ \| [\d,]+ samples\/s .*records [1-9][\d,]* /);
+
+    // --expose: the same hosts as Prometheus exporters, listed for a collector.
+    await stderrMatch(child, /file_sd targets in /);
+    const groups = JSON.parse(readFileSync(targets, 'utf8')) as { targets: string[]; labels: Record<string, string> }[];
+    expect(groups).toHaveLength(10);
+    const page = await (await fetch(`http://${groups[0]!.targets[0]}${groups[0]!.labels.__metrics_path__}`)).text();
+    expect(page).toContain('# TYPE cpu_load gauge');
 
     const { stdout } = await run('kcat', ['-C', '-b', brokers!, '-t', 'metrics', '-o', 'beginning', '-e', '-q', '-f', '%k\n']);
     const keys = new Set(stdout.trim().split('\n'));
