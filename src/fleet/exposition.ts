@@ -3,7 +3,7 @@
  * Metric names there may not contain dots, so `cpu.load` is exposed as `cpu_load`; no timestamps,
  * so the scraper stamps samples with its scrape time, as with any live exporter.
  */
-import type { Sample } from './types.js';
+import type { Sample } from '../model/types.js';
 
 export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 

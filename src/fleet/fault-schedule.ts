@@ -5,7 +5,7 @@
  */
 import { deriveSeed, Rng } from './rng.js';
 import { parseDuration } from './time-parse.js';
-import { FleetOptionError } from './types.js';
+import { FleetOptionError } from './fleet-option-error.js';
 import { SERVICES } from './metric-catalog.js';
 
 export type FaultKind = 'cpu' | 'disk' | 'mem' | 'errors' | 'heartbeat';

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { rename, writeFile } from 'node:fs/promises';
 import type { FleetHost, HostTick } from './fleet-model.js';
 import { EXPOSITION_CONTENT_TYPE, renderExposition } from './exposition.js';
-import type { Sample } from './types.js';
+import type { Sample } from '../model/types.js';
 
 /** One file_sd target group (Prometheus `file_sd_configs` format). */
 export interface FileSdGroup {

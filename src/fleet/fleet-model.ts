@@ -8,7 +8,8 @@
 import { seriesCatalog, type SeriesDef } from './metric-catalog.js';
 import { deriveSeed, Rng } from './rng.js';
 import { FaultSchedule, type ActiveFault } from './fault-schedule.js';
-import { FleetOptionError, type Labels, type Sample } from './types.js';
+import type { Sample } from '../model/types.js';
+import { FleetOptionError } from './fleet-option-error.js';
 
 export interface FleetShape {
   pools: number;
@@ -34,7 +35,7 @@ export interface FleetHost {
   readonly pool: string;
   readonly host: string;
   /** Source labels of its SampleBatch: pool, host, env. */
-  readonly source: Labels;
+  readonly source: Record<string, string>;
 }
 
 interface HostState {
@@ -43,7 +44,7 @@ interface HostState {
   values: Float64Array;
   /** Per series: the level a gauge reverts to, or a counter's rate per second. */
   bases: Float64Array;
-  heartbeatLabels: Labels;
+  heartbeatLabels: Record<string, string>;
   restarts: number;
 }
 

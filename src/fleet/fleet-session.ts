@@ -4,7 +4,7 @@
  * `vigil produce` and `vigil start` run; the Kafka clients are built by the caller.
  */
 import type { PublisherStats } from '../kafka/publisher.js';
-import type { Sample } from './types.js';
+import type { Sample } from '../model/types.js';
 import type { FleetExporter } from './fleet-exporter.js';
 import { FleetRunner, systemClock, type Clock, type FleetRunStats } from './fleet-runner.js';
 import type { FleetSetup } from './fleet-setup.js';

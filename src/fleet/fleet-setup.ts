@@ -7,7 +7,7 @@ import { FleetModel } from './fleet-model.js';
 import { FaultSchedule } from './fault-schedule.js';
 import { seedFrom } from './rng.js';
 import { parseDuration, parseInstant } from './time-parse.js';
-import { FleetOptionError } from './types.js';
+import { FleetOptionError } from './fleet-option-error.js';
 
 /** Raw option values (strings as typed on the command line). */
 export interface FleetOptionValues {

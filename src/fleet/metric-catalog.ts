@@ -2,8 +2,8 @@
  * The series every simulated host reports: the metrics the example rules use, then fillers up to
  * the requested count. Label objects are shared by all hosts (only heartbeat's `instance` differs).
  */
-import type { Labels, MetricKind } from './types.js';
-import { FleetOptionError } from './types.js';
+import type { MetricKind } from '../model/types.js';
+import { FleetOptionError } from './fleet-option-error.js';
 
 /** What drives a series' value in the model. */
 export type SeriesRole =
@@ -21,7 +21,7 @@ export type SeriesRole =
 export interface SeriesDef {
   readonly name: string;
   /** Sample labels; for `heartbeat` the model adds instance=<host> per host. */
-  readonly labels: Labels;
+  readonly labels: Record<string, string>;
   readonly kind: MetricKind;
   readonly role: SeriesRole;
   /** The http service of request/error series. */

@@ -1,5 +1,5 @@
 /** Parsing of the time options of the simulated fleet (durations, start instants). */
-import { FleetOptionError } from './types.js';
+import { FleetOptionError } from './fleet-option-error.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 

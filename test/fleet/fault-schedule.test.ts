@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { FaultSchedule, DEFAULT_PERIOD_MS } from '../../src/fleet/fault-schedule.js';
-import { FleetOptionError } from '../../src/fleet/types.js';
+import { FleetOptionError } from '../../src/fleet/fleet-option-error.js';
 
 const HOSTS = ['p1-h1', 'p1-h2', 'p1-h3', 'p2-h1', 'p2-h2'];
 const MIN = 60_000;

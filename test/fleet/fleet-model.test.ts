@@ -2,7 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { FleetModel, type FleetModelOptions } from '../../src/fleet/fleet-model.js';
 import { FaultSchedule } from '../../src/fleet/fault-schedule.js';
 import { CORE_SERIES_COUNT } from '../../src/fleet/metric-catalog.js';
-import { FleetOptionError, type Sample } from '../../src/fleet/types.js';
+import { FleetOptionError } from '../../src/fleet/fleet-option-error.js';
+import type { Sample } from '../../src/model/types.js';
 
 const START = Date.UTC(2026, 0, 1);
 const STEP = 10_000;

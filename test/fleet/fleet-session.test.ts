@@ -3,7 +3,7 @@ import { FleetSession, type FleetPublisher } from '../../src/fleet/fleet-session
 import { fleetSetup } from '../../src/fleet/fleet-setup.js';
 import type { Clock } from '../../src/fleet/fleet-runner.js';
 import type { PublisherStats } from '../../src/kafka/publisher.js';
-import type { Sample } from '../../src/fleet/types.js';
+import type { Sample } from '../../src/model/types.js';
 
 const START = Date.UTC(2026, 0, 1);
 

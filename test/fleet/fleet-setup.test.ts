@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { fleetSetup } from '../../src/fleet/fleet-setup.js';
-import { FleetOptionError } from '../../src/fleet/types.js';
+import { FleetOptionError } from '../../src/fleet/fleet-option-error.js';
 import { parseDuration, parseInstant, formatDuration } from '../../src/fleet/time-parse.js';
 
 const NOW = Date.UTC(2026, 5, 1, 12);

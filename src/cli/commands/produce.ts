@@ -16,7 +16,7 @@ import { startStack, type Stack } from '../../dev/stack.js';
 import { FleetExporter } from '../../fleet/fleet-exporter.js';
 import { FleetSession } from '../../fleet/fleet-session.js';
 import { FLEET_DEFAULTS, fleetSetup, type FleetOptionValues, type FleetSetup } from '../../fleet/fleet-setup.js';
-import { FleetOptionError } from '../../fleet/types.js';
+import { FleetOptionError } from '../../fleet/fleet-option-error.js';
 import { createKafka, ensureTopics } from '../../kafka/client.js';
 import { SampleBatchPublisher } from '../../kafka/publisher.js';
 import { sampleBatchSerde } from '../../model/serde.js';
