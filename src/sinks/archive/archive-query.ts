@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk } from '@duckdb/node-api';
 import { ArchiveError } from './archive-error.js';
 import { HOUR_MS, liveObjects, RESOLUTIONS, type Resolution } from './layout.js';
 import { sqlString } from './parquet-writer.js';
@@ -87,6 +87,29 @@ export class ArchiveQuery {
       return this.runOnce(sql).catch((e: unknown) => {
         throw this.queryError(e);
       });
+    }
+  }
+
+  /**
+   * Runs `sql` on a connection of its own and yields the result chunk by chunk as DuckDB produces
+   * it, for large numeric results read as columns without materializing them (a chunk is valid until
+   * the next one is requested). Errors are ARCHIVE_QUERY.
+   */
+  async *chunks(sql: string): AsyncGenerator<DuckDBDataChunk> {
+    const con = await this.db.connect();
+    try {
+      const result = await con.stream(sql).catch((err: unknown) => {
+        throw this.queryError(err);
+      });
+      for (;;) {
+        const chunk = await result.fetchChunk().catch((err: unknown) => {
+          throw this.queryError(err);
+        });
+        if (!chunk || chunk.rowCount === 0) return;
+        yield chunk;
+      }
+    } finally {
+      con.closeSync();
     }
   }
 

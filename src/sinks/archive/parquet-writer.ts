@@ -80,7 +80,7 @@ export class ParquetWriter {
       { name: 'value', type: DOUBLE, data: gather(rows.values, perm) },
     ];
     const select = `s.name, s.labels, s.series_id, make_timestamp_ms(x.ts::BIGINT)::TIMESTAMP_MS AS "timestamp", x.value`;
-    return this.write(sorted, cols, rows.length, select, path);
+    return this.write(sorted, cols, rows.length, select, path, hasNegativeZero(rows.values));
   }
 
   /** Writes rollups to the local file `path` (replaced if present). */
@@ -104,7 +104,8 @@ export class ParquetWriter {
     const select =
       `s.name, s.labels, s.series_id, make_timestamp_ms(x.start::BIGINT)::TIMESTAMP_MS AS "start", x.cnt::BIGINT AS "count", ` +
       `x.sm AS "sum", x.mn AS "min", x.mx AS "max", x.fst AS "first", x.lst AS "last", CASE WHEN x.has_inc THEN x.inc END AS "increase"`;
-    return this.write(sorted, cols, rows.length, select, path);
+    const negZero = [rows.sums, rows.mins, rows.maxs, rows.firsts, rows.lasts, rows.increases].some(hasNegativeZero);
+    return this.write(sorted, cols, rows.length, select, path, negZero);
   }
 
   /**
@@ -118,7 +119,12 @@ export class ParquetWriter {
       const input = await con.runAndReadAll(`SELECT sum(num_rows)::DOUBLE AS n FROM parquet_file_metadata(${list})`);
       const expected = Number(input.getRowObjectsJS()[0]!.n);
       const order = this.tuning.order === 'name-series-time' ? `ORDER BY name, series_id, "${timeColumn}"` : '';
-      await con.run(`COPY (SELECT * FROM read_parquet(${list}) ${order}) TO ${sqlString(path)} (${this.copyOptions()})`);
+      const doubles = timeColumn === 'timestamp' ? ['value'] : ['sum', 'min', 'max', 'first', 'last', 'increase'];
+      const negZero = await con.runAndReadAll(
+        `SELECT count(*)::DOUBLE AS n FROM read_parquet(${list}) WHERE ${doubles.map((c) => `("${c}" = 0 AND 1 / "${c}" < 0)`).join(' OR ')}`,
+      );
+      const noDictionary = Number(negZero.getRowObjectsJS()[0]!.n) > 0;
+      await con.run(`COPY (SELECT * FROM read_parquet(${list}) ${order}) TO ${sqlString(path)} (${this.copyOptions(noDictionary)})`);
       const output = await con.runAndReadAll(`SELECT num_rows::DOUBLE AS n FROM parquet_file_metadata(${sqlString(path)})`);
       const rows = Number(output.getRowObjectsJS()[0]!.n);
       if (rows !== expected) throw new ArchiveError('ARCHIVE_WRITE', `Merged ${rows} rows into ${path}, expected ${expected}`);
@@ -131,7 +137,12 @@ export class ParquetWriter {
     }
   }
 
-  private copyOptions(): string {
+  /**
+   * COPY options. `noDictionary`: DuckDB 1.5's Parquet dictionary treats -0.0 and 0.0 as one value (the
+   * first one seen wins for both), so a file holding a negative zero is written without dictionaries:
+   * bigger, but every value reads back bit-exact.
+   */
+  private copyOptions(noDictionary = false): string {
     const t = this.tuning;
     return [
       'FORMAT parquet',
@@ -139,17 +150,17 @@ export class ParquetWriter {
       ...(t.compression === 'zstd' ? [`COMPRESSION_LEVEL ${t.compressionLevel}`] : []),
       `PARQUET_VERSION ${t.parquetVersion}`,
       `ROW_GROUP_SIZE ${t.rowGroupSize}`,
-      ...(t.dictionarySizeLimit !== undefined ? [`DICTIONARY_SIZE_LIMIT ${t.dictionarySizeLimit}`] : []),
+      ...(noDictionary ? ['DICTIONARY_SIZE_LIMIT 0'] : t.dictionarySizeLimit !== undefined ? [`DICTIONARY_SIZE_LIMIT ${t.dictionarySizeLimit}`] : []),
     ].join(', ');
   }
 
-  private async write(series: ArchiveSeries[], cols: Column[], length: number, select: string, path: string): Promise<WriteStats> {
+  private async write(series: ArchiveSeries[], cols: Column[], length: number, select: string, path: string, noDictionary: boolean): Promise<WriteStats> {
     const n = ++tableSeq;
     const con = await this.instance.connect();
     try {
       await loadSeries(con, `s_${n}`, series);
       await loadColumns(con, `x_${n}`, cols, length);
-      await con.run(`COPY (SELECT ${select} FROM x_${n} x JOIN s_${n} s ON x.idx = s.idx) TO ${sqlString(path)} (${this.copyOptions()})`);
+      await con.run(`COPY (SELECT ${select} FROM x_${n} x JOIN s_${n} s ON x.idx = s.idx) TO ${sqlString(path)} (${this.copyOptions(noDictionary)})`);
       return { rows: length, bytes: (await stat(path)).size };
     } catch (err) {
       if (err instanceof ArchiveError) throw err;
@@ -170,6 +181,11 @@ interface Column {
   name: string;
   type: DuckDBType;
   data: Int32Array | Float64Array | Uint8Array;
+}
+
+function hasNegativeZero(a: Float64Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] === 0 && Object.is(a[i], -0)) return true;
+  return false;
 }
 
 /** SQL string literal. */

@@ -103,6 +103,19 @@ describe('ParquetWriter', () => {
     expect(bad[0]!.n).toBe(0);
   });
 
+  it('keeps -0.0 and 0.0 apart (DuckDB dictionaries would merge them), also through a merge', async () => {
+    const rows = rawRows(3, 400);
+    for (let i = 0; i < rows.length; i++) rows.values[i] = i % 3 === 0 ? -0 : i % 3 === 1 ? 0 : 1;
+    const path = join(dir, 'zeros.parquet');
+    await writer.writeRaw(rows, path);
+    const merged = join(dir, 'zeros-merged.parquet');
+    await writer.merge([path], 'timestamp', merged);
+    for (const p of [path, merged]) {
+      const got = await readBack(`SELECT count(*) FILTER (WHERE value = 0 AND 1 / value < 0)::INTEGER AS neg, count(*) FILTER (WHERE value = 0 AND 1 / value > 0)::INTEGER AS pos FROM read_parquet('${p}')`);
+      expect(got).toEqual([{ neg: Math.ceil(rows.length / 3), pos: Math.floor((rows.length + 1) / 3) }]);
+    }
+  });
+
   it('reports a write failure with ARCHIVE_WRITE', async () => {
     await expect(writer.writeRaw(rawRows(1, 2), join(dir, 'no/such/dir/x.parquet'))).rejects.toMatchObject({ code: 'ARCHIVE_WRITE' });
   });

@@ -1,0 +1,334 @@
+// `npm run bench -- archive [--series N] [--minutes M] [--quick]`: the archive writer's Parquet files for
+// one hour of a simulated fleet (100k series at 10 s = 36M samples by default), written per input
+// partition (4, as the embedded default) two files at a time, exactly as ArchiveSink does: JS sort,
+// vector-copy load into DuckDB, single-threaded ordered COPY. Reports bytes per raw sample, the 1m + 1h
+// rollups as a share of raw, and write throughput, next to a plain Parquet baseline measured in the same
+// run (DuckDB COPY with default settings: SNAPPY, V1, 122,880-row groups, rows in arrival order). Then
+// measures the choices (sort order, Parquet version / encodings, row-group size, ZSTD level) on a subset,
+// the sensitivity to timestamp jitter, and the same writer on `vigil produce` data (src/fleet).
+//
+// The fleet (values are never rounded by the writer: every value reads back bit-exact):
+//   per host 100 series modelled on node_exporter's mix:
+//   20 constant (sizes, *_info, boot time), 10 rarely-moving counters (errors, drops),
+//   20 busy integer counters (bytes, packets, requests; rate log-uniform 1..160k/s),
+//   10 counters with 0.01 resolution (cpu seconds), 15 integer gauges (bytes in 4 KiB pages, counts),
+//   15 decimal gauges (load 2 decimals, temperature 1, percent 2), 10 full-precision float gauges
+//   (durations, ratios). Hosts scrape every 10 s at a fixed per-host offset (no jitter; see the jitter line).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { ArchiveSeries, RawRows, RollupRows } from '../src/sinks/archive/archive-rows.js';
+import { ParquetWriter, type ParquetTuning } from '../src/sinks/archive/parquet-writer.js';
+import { seriesIdentity } from '../src/model/series.js';
+import { FleetModel } from '../src/fleet/fleet-model.js';
+
+const arg = (name: string, def: number): number => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+};
+const QUICK = process.argv.includes('--quick');
+const SERIES = arg('--series', QUICK ? 20_000 : 100_000);
+const MINUTES = arg('--minutes', 60);
+const PARTITIONS = 4;
+const CONCURRENCY = 2;
+const METRICS = 100;
+const HOSTS = Math.ceil(SERIES / METRICS);
+const INTERVAL = 10_000;
+const TICKS = (MINUTES * 60_000) / INTERVAL;
+const START = Date.UTC(2026, 10, 25, 10);
+
+type Kind = 'const' | 'rare' | 'busy' | 'fcounter' | 'igauge' | 'dgauge' | 'fgauge';
+const KINDS: [Kind, number][] = [['const', 20], ['rare', 10], ['busy', 20], ['fcounter', 10], ['igauge', 15], ['dgauge', 15], ['fgauge', 10]];
+const kindOf: Kind[] = KINDS.flatMap(([k, n]) => Array<Kind>(n).fill(k));
+const isCounter = (k: Kind) => k === 'rare' || k === 'busy' || k === 'fcounter';
+const NAMES: Record<Kind, string> = { const: 'node_info', rare: 'node_errors_total', busy: 'node_bytes_total', fcounter: 'node_cpu_seconds_total', igauge: 'node_memory_bytes', dgauge: 'node_load', fgauge: 'node_duration_seconds' };
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One partition's hour: raw rows in arrival order (tick-major) plus its 1m and 1h rollups. */
+interface PartitionData {
+  raw: RawRows;
+  rollup1m: RollupRows;
+  rollup1h: RollupRows;
+}
+
+function rollupColumns(n: number) {
+  return {
+    seriesIndex: new Uint32Array(n), starts: new Float64Array(n), counts: new Float64Array(n), sums: new Float64Array(n), mins: new Float64Array(n),
+    maxs: new Float64Array(n), firsts: new Float64Array(n), lasts: new Float64Array(n), increases: new Float64Array(n), hasIncrease: new Uint8Array(n),
+  };
+}
+
+/** Generates the fleet; `jitterMs` adds uniform scrape-time jitter. */
+function generate(jitterMs = 0, seed = 42, partitions = PARTITIONS): PartitionData[] {
+  const r = rng(seed);
+  const out: PartitionData[] = [];
+  for (let p = 0; p < partitions; p++) {
+    const hosts: number[] = [];
+    for (let h = p; h < HOSTS; h += PARTITIONS) hosts.push(h);
+    const series: ArchiveSeries[] = [];
+    const kinds: Kind[] = [];
+    for (const h of hosts) {
+      for (let m = 0; m < METRICS; m++) {
+        const kind = kindOf[m]!;
+        const labels = { pool: `p${String(h >> 6).padStart(3, '0')}`, host: `h${String(h).padStart(5, '0')}`, env: 'prod', instance: `10.${h >> 8}.${h & 255}.1:9100`, job: 'node' };
+        const id = seriesIdentity(`${NAMES[kind]}_${String(m).padStart(2, '0')}`, labels);
+        series.push({ id: id.id, name: id.name, labels: id.labels });
+        kinds.push(kind);
+      }
+    }
+    const ns = series.length;
+    const value = new Float64Array(ns);
+    const rate = new Float64Array(ns);
+    const dec = new Float64Array(ns);
+    for (let s = 0; s < ns; s++) {
+      const k = kinds[s]!;
+      rate[s] = Math.exp(r() * 12);
+      dec[s] = [1, 10, 100][Math.floor(r() * 3)]!;
+      value[s] =
+        k === 'const' ? (r() < 0.5 ? 1 : Math.floor(r() * 1e12)) : k === 'rare' ? Math.floor(r() * 100) : k === 'busy' ? Math.floor(r() * 1e9)
+        : k === 'fcounter' ? Math.round(r() * 1e8) / 100 : k === 'igauge' ? Math.floor(r() * 4e6) * 4096 : k === 'dgauge' ? Math.round(r() * 100 * dec[s]!) / dec[s]! : r();
+    }
+    const offset = hosts.map(() => Math.floor(r() * INTERVAL));
+    const n = ns * TICKS;
+    const raw = { series, length: n, seriesIndex: new Uint32Array(n), timestamps: new Float64Array(n), values: new Float64Array(n) };
+    const m1 = rollupColumns(ns * MINUTES);
+    const h1 = rollupColumns(ns * Math.ceil(MINUTES / 60));
+    const acc = { count: new Float64Array(ns), sum: new Float64Array(ns), min: new Float64Array(ns), max: new Float64Array(ns), first: new Float64Array(ns), inc: new Float64Array(ns) };
+    const hacc = { count: new Float64Array(ns), sum: new Float64Array(ns), min: new Float64Array(ns), max: new Float64Array(ns), first: new Float64Array(ns), inc: new Float64Array(ns) };
+    const prev = new Float64Array(ns).fill(Number.NaN);
+    let k = 0;
+    let k1 = 0;
+    let kh = 0;
+    const emit = (cols: ReturnType<typeof rollupColumns>, i: number, s: number, start: number, a: typeof acc) => {
+      cols.seriesIndex[i] = s; cols.starts[i] = start; cols.counts[i] = a.count[s]!; cols.sums[i] = a.sum[s]!; cols.mins[i] = a.min[s]!; cols.maxs[i] = a.max[s]!;
+      cols.firsts[i] = a.first[s]!; cols.lasts[i] = value[s]!; cols.hasIncrease[i] = isCounter(kinds[s]!) ? 1 : 0; cols.increases[i] = isCounter(kinds[s]!) ? a.inc[s]! : 0;
+      a.count[s] = 0;
+    };
+    const add = (a: typeof acc, s: number, v: number, d: number) => {
+      if (a.count[s] === 0) { a.sum[s] = 0; a.min[s] = v; a.max[s] = v; a.first[s] = v; a.inc[s] = 0; }
+      a.count[s]!++; a.sum[s]! += v; if (v < a.min[s]!) a.min[s] = v; if (v > a.max[s]!) a.max[s] = v; a.inc[s]! += d;
+    };
+    for (let t = 0; t < TICKS; t++) {
+      for (let hi = 0; hi < hosts.length; hi++) {
+        const ts0 = START + t * INTERVAL + offset[hi]!;
+        for (let m = 0; m < METRICS; m++) {
+          const s = hi * METRICS + m;
+          const kind = kinds[s]!;
+          let v = value[s]!;
+          switch (kind) {
+            case 'const': break;
+            case 'rare': if (r() < 0.02) v += 1 + Math.floor(r() * 3); break;
+            case 'busy': v += Math.round(rate[s]! * 10 * (0.7 + 0.6 * r())); break;
+            case 'fcounter': v = Math.round((v + r() * 10) * 100) / 100; break;
+            case 'igauge': v = Math.max(0, v + Math.round((r() - 0.5) * 256) * 4096); break;
+            case 'dgauge': v = Math.max(0, Math.round((v + (r() - 0.5) * 2) * dec[s]!) / dec[s]!); break;
+            case 'fgauge': v = Math.abs(v + (r() - 0.5) * 0.02 * (v + 1e-3)); break;
+          }
+          value[s] = v;
+          raw.seriesIndex[k] = s;
+          raw.timestamps[k] = jitterMs ? ts0 + Math.floor(r() * jitterMs) : ts0;
+          raw.values[k] = v;
+          k++;
+          const d = Number.isNaN(prev[s]!) ? 0 : v >= prev[s]! ? v - prev[s]! : v;
+          prev[s] = v;
+          add(acc, s, v, d);
+          add(hacc, s, v, d);
+        }
+      }
+      if ((t + 1) % 6 === 0) for (let s = 0; s < ns; s++) emit(m1, k1++, s, START + (((t + 1) / 6 - 1) * 60_000), acc);
+    }
+    for (let s = 0; s < ns; s++) emit(h1, kh++, s, START, hacc);
+    out.push({ raw, rollup1m: { series, length: k1, ...m1 }, rollup1h: { series, length: kh, ...h1 } });
+  }
+  return out;
+}
+
+/** Writes every partition with `tuning`, `CONCURRENCY` files at a time. */
+async function writeAll(dir: string, tag: string, tuning: Partial<ParquetTuning>, rows: (p: PartitionData) => RawRows | RollupRows, parts: PartitionData[]) {
+  const writers = await Promise.all(Array.from({ length: CONCURRENCY }, () => ParquetWriter.open(tuning)));
+  let bytes = 0;
+  let count = 0;
+  const files: string[] = [];
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  let next = 0;
+  await Promise.all(
+    writers.map(async (w) => {
+      while (next < parts.length) {
+        const i = next++;
+        const data = rows(parts[i]!);
+        const path = join(dir, `${tag}-${i}.parquet`);
+        const st = 'timestamps' in data ? await w.writeRaw(data, path) : await w.writeRollups(data, path);
+        bytes += st.bytes;
+        count += st.rows;
+        files.push(path);
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  for (const w of writers) w.close();
+  // CPU time of the whole process (JS + DuckDB threads): a machine-load-independent cost per sample.
+  return { bytes, rows: count, seconds, cpuSeconds: (c.user + c.system) / 1e6, files };
+}
+
+async function columnBytes(files: string[]): Promise<{ column: string; bytes: number; encodings: string }[]> {
+  const db = await DuckDBInstance.create(':memory:');
+  const con = await db.connect();
+  const list = files.map((f) => `'${f}'`).join(',');
+  const r = await con.runAndReadAll(
+    `SELECT path_in_schema AS column, sum(total_compressed_size)::DOUBLE AS bytes, string_agg(DISTINCT encodings, '|') AS encodings FROM parquet_metadata([${list}]) GROUP BY ALL ORDER BY bytes DESC`,
+  );
+  const rows = r.getRowObjectsJS() as { column: string; bytes: number; encodings: string }[];
+  con.closeSync();
+  db.closeSync();
+  return rows;
+}
+
+const fmt = (n: number, d = 3) => n.toFixed(d);
+const mps = (rows: number, s: number) => `${fmt(rows / s / 1e6, 2)}M samples/s`;
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-archive-'));
+  try {
+    console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (wall-clock rates shrink when other work shares the cores; per-CPU-second rates do not)`);
+    console.log(`archive bench: ${HOSTS * METRICS} series (${HOSTS} hosts x ${METRICS}), ${MINUTES} min at 10 s = ${HOSTS * METRICS * TICKS} samples, ${PARTITIONS} partitions, ${CONCURRENCY} files at a time`);
+    let t0 = performance.now();
+    const parts = generate();
+    const total = parts.reduce((s, p) => s + p.raw.length, 0);
+    console.log(`generated in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+
+    const ours = await writeAll(dir, 'raw', {}, (p) => p.raw, parts);
+    const bps = ours.bytes / total;
+    console.log(`archive raw:       ${fmt(bps)} B/sample, ${mps(total, ours.seconds)} wall, ${mps(total, ours.cpuSeconds)} per CPU-second (${(ours.bytes / 2 ** 20).toFixed(1)} MiB, ${fmt(ours.seconds, 1)} s) [zstd 3, V2, 245,760-row groups, dictionary <= 1,000 values, sorted name/series/time]`);
+    for (const c of await columnBytes(ours.files)) console.log(`    ${c.column.padEnd(26)} ${fmt(c.bytes / total)} B/sample  ${c.encodings}`);
+    const r1m = await writeAll(dir, 'r1m', {}, (p) => p.rollup1m, parts);
+    const r1h = await writeAll(dir, 'r1h', {}, (p) => p.rollup1h, parts);
+    const share = (r1m.bytes + r1h.bytes) / ours.bytes;
+    console.log(`rollups: 1m ${r1m.rows} rows ${(r1m.bytes / 2 ** 20).toFixed(1)} MiB (${fmt((r1m.bytes / ours.bytes) * 100, 1)}% of raw, ${fmt(r1m.bytes / r1m.rows, 1)} B/row), 1h ${r1h.rows} rows ${(r1h.bytes / 2 ** 20).toFixed(2)} MiB (${fmt((r1h.bytes / ours.bytes) * 100, 2)}%); share ${fmt(share * 100, 1)}%`);
+    for (const c of await columnBytes(r1m.files)) console.log(`    1m ${c.column.padEnd(23)} ${fmt(c.bytes / r1m.rows, 2)} B/row  ${c.encodings}`);
+
+    const base = await writeAll(dir, 'base', { compression: 'snappy', parquetVersion: 'V1', rowGroupSize: 122_880, order: 'input' }, (p) => p.raw, parts);
+    const baseBps = base.bytes / total;
+    console.log(`baseline raw:      ${fmt(baseBps)} B/sample, ${mps(total, base.seconds)} wall, ${mps(total, base.cpuSeconds)} per CPU-second [DuckDB COPY defaults: snappy, V1, 122,880-row groups, arrival order]`);
+    for (const f of [...ours.files, ...r1m.files, ...r1h.files, ...base.files]) await rm(f, { force: true });
+
+    // The choices, one at a time from the chosen settings, on the first partition.
+    const sub = [subset(parts[0]!, Math.min(parts[0]!.raw.series.length, 25_000))];
+    const n0 = sub[0]!.raw.length;
+    console.log(`choices (the first ${sub[0]!.raw.series.length} series of partition 0: ${n0} samples, one file, single-threaded):`);
+    const variants: [string, Partial<ParquetTuning>][] = [
+      ['chosen: zstd 3, V2, 245,760 rows, dict 1,000, sorted', {}],
+      ['sort series_id/time (no name grouping)', { order: 'series-time' }],
+      ['sort time/series', { order: 'time-series' }],
+      ['arrival order (no sort)', { order: 'input' }],
+      ['V1 encodings (PLAIN/dictionary, no DELTA/BSS)', { parquetVersion: 'V1' }],
+      ['dictionary limit: DuckDB default', { dictionarySizeLimit: undefined }],
+      ['dictionary limit 256 distinct', { dictionarySizeLimit: 256 }],
+      ['dictionary limit 4,000 distinct', { dictionarySizeLimit: 4000 }],
+      ['row groups 61,440', { rowGroupSize: 61_440 }],
+      ['row groups 122,880', { rowGroupSize: 122_880 }],
+      ['row groups 491,520', { rowGroupSize: 491_520 }],
+      ['row groups 1,048,576', { rowGroupSize: 1_048_576 }],
+      ['zstd level 1', { compressionLevel: 1 }],
+      ['zstd level 9', { compressionLevel: 9 }],
+      ['snappy instead of zstd', { compression: 'snappy' }],
+    ];
+    if (QUICK) variants.splice(8, 4);
+    for (const [label, tuning] of variants) {
+      const w = await writeAll(dir, 'v', tuning, (p) => p.raw, sub);
+      console.log(`  ${label.padEnd(50)} ${fmt(w.bytes / n0)} B/sample  ${mps(n0, w.cpuSeconds)} per CPU-second`);
+      for (const f of w.files) await rm(f, { force: true });
+    }
+    t0 = performance.now();
+    const jittered = [subset(generate(5, 7, 1)[0]!, sub[0]!.raw.series.length)];
+    const j = await writeAll(dir, 'j', {}, (p) => p.raw, jittered);
+    console.log(`  ${'timestamps with 0-4 ms scrape jitter'.padEnd(50)} ${fmt(j.bytes / jittered[0]!.raw.length)} B/sample`);
+    for (const f of j.files) await rm(f, { force: true });
+    const fleet = fleetModelRows(Math.min(10_000, SERIES));
+    const fm = await writeAll(dir, 'f', {}, (p) => p.raw, [fleet]);
+    const fb = await writeAll(dir, 'fb', { compression: 'snappy', parquetVersion: 'V1', rowGroupSize: 122_880, order: 'input' }, (p) => p.raw, [fleet]);
+    console.log(`  ${`vigil produce data (src/fleet, ${fleet.raw.series.length} series)`.padEnd(50)} ${fmt(fm.bytes / fleet.raw.length)} B/sample (baseline ${fmt(fb.bytes / fleet.raw.length)}): its gauges are full-precision random walks`);
+
+    const result = {
+      bench: 'archive',
+      samples: total,
+      samples_per_s: Math.round(total / ours.seconds),
+      cpu_samples_per_s: Math.round(total / ours.cpuSeconds),
+      load_average: Number(loadavg()[0]!.toFixed(1)),
+      bytes_per_sample: Number(fmt(bps)),
+      rollup_share: Number(fmt(share, 4)),
+      rollup_1m_bytes_per_row: Number(fmt(r1m.bytes / r1m.rows, 2)),
+      baseline: 'duckdb copy defaults (snappy, V1, 122880-row groups, arrival order)',
+      baseline_samples_per_s: Math.round(total / base.seconds),
+      baseline_cpu_samples_per_s: Math.round(total / base.cpuSeconds),
+      baseline_bytes_per_sample: Number(fmt(baseBps)),
+      ratio: Number(fmt(bps / baseBps)),
+      ratio_of: 'bytes_per_sample / baseline_bytes_per_sample',
+      speed_ratio: Number(fmt(base.seconds / ours.seconds)),
+    };
+    console.log(JSON.stringify(result));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The rows of the first `count` series of a partition (its hosts are contiguous), in the same order. */
+function subset(p: PartitionData, count: number): PartitionData {
+  const src = p.raw;
+  let n = 0;
+  for (let i = 0; i < src.length; i++) if (src.seriesIndex[i]! < count) n++;
+  const raw = { series: src.series.slice(0, count), length: n, seriesIndex: new Uint32Array(n), timestamps: new Float64Array(n), values: new Float64Array(n) };
+  let k = 0;
+  for (let i = 0; i < src.length; i++) {
+    if (src.seriesIndex[i]! >= count) continue;
+    raw.seriesIndex[k] = src.seriesIndex[i]!;
+    raw.timestamps[k] = src.timestamps[i]!;
+    raw.values[k] = src.values[i]!;
+    k++;
+  }
+  return { ...p, raw };
+}
+
+/** `vigil produce` data: the project's fleet model (src/fleet), one hour, as one partition. */
+function fleetModelRows(series: number): PartitionData {
+  const hostsPerPool = 10;
+  const model = new FleetModel({ pools: Math.ceil(series / METRICS / hostsPerPool), hostsPerPool, metricsPerHost: METRICS, seed: 1, startTime: START, intervalMs: INTERVAL });
+  const idx = new Map<string, number>();
+  const list: ArchiveSeries[] = [];
+  const n = model.seriesCount * TICKS;
+  const raw = { series: list, length: n, seriesIndex: new Uint32Array(n), timestamps: new Float64Array(n), values: new Float64Array(n) };
+  let k = 0;
+  for (let t = 0; t < TICKS; t++) {
+    for (const tick of model.tick(START + t * INTERVAL)) {
+      for (const s of tick.samples) {
+        const key = `${tick.host.index}|${s.name}|${JSON.stringify(s.labels)}`;
+        let i = idx.get(key);
+        if (i === undefined) {
+          const id = seriesIdentity(s.name, { ...tick.host.source, ...s.labels });
+          i = list.push({ id: id.id, name: id.name, labels: id.labels }) - 1;
+          idx.set(key, i);
+        }
+        raw.seriesIndex[k] = i;
+        raw.timestamps[k] = s.timestamp;
+        raw.values[k] = s.value;
+        k++;
+      }
+    }
+  }
+  const empty = rollupColumns(0);
+  return { raw: { ...raw, length: k }, rollup1m: { series: list, length: 0, ...empty }, rollup1h: { series: list, length: 0, ...empty } };
+}
+
+await main();
