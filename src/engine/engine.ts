@@ -26,6 +26,8 @@ export interface EngineOptions {
   /** Override the storage (tests). */
   storage?: TaskStorageFactory;
   commitIntervalMs?: number;
+  /** Extra kafkajs consumer settings (override the embedded defaults). */
+  consumer?: Record<string, unknown>;
 }
 
 export class Engine {
@@ -61,7 +63,7 @@ export class Engine {
       kafka: this.kafka,
       rulesPaths: this.options.rulesPaths ?? config.rules.paths,
       storage: this.options.storage ?? levelStorageFactory(config.state.dir),
-      consumerDefaults: this.options.embedded ? { ...embeddedConsumerDefaults } : {},
+      consumerDefaults: { ...(this.options.embedded ? embeddedConsumerDefaults : {}), ...(this.options.consumer ?? {}) },
       logger: this.log,
       runtimes: this.runtimes,
     };

@@ -144,8 +144,9 @@ export class TopologyRuntime {
     this.failed ??= err;
   }
 
-  private async eachBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     if (this.failed) throw this.failed;
+    this.log.debug({ partition: batch.partition, messages: batch.messages.length, first: batch.firstOffset() }, 'batch');
     const entry = await this.ensureTask(batch.partition);
     const records: RawRecord[] = batch.messages.map((m) => ({
       topic: batch.topic,
@@ -164,6 +165,8 @@ export class TopologyRuntime {
       if (!isRunning() || isStale()) break;
       if (entry.task.process(r)) n++;
       else skipped++;
+      // Kafka's committed offsets move only in commitTask; this tells kafkajs where to fetch next.
+      resolveOffset(r.offset);
     }
     if (skipped) skippedTotal.inc({ topology: this.applicationId }, skipped);
     this.processed += n;
@@ -345,6 +348,7 @@ export class TopologyRuntime {
   private async commitTask(entry: TaskEntry): Promise<void> {
     const endTimer = commitSeconds.startTimer({ topology: this.applicationId });
     const c = entry.task.prepareCommit();
+    this.log.debug({ taskId: entry.task.taskId, seq: c.seq, records: c.records, messages: c.messages.length }, 'commit');
     await entry.storage.write(c.ops); // 1. one atomic batch
     await this.send(c.messages); // 2. changelog + outputs
     entry.task.commitSent(c);
