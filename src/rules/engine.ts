@@ -9,14 +9,14 @@
  * (returned as such, never added). Hot reload (`reload`) keeps the windows and alert states of rules
  * whose name and hash did not change.
  */
-import type { CheckedRule, CheckedRules } from '../dsl/model.js';
+import type { CExpr, CheckedRule, CheckedRules } from '../dsl/model.js';
 import { compilePlan, matchesAll, type Leaf, type Plan, type PlanRule } from '../dsl/compile.js';
 import { renderTemplate } from '../dsl/template.js';
 import { alertFingerprint, canonicalLabels, hash64 } from '../model/series.js';
 import type { AlertEvent, Sample, Transition } from '../model/types.js';
 import { accAdd, accValue, newAcc, type Acc } from './aggregators.js';
 import { initialState, stepAlert, type AlertPhase, type AlertState } from './alert-state.js';
-import { collectInputs, evaluate, groupKeyOf, type Entry, type LeafSource, type Result } from './evaluate.js';
+import { collectInputs, compare, evaluate, groupKeyOf, type Entry, type LeafSource, type Result } from './evaluate.js';
 
 /** The identity of a series as the engine needs it (a SeriesInfo satisfies it). */
 export interface SeriesRef {
@@ -123,6 +123,7 @@ export class RulesEngine {
   }
 
   private readonly forgetByName = new Map<string, () => void>();
+  private readonly groupIntern = new Map<string, { key: string; labels: Record<string, string> }>();
   private readonly dirty = new Map<string, unknown>();
   private readonly dirtySlots = new Set<Slot>();
 
@@ -200,6 +201,7 @@ export class RulesEngine {
       }
     }
     this.routes.clear();
+    this.groupIntern.clear();
   }
 
   /**
@@ -236,10 +238,13 @@ export class RulesEngine {
     for (const leaf of this.plan.byMetric.get(series.name) ?? []) {
       if (!matchesAll(leaf.sel.matchers, series.labels)) continue;
       const rt = this.rules.get(leaf.rule.rule.name)!;
-      if (leaf.grouping === 'series') r.push({ leaf, rt, key: series.key, labels: { ...series.labels }, slot: null, slotStart: NaN });
+      if (leaf.grouping === 'series') r.push({ leaf, rt, key: series.key, labels: series.labels as Record<string, string>, slot: null, slotStart: NaN });
       else {
-        const [key, labels] = groupKeyOf(series.labels as Record<string, string>, leaf.grouping);
-        r.push({ leaf, rt, key, labels, slot: null, slotStart: NaN });
+        const [k, l] = groupKeyOf(series.labels as Record<string, string>, leaf.grouping);
+        // One key string and label object per group, shared by all its series.
+        let interned = this.groupIntern.get(k);
+        if (!interned) this.groupIntern.set(k, (interned = { key: k, labels: l }));
+        r.push({ leaf, rt, key: interned.key, labels: interned.labels, slot: null, slotStart: NaN });
       }
     }
     this.routes.set(series.key, r);
@@ -361,6 +366,33 @@ export class RulesEngine {
     this.dirty.set(`r${SEP}${rt.prefix}`, { nextEnd: rt.nextEnd, lastEvaluatedEnd: rt.lastEvaluatedEnd });
   }
 
+  /**
+   * Fast path for the common `aggregation <op> number` condition: reads the window's slots directly
+   * and keeps only groups where the condition holds or that have alert state (the others cannot
+   * change anything), so a close over a million groups allocates little.
+   */
+  private sparseWhen(rt: RuleRuntime, start: number, e: CExpr): Map<string, Entry> | null {
+    if (e.t !== 'cmp') return null;
+    const leftAgg = e.left.t === 'agg' && e.left.sel !== null && e.right.t === 'num';
+    const rightAgg = e.right.t === 'agg' && e.right.sel !== null && e.left.t === 'num';
+    if (!leftAgg && !rightAgg) return null;
+    const agg = (leftAgg ? e.left : e.right) as Extract<CExpr, { t: 'agg' }>;
+    const c = ((leftAgg ? e.right : e.left) as Extract<CExpr, { t: 'num' }>).value;
+    const out = new Map<string, Entry>();
+    const groups = rt.windows.get(agg.id)?.get(start);
+    if (!groups) return out;
+    const windowMs = rt.pr.rule.windowMs;
+    const alerts = rt.alerts;
+    for (const [key, slot] of groups) {
+      const v = accValue(slot.acc, agg.fn, agg.q, windowMs);
+      if (v === null) continue;
+      const truth = leftAgg ? compare(e.op, v, c) : compare(e.op, c, v);
+      if (!truth && (alerts.size === 0 || !alerts.has(key))) continue;
+      out.set(key, { labels: slot.labels, value: v, truth, thr: c, a: { labels: slot.labels, value: v, name: agg.text, iv: v } });
+    }
+    return out;
+  }
+
   /** Whether the next window end must be evaluated even if no sample arrives (data, live alerts, known absent keys). */
   private needsEvaluation(rt: RuleRuntime): boolean {
     for (const m of rt.windows.values()) if (m.size > 0) return true;
@@ -410,7 +442,7 @@ export class RulesEngine {
   private evaluateAlert(rt: RuleRuntime, start: number, end: number, src: LeafSource, cache: Map<never, Result>, out: EngineOutput): void {
     const rule = rt.pr.rule;
     const asMap = (r: Result | null) => (r && r.k === 'v' ? r.m : new Map<string, Entry>());
-    const when = rule.when ? asMap(evaluate(rule.when, src, cache)) : null;
+    const when = rule.when ? (this.sparseWhen(rt, start, rule.when) ?? asMap(evaluate(rule.when, src, cache))) : null;
     const levels = rule.levels.map((l) => ({ name: l.name, m: asMap(evaluate(l.cond, src, cache)) }));
     const clear = rule.clear ? asMap(evaluate(rule.clear, src, cache)) : null;
     const value = rule.value ? asMap(evaluate(rule.value, src, cache)) : null;

@@ -63,7 +63,7 @@ function arith(op: '+' | '-' | '*' | '/', a: number, b: number, src: LeafSource)
   }
 }
 
-function compare(op: string, a: number, b: number): boolean {
+export function compare(op: string, a: number, b: number): boolean {
   switch (op) {
     case '>':
       return a > b;
