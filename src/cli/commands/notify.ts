@@ -34,7 +34,9 @@ async function runNotify(flags: NotifyFlags, program: Command): Promise<void> {
   const stack = await startStack({ config });
   let notifier;
   try {
-    notifier = await startNotifier(stack.config, { notify, ...(port !== undefined ? { port } : {}) });
+    // On the embedded stack (nothing configured) pages without a routing key go to the log.
+    const missingRoutingKey = stack.kafka ? 'log' : 'error';
+    notifier = await startNotifier(stack.config, { notify, missingRoutingKey, ...(port !== undefined ? { port } : {}) });
   } catch (err) {
     await stack.stop();
     if (err instanceof NotifyConfigError) throw new UserError(err.message, err.code);

@@ -2,6 +2,7 @@
  * Builds the receivers of a config; an unknown type or a missing `env("X")` is a start-up error.
  * A receiver with several channels (e.g. email and webhook) sends each notification to all of them.
  */
+import { componentLogger, type Logger } from '../../obs/logger.js';
 import { NotifyConfigError } from './errors.js';
 import { EmailReceiver } from './email/email-receiver.js';
 import type { CompiledNotifyConfig, ReceiverConfig, Secret } from './notify-config.js';
@@ -17,6 +18,12 @@ export interface ReceiverEnvironment {
   readonly pagerdutyUrl: string;
   readonly externalUrl: string;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * A PagerDuty `env("X")` routing key whose variable is not set: 'error' (default) stops the start;
+   * 'log' writes that receiver's pages to the log (the embedded dev default: "pages to the log").
+   */
+  readonly missingRoutingKey?: 'error' | 'log';
+  readonly logger?: Logger;
 }
 
 /** A receiver that may decline notices it has no format for (e.g. webhook and silence notices). */
@@ -34,8 +41,18 @@ export function createReceiver(r: ReceiverConfig, e: ReceiverEnvironment): Notif
     case 'email':
       return new EmailReceiver(r, { ...(e.smtpUrl ? { smtpUrl: e.smtpUrl } : {}), outbox: e.outbox, from: e.smtpFrom });
     case 'pagerduty': {
-      const key = resolveSecret(r.routingKey, e.env, `receiver "${r.name}" routing_key`);
       const url = r.url === undefined ? e.pagerdutyUrl : resolveSecret(r.url, e.env, `receiver "${r.name}" url`);
+      const unset = typeof r.routingKey !== 'string' && !e.env[r.routingKey.env];
+      if (unset && e.missingRoutingKey === 'log') {
+        const variable = (r.routingKey as { env: string }).env;
+        const log = e.logger ?? componentLogger('notify');
+        log.warn({ receiver: r.name, variable }, `${variable} is not set: pages of receiver "${r.name}" are written to the log`);
+        return new PagerdutyReceiver(r, `<${variable} not set>`, url, e.externalUrl, async (event) => {
+          log.info({ receiver: r.name, page: event }, 'page (PagerDuty routing key not set)');
+          return SENT;
+        });
+      }
+      const key = resolveSecret(r.routingKey, e.env, `receiver "${r.name}" routing_key`);
       return new PagerdutyReceiver(r, key, url, e.externalUrl);
     }
     case 'webhook':

@@ -47,6 +47,11 @@ export interface StartNotifierOptions {
   readonly port?: number;
   /** Environment for env("X") in receivers (default process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * A PagerDuty routing key `env("X")` whose variable is unset: 'error' (default) fails the start,
+   * 'log' writes those pages to the log (what the embedded dev setup wants).
+   */
+  readonly missingRoutingKey?: 'error' | 'log';
   /** Consumer group on `alerts` (default `<clientId>-notify`). */
   readonly groupId?: string;
   /** Overrides of the consumer settings (default embeddedConsumerDefaults). */
@@ -90,6 +95,8 @@ export async function startNotifier(config: VigilConfig, opts: StartNotifierOpti
     pagerdutyUrl: config.notify.pagerdutyUrl,
     externalUrl,
     env: o.env ?? process.env,
+    missingRoutingKey: o.missingRoutingKey ?? 'error',
+    logger: log,
   });
 
   let stopped = false;

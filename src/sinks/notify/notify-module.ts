@@ -11,6 +11,8 @@ import { startNotifier, type RunningNotifier } from './notifier-service.js';
 export interface NotifyModuleOptions {
   /** The notification config given directly instead of the rules files. */
   readonly notify?: NotifyConfig;
+  /** See StartNotifierOptions.missingRoutingKey ('log' for the embedded dev setup). */
+  readonly missingRoutingKey?: 'error' | 'log';
 }
 
 export function notifyModule(options: NotifyModuleOptions = {}): EngineModule {
@@ -24,6 +26,7 @@ export function notifyModule(options: NotifyModuleOptions = {}): EngineModule {
     async start(ctx) {
       running = await startNotifier(ctx.config, {
         http: false,
+        ...(options.missingRoutingKey ? { missingRoutingKey: options.missingRoutingKey } : {}),
         ...(options.notify ? { notify: options.notify } : { rulesPaths: ctx.rulesPaths }),
         onDelivered: () => void delivered++,
       });

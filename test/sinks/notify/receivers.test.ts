@@ -89,6 +89,21 @@ describe('PagerDuty Events v2', () => {
     expect(createReceiver({ name: 'pd', type: 'pagerduty', routingKey: { env: 'PD_KEY' } }, { ...env, env: { PD_KEY: 'k' } }).type).toBe('pagerduty');
     expect(() => createReceiver({ name: 'c', type: 'slack' } as never, { ...env, env: {} })).toThrow(/unknown receiver type "slack"/);
   });
+  it('writes pages to the log when asked to, for a routing key that is not set (dev default)', async () => {
+    const lines: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
+    const logger = {
+      warn: (obj: Record<string, unknown>, msg: string) => void lines.push({ level: 'warn', obj, msg }),
+      info: (obj: Record<string, unknown>, msg: string) => void lines.push({ level: 'info', obj, msg }),
+    } as never;
+    const env = { pagerdutyUrl: 'http://127.0.0.1:9/unreachable', smtpFrom: 'v@x', outbox: '/tmp/x', externalUrl: 'http://v', env: {}, missingRoutingKey: 'log' as const, logger };
+    const r = createReceiver({ name: 'pd', type: 'pagerduty', routingKey: { env: 'PD_KEY' } }, env);
+    expect(lines[0]).toMatchObject({ level: 'warn', msg: 'PD_KEY is not set: pages of receiver "pd" are written to the log' });
+    expect(await r.send(notification)).toEqual({ retryable: false });
+    expect(lines.slice(1).map((l) => (l.obj.page as { event_action: string; dedup_key: string }))).toMatchObject([
+      { event_action: 'trigger', dedup_key: '0123456789abcdef' },
+      { event_action: 'resolve', dedup_key: 'fedcba9876543210' },
+    ]);
+  });
 });
 
 describe('email', () => {

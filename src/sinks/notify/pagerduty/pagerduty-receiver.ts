@@ -87,11 +87,17 @@ export class PagerdutyReceiver implements Receiver {
   private readonly sendResolved: boolean | undefined;
 
   /** `routingKey` and `url` are already resolved (env("X") read at start-up). */
+  /**
+   * `post` delivers one event; default: POST to `url`. The dev default (routing key not set) passes
+   * a function that writes the event to the log instead.
+   */
   constructor(
     config: PagerdutyReceiverConfig,
     private readonly routingKey: string,
-    private readonly url: string,
+    url: string,
     private readonly externalUrl: string,
+    private readonly post: (ev: PagerdutyEvent, key: string, signal?: AbortSignal) => Promise<SendResult> = (ev, key, signal) =>
+      postJson(url, ev, { 'idempotency-key': key }, `pagerduty "${config.name}"`, signal),
   ) {
     this.name = config.name;
     this.sendResolved = config.sendResolved;
@@ -111,7 +117,7 @@ export class PagerdutyReceiver implements Receiver {
       events.push(pagerdutyEvent(n.alert, 'acknowledge', this.routingKey, this.externalUrl));
     }
     for (const ev of events) {
-      const r = await postJson(this.url, ev, { 'idempotency-key': n.key }, `pagerduty "${this.name}"`, signal);
+      const r = await this.post(ev, n.key, signal);
       if (r.error) return r;
     }
     return SENT;
