@@ -4,7 +4,7 @@
  * Rollup windows that start before the cut come from the archive, later ones from the head.
  */
 import type { Head } from './head.js';
-import { RESOLUTION_MS, type RawSeries, type RollupResolution, type RollupSeries, type SampleSource, type SeriesMeta } from './sample-source.js';
+import { RESOLUTION_MS, type RawSeries, type RollupResolution, type RollupVisitor, type SampleSource, type SeriesMeta } from './sample-source.js';
 
 function mergeByKey<T extends { key: string }>(a: T[], b: T[], join: (x: T, y: T) => T): T[] {
   const out = new Map(a.map((s) => [s.key, s]));
@@ -30,15 +30,12 @@ export class CombinedSource implements SampleSource {
     return mergeByKey(old, recent, (x, y) => ({ ...x, times: [...x.times, ...y.times], values: [...x.values, ...y.values] }));
   }
 
-  async rollups(resolution: RollupResolution, metric: string, start: number, end: number): Promise<RollupSeries[]> {
+  async rollups(resolution: RollupResolution, metric: string, start: number, end: number, visit: RollupVisitor): Promise<void> {
     const res = RESOLUTION_MS[resolution];
     const cover = this.head.coverageStart();
     const cut = Math.max(start, Math.min(end, Number.isFinite(cover) ? Math.floor(cover / res) * res : end));
-    const [old, recent] = await Promise.all([
-      cut > start ? this.archive.rollups(resolution, metric, start, cut) : Promise.resolve([]),
-      this.head.rollups(resolution, metric, cut, end),
-    ]);
-    return mergeByKey(old, recent, (x, y) => ({ ...x, points: [...x.points, ...y.points] }));
+    if (cut > start) await this.archive.rollups(resolution, metric, start, cut, visit);
+    await this.head.rollups(resolution, metric, cut, end, visit);
   }
 
   async series(start: number, end: number, metrics?: readonly string[]): Promise<SeriesMeta[]> {

@@ -5,7 +5,7 @@
  */
 import type { DecodedBatch } from '../model/decoded-batch.js';
 import { KIND_COUNTER } from '../model/types.js';
-import { RESOLUTION_MS, type RawSeries, type RollupPoint, type RollupResolution, type RollupSeries, type SampleSource, type SeriesMeta } from './sample-source.js';
+import { RESOLUTION_MS, type RawSeries, type RollupColumns, type RollupResolution, type RollupVisitor, type SampleSource, type SeriesMeta } from './sample-source.js';
 
 interface HeadSeries {
   key: string;
@@ -115,30 +115,49 @@ export class Head implements SampleSource {
     return out;
   }
 
-  async rollups(resolution: RollupResolution, metric: string, start: number, end: number): Promise<RollupSeries[]> {
+  async rollups(resolution: RollupResolution, metric: string, start: number, end: number, visit: RollupVisitor): Promise<void> {
     const res = RESOLUTION_MS[resolution];
-    const out: RollupSeries[] = [];
     for (const s of this.byMetric.get(metric)?.values() ?? []) {
-      const points: RollupPoint[] = [];
-      let cur: RollupPoint | null = null;
+      // At most one row per sample: size the columns for all of them, fill the windows in range.
+      const cap = s.times.length;
+      const cols: RollupColumns = {
+        start: new Float64Array(cap),
+        count: new Float64Array(cap),
+        sum: new Float64Array(cap),
+        min: new Float64Array(cap),
+        max: new Float64Array(cap),
+        first: new Float64Array(cap),
+        last: new Float64Array(cap),
+        increase: new Float64Array(cap),
+      };
+      let n = 0;
       for (let i = 0; i < s.times.length; i++) {
         const t = s.times[i]!;
         const v = s.values[i]!;
         const ws = Math.floor(t / res) * res;
         if (ws < start || ws >= end) continue;
-        if (!cur || cur.start !== ws) {
-          cur = { start: ws, count: 0, sum: 0, min: Infinity, max: -Infinity, first: v, last: v, increase: s.counter ? 0 : null };
-          points.push(cur);
-        } else if (cur.increase !== null) cur.increase += v >= cur.last ? v - cur.last : v;
-        cur.count++;
-        cur.sum += v;
-        cur.min = Math.min(cur.min, v);
-        cur.max = Math.max(cur.max, v);
-        cur.last = v;
+        const j = n - 1;
+        if (n === 0 || cols.start[j] !== ws) {
+          cols.start[n] = ws;
+          cols.count[n] = 1;
+          cols.sum[n] = v;
+          cols.min[n] = v;
+          cols.max[n] = v;
+          cols.first[n] = v;
+          cols.last[n] = v;
+          cols.increase[n] = s.counter ? 0 : NaN;
+          n++;
+          continue;
+        }
+        if (!Number.isNaN(cols.increase[j]!)) cols.increase[j]! += v >= cols.last[j]! ? v - cols.last[j]! : v;
+        cols.count[j]!++;
+        cols.sum[j]! += v;
+        cols.min[j] = Math.min(cols.min[j]!, v);
+        cols.max[j] = Math.max(cols.max[j]!, v);
+        cols.last[j] = v;
       }
-      if (points.length) out.push({ key: s.key, name: s.name, labels: s.labels, points });
+      if (n) visit({ key: s.key, name: s.name, labels: s.labels }, cols, 0, n);
     }
-    return out;
   }
 
   async series(start: number, end: number, metrics?: readonly string[]): Promise<SeriesMeta[]> {

@@ -12,7 +12,7 @@ import type { AggFn } from '../dsl/model.js';
 import { canonicalLabels } from '../model/series.js';
 import type { ParsedQuery } from './parse-query.js';
 import { QueryError } from './query-error.js';
-import { RESOLUTION_MS, type RollupPoint, type RollupResolution, type SampleSource } from './sample-source.js';
+import { RESOLUTION_MS, type RollupColumns, type RollupResolution, type SampleSource } from './sample-source.js';
 
 export type Resolution = 'raw' | RollupResolution;
 
@@ -50,9 +50,10 @@ export function evaluationTimes(start: number, end: number, stepMs: number): num
   return out;
 }
 
-interface GroupAcc {
+/** One group of one leaf: its labels and an accumulator per evaluation window (created on first use). */
+interface GroupAccs {
   labels: Record<string, string>;
-  acc: Acc;
+  accs: Array<Acc | undefined>;
 }
 
 function groupOf(leaf: Leaf, key: string, labels: Readonly<Record<string, string>>): [string, Record<string, string>] {
@@ -60,27 +61,62 @@ function groupOf(leaf: Leaf, key: string, labels: Readonly<Record<string, string
   return groupKeyOf(labels as Record<string, string>, leaf.grouping);
 }
 
-function rollupPartial(fn: AggFn, seriesKey: string, p: RollupPoint, resolutionMs: number): Acc {
+/** Row j of rollup columns as a partial accumulator (the slow path: per-series counter functions). */
+function rollupPartial(fn: AggFn, seriesKey: string, c: RollupColumns, j: number, resolutionMs: number): Acc {
   const a = newAcc(fn);
-  a.n = p.count;
-  a.sum = p.sum;
+  const count = c.count[j]!;
+  const start = c.start[j]!;
+  a.n = count;
+  a.sum = c.sum[j]!;
   a.sumsq = NaN;
-  a.min = p.min;
-  a.max = p.max;
-  a.first = p.first;
-  a.ft = p.start;
-  a.last = p.last;
-  // A rollup keeps no sample times: assume samples evenly spaced from the window start (exact
-  // for a regular scrape interval aligned to the window), so rates span first to last sample.
-  a.lt = p.start + (p.count > 1 ? (resolutionMs * (p.count - 1)) / p.count : 0);
+  a.min = c.min[j]!;
+  a.max = c.max[j]!;
+  a.first = c.first[j]!;
+  a.ft = start;
+  a.last = c.last[j]!;
+  a.lt = lastSampleTime(start, count, resolutionMs);
   if (a.series) {
-    const inc = p.increase ?? (p.last >= p.first ? p.last - p.first : p.last);
-    a.series[seriesKey] = { ft: p.start, fv: p.first, lt: a.lt, lv: p.last, inc, n: p.count };
+    const first = c.first[j]!;
+    const last = c.last[j]!;
+    const inc = Number.isNaN(c.increase[j]!) ? (last >= first ? last - first : last) : c.increase[j]!;
+    a.series[seriesKey] = { ft: start, fv: first, lt: a.lt, lv: last, inc, n: count };
   }
   return a;
 }
 
-/** Reads one leaf's data and folds it into per-window group accumulators. */
+/**
+ * A rollup keeps no sample times: assume samples evenly spaced from the window start (exact for a
+ * regular scrape interval aligned to the window), so rates span first to last sample.
+ */
+function lastSampleTime(start: number, count: number, resolutionMs: number): number {
+  return start + (count > 1 ? (resolutionMs * (count - 1)) / count : 0);
+}
+
+/** Merges rollup row j into `a`: accMerge(a, rollupPartial(...)) without the partial object. */
+function mergeRollupRow(a: Acc, fn: AggFn, seriesKey: string, c: RollupColumns, j: number, resolutionMs: number): void {
+  if (a.series || a.sk) {
+    accMerge(a, rollupPartial(fn, seriesKey, c, j, resolutionMs));
+    return;
+  }
+  const start = c.start[j]!;
+  const count = c.count[j]!;
+  a.n += count;
+  a.sum += c.sum[j]!;
+  a.sumsq = NaN;
+  a.min = Math.min(a.min, c.min[j]!);
+  a.max = Math.max(a.max, c.max[j]!);
+  if (start < a.ft) {
+    a.ft = start;
+    a.first = c.first[j]!;
+  }
+  const lt = lastSampleTime(start, count, resolutionMs);
+  if (lt >= a.lt) {
+    a.lt = lt;
+    a.last = c.last[j]!;
+  }
+}
+
+/** Reads one leaf's data and folds it into per-group, per-window accumulators. */
 async function accumulateLeaf(
   leaf: Leaf,
   source: SampleSource,
@@ -89,17 +125,19 @@ async function accumulateLeaf(
   stepMs: number,
   seriesSeen: Set<string>,
   limits: QueryLimits,
-): Promise<Map<string, GroupAcc>[]> {
-  const windows = times.map(() => new Map<string, GroupAcc>());
+): Promise<Map<string, GroupAccs>> {
+  const groups = new Map<string, GroupAccs>();
   const from = times[0]! - stepMs;
   const to = times[times.length - 1]!;
-  const slot = (ts: number) => Math.floor((ts - from) / stepMs);
-  const accFor = (i: number, key: string, labels: Record<string, string>): Acc => {
-    let g = windows[i]!.get(key);
-    if (!g) windows[i]!.set(key, (g = { labels, acc: newAcc(leaf.fn) }));
-    return g.acc;
+  const windows = times.length;
+  const groupFor = (key: string, labels: Readonly<Record<string, string>>): GroupAccs => {
+    const [gk, gl] = groupOf(leaf, key, labels);
+    let g = groups.get(gk);
+    if (!g) groups.set(gk, (g = { labels: gl, accs: new Array<Acc | undefined>(windows) }));
+    return g;
   };
   const admit = (key: string) => {
+    if (seriesSeen.has(key)) return;
     seriesSeen.add(key);
     if (seriesSeen.size > limits.maxSeries) {
       throw new QueryError('QUERY_TOO_LARGE', `query reads more than ${limits.maxSeries} series; narrow the selectors`, 422);
@@ -109,25 +147,32 @@ async function accumulateLeaf(
     for (const s of await source.raw(leaf.sel.metric, from, to)) {
       if (!matchesAll(leaf.sel.matchers, s.labels)) continue;
       admit(s.key);
-      const [gk, gl] = groupOf(leaf, s.key, s.labels);
+      const { accs } = groupFor(s.key, s.labels);
       for (let j = 0; j < s.times.length; j++) {
-        const i = slot(s.times[j]!);
-        if (i >= 0 && i < times.length) accAdd(accFor(i, gk, gl), leaf.fn, s.key, s.times[j]!, s.values[j]!);
+        const i = Math.floor((s.times[j]! - from) / stepMs);
+        if (i >= 0 && i < windows) accAdd((accs[i] ??= newAcc(leaf.fn)), leaf.fn, s.key, s.times[j]!, s.values[j]!);
       }
     }
   } else {
     const resMs = RESOLUTION_MS[resolution];
-    for (const s of await source.rollups(resolution, leaf.sel.metric, from, to)) {
-      if (!matchesAll(leaf.sel.matchers, s.labels)) continue;
-      admit(s.key);
-      const [gk, gl] = groupOf(leaf, s.key, s.labels);
-      for (const p of s.points) {
-        const i = slot(p.start);
-        if (i >= 0 && i < times.length) accMerge(accFor(i, gk, gl), rollupPartial(leaf.fn, s.key, p, resMs));
+    // A series may come in several runs: decide matchers and group once per series.
+    const bySeries = new Map<string, GroupAccs | null>();
+    await source.rollups(resolution, leaf.sel.metric, from, to, (series, c, begin, end) => {
+      let g = bySeries.get(series.key);
+      if (g === undefined) {
+        g = matchesAll(leaf.sel.matchers, series.labels) ? groupFor(series.key, series.labels) : null;
+        bySeries.set(series.key, g);
+        if (g) admit(series.key);
       }
-    }
+      if (!g) return;
+      const accs = g.accs;
+      for (let j = begin; j < end; j++) {
+        const i = Math.floor((c.start[j]! - from) / stepMs);
+        if (i >= 0 && i < windows) mergeRollupRow((accs[i] ??= newAcc(leaf.fn)), leaf.fn, series.key, c, j, resMs);
+      }
+    });
   }
-  return windows;
+  return groups;
 }
 
 /** Runs `query` over [start, end] at `stepMs`; throws QueryError(422) past the limits. */
@@ -145,7 +190,7 @@ export async function evaluateRange(
     throw new QueryError('QUERY_TOO_LARGE', `query needs ${times.length} steps, more than ${limits.maxPoints} points; use a larger step`, 422);
   }
   const seriesSeen = new Set<string>();
-  const perLeaf = new Map<number, Map<string, GroupAcc>[]>();
+  const perLeaf = new Map<number, Map<string, GroupAccs>>();
   for (const leaf of query.leaves) perLeaf.set(leaf.id, await accumulateLeaf(leaf, source, resolution, times, stepMs, seriesSeen, limits));
 
   const out = new Map<string, { metric: Record<string, string>; values: Array<[number, number]> }>();
@@ -156,8 +201,10 @@ export async function evaluateRange(
       agg(id) {
         const m = new Map<string, Entry>();
         const leaf = query.leaves.find((l) => l.id === id)!;
-        for (const [key, g] of perLeaf.get(id)![i]!) {
-          const value = accValue(g.acc, leaf.fn, leaf.q, stepMs);
+        for (const [key, g] of perLeaf.get(id)!) {
+          const acc = g.accs[i];
+          if (acc === undefined) continue;
+          const value = accValue(acc, leaf.fn, leaf.q, stepMs);
           if (value !== null) m.set(key, { labels: g.labels, value });
         }
         return m;

@@ -19,24 +19,35 @@ export interface RawSeries {
   values: number[];
 }
 
-/** One closed window of one series (the RollupBatch fields). */
-export interface RollupPoint {
-  start: number;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  first: number;
-  last: number;
-  increase: number | null;
-}
-
-export interface RollupSeries {
+/** A series as the query engine sees it. */
+export interface SeriesRef {
+  /** Stable series key (the series id in decimal). */
   key: string;
   name: string;
   labels: Readonly<Record<string, string>>;
-  points: RollupPoint[];
 }
+
+/**
+ * Rollup rows as columns (the RollupBatch fields; `increase` NaN where the rollup has none). Row j is
+ * one closed window of one series. Columns, not one object per window: a day of 10k series at 1m is
+ * 14.4M rows, read straight from DuckDB's vectors.
+ */
+export interface RollupColumns {
+  start: Float64Array;
+  count: Float64Array;
+  sum: Float64Array;
+  min: Float64Array;
+  max: Float64Array;
+  first: Float64Array;
+  last: Float64Array;
+  increase: Float64Array;
+}
+
+/**
+ * Receives rows [from, to) of `columns`, all of `series`. Calls come in any order (a series may
+ * come in several runs); the columns are only valid during the call.
+ */
+export type RollupVisitor = (series: SeriesRef, columns: RollupColumns, from: number, to: number) => void;
 
 /** Identity of a series, for /api/v1/series and label listings. */
 export interface SeriesMeta {
@@ -47,8 +58,8 @@ export interface SeriesMeta {
 export interface SampleSource {
   /** Raw samples of `metric` with start <= t < end. */
   raw(metric: string, start: number, end: number): Promise<RawSeries[]>;
-  /** Rollups of `metric` whose window starts in [start, end). */
-  rollups(resolution: RollupResolution, metric: string, start: number, end: number): Promise<RollupSeries[]>;
+  /** Streams the rollups of `metric` whose window starts in [start, end) to `visit`. */
+  rollups(resolution: RollupResolution, metric: string, start: number, end: number, visit: RollupVisitor): Promise<void>;
   /** Series with samples in [start, end), optionally only of these metrics. */
   series(start: number, end: number, metrics?: readonly string[]): Promise<SeriesMeta[]>;
 }

@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArchiveSource } from '../../../src/query/archive-source.js';
+import type { RollupResolution } from '../../../src/query/sample-source.js';
+import { ArchiveQuery } from '../../../src/sinks/archive/archive-query.js';
+import { partKey } from '../../../src/sinks/archive/layout.js';
+import { openObjectStore } from '../../../src/sinks/archive/storage/open-store.js';
+import { writeArchiveFixture } from '../../support/archive-fixture.js';
+
+// The columnar rollup read: runs of rows per series straight from DuckDB's vectors, labels taken
+// from the 1h rollups and looked up afterwards for series an hour without 1h rollups holds.
+const T0 = Date.UTC(2026, 10, 20, 10);
+const LABELS = [0, 1, 2, 3].map((i) => ({ pool: i < 2 ? 'a' : 'b', host: `h${i}` }));
+let root: string;
+let archive: ArchiveQuery;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'vigil-archive-source-'));
+  await writeArchiveFixture({
+    root,
+    t0: T0,
+    hours: 2,
+    labels: LABELS,
+    metrics: [
+      { name: 'cpu.load', value: (s, t) => s + ((t - T0) % 600_000) / 600_000 },
+      { name: 'http.requests', value: (s, t) => ((t - T0) / 10_000) * (s + 1), counter: true },
+    ],
+  });
+  archive = await ArchiveQuery.open(openObjectStore({ root }));
+}, 60_000);
+
+afterAll(() => {
+  archive?.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+interface Row { key: string; labels: Record<string, string>; start: number; count: number; sum: number; min: number; max: number; first: number; last: number; increase: number }
+
+async function read(source: ArchiveSource, resolution: RollupResolution, metric: string, start: number, end: number): Promise<Row[]> {
+  const rows: Row[] = [];
+  await source.rollups(resolution, metric, start, end, (series, c, from, to) => {
+    for (let j = from; j < to; j++) {
+      rows.push({ key: series.key, labels: { ...series.labels }, start: c.start[j]!, count: c.count[j]!, sum: c.sum[j]!, min: c.min[j]!, max: c.max[j]!, first: c.first[j]!, last: c.last[j]!, increase: c.increase[j]! });
+    }
+  });
+  return rows.sort((x, y) => x.key.localeCompare(y.key) || x.start - y.start);
+}
+
+async function duck(view: string, metric: string, start: number, end: number): Promise<Row[]> {
+  const res = await archive.run(
+    `SELECT series_id::VARCHAR AS key, labels, epoch_ms("start") AS start, "count", "sum", "min", "max", "first", "last", "increase"
+     FROM ${view} WHERE name = '${metric}' AND epoch_ms("start") >= ${start} AND epoch_ms("start") < ${end}`,
+  );
+  return res.rows
+    .map((r) => ({
+      key: String(r.key),
+      labels: Object.fromEntries((r.labels as Array<{ key: string; value: string }>).map((e) => [e.key, e.value])),
+      start: Number(r.start),
+      count: Number(r.count),
+      sum: Number(r.sum),
+      min: Number(r.min),
+      max: Number(r.max),
+      first: Number(r.first),
+      last: Number(r.last),
+      increase: r.increase === null ? NaN : Number(r.increase),
+    }))
+    .sort((x, y) => x.key.localeCompare(y.key) || x.start - y.start);
+}
+
+describe('ArchiveSource.rollups', () => {
+  it('streams every 1m and 1h row of the range with its series labels, increase NaN where there is none', async () => {
+    const source = new ArchiveSource(archive);
+    for (const [resolution, view] of [['1m', 'rollup_1m'], ['1h', 'rollup_1h']] as const) {
+      for (const metric of ['cpu.load', 'http.requests']) {
+        const [start, end] = [T0 + 30 * 60_000, T0 + 2 * 3_600_000];
+        const ours = await read(source, resolution, metric, start, end);
+        expect(ours.length, `${resolution} ${metric}`).toBe(resolution === '1m' ? 4 * 90 : 4);
+        expect(ours).toEqual(await duck(view, metric, start, end));
+      }
+    }
+    const gauges = await read(source, '1m', 'cpu.load', T0, T0 + 60_000);
+    expect(gauges.every((r) => Number.isNaN(r.increase))).toBe(true);
+  });
+
+  it('finds the labels of series whose hour has no 1h rollups yet', async () => {
+    const before = await read(new ArchiveSource(archive), '1m', 'cpu.load', T0, T0 + 2 * 3_600_000);
+    // The second hour's 1h part is gone (not written yet): its series must still come with labels.
+    rmSync(join(root, partKey({ resolution: '1h', hourStart: T0 + 3_600_000, partition: 0, firstOffset: 0, lastOffset: 0 })));
+    const fresh = await ArchiveQuery.open(openObjectStore({ root }));
+    try {
+      const secondHour = await read(new ArchiveSource(fresh), '1m', 'cpu.load', T0 + 3_600_000, T0 + 2 * 3_600_000);
+      expect(secondHour).toEqual(before.filter((r) => r.start >= T0 + 3_600_000));
+      expect(new Set(secondHour.map((r) => r.labels.host))).toEqual(new Set(['h0', 'h1', 'h2', 'h3']));
+    } finally {
+      fresh.close();
+    }
+  });
+});
