@@ -31,7 +31,11 @@ async function readBody(res) {
   const text = await res.text();
   let body = null;
   try { body = text ? JSON.parse(text) : null; } catch { body = { error: text }; }
-  if (!res.ok) throw new Error((body && (body.error || body.message)) || `${res.status} ${res.statusText}`);
+  if (!res.ok) {
+    const err = new Error((body && (body.error || body.message)) || `${res.status} ${res.statusText}`);
+    err.position = body?.position;
+    throw err;
+  }
   return body;
 }
 
@@ -181,6 +185,8 @@ const pages = {
   async query(params) {
     const q = params.get('q') ?? '';
     const range = params.get('range') ?? '3600';
+    // `end` (unix seconds) pins the chart to a past moment, e.g. a link to an incident; default now.
+    const end = params.get('end');
     page().innerHTML = `<h1>Query</h1>
       <form class="inline" id="query-form">
         <label>Expression<input name="q" size="70" value="${esc(q)}" placeholder="avg(cpu.load) by (host)"></label>
@@ -191,9 +197,9 @@ const pages = {
     document.getElementById('query-form').addEventListener('submit', (event) => {
       event.preventDefault();
       const form = new FormData(event.target);
-      location.hash = '#/query?' + new URLSearchParams({ q: String(form.get('q')), range: String(form.get('range')) });
+      location.hash = '#/query?' + new URLSearchParams({ q: String(form.get('q')), range: String(form.get('range')), ...(end ? { end } : {}) });
     });
-    if (q) await drawQuery(q, Number(range), document.getElementById('chart'), document.getElementById('query-table'));
+    if (q) await drawQuery(q, Number(range), document.getElementById('chart'), document.getElementById('query-table'), end ? Number(end) : undefined);
   },
 
   async status() {
@@ -203,16 +209,21 @@ const pages = {
   },
 };
 
+// Steps that tile the archive's 1m and 1h rollups, so long ranges read rollups instead of raw samples.
+const STEPS = [10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400];
+
 /** Runs a range query and draws it with uPlot: one line per series. */
-async function drawQuery(query, rangeSeconds, chartEl, tableEl) {
-  const end = Math.floor(Date.now() / 1000);
+async function drawQuery(query, rangeSeconds, chartEl, tableEl, endSeconds) {
+  const end = endSeconds ?? Math.floor(Date.now() / 1000);
   const start = end - rangeSeconds;
-  const step = Math.max(10, Math.ceil(rangeSeconds / 300));
+  const step = STEPS.find((s) => s >= rangeSeconds / 300) ?? STEPS.at(-1);
   let body;
   try {
     body = await api.queryRange({ query, start, end, step });
   } catch (err) {
-    chartEl.innerHTML = `<p class="error">${esc(err.message)}</p>`;
+    // A parse error comes with its position: point at it under the expression.
+    const caret = Number.isInteger(err.position) ? `\n${query}\n${' '.repeat(err.position)}^` : '';
+    chartEl.innerHTML = `<pre class="error query-error">${esc(err.message + caret)}</pre>`;
     return;
   }
   const series = body.data.result;
