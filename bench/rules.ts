@@ -99,7 +99,7 @@ async function runRules(rounds: RawRecord[][], registry: MemoryRegistryClient): 
     const b = res.batch;
     for (let i = 0; i < b.length; i++) {
       const s = b.series.get(b.seriesRefs[i]!);
-      if (engine.selects(s.name)) engine.ingest(s, b.timestamps[i]!, b.values[i]!);
+      engine.ingest(s, b.timestamps[i]!, b.values[i]!);
     }
     // What the processor hands to its store at each commit (the runtime commits every ~5 s).
     sinceCommit += b.length;

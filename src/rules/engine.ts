@@ -22,6 +22,11 @@ import { collectInputs, compare, evaluate, groupKeyOf, type Entry, type LeafSour
 export interface SeriesRef {
   /** Stable unique key of the series (e.g. SeriesInfo.key). */
   key: string;
+  /**
+   * Dense index of the series (SeriesInfo.ref): a faster cache key. All refs given to one engine
+   * must come from the same SeriesTable.
+   */
+  ref?: number;
   name: string;
   labels: Readonly<Record<string, string>>;
 }
@@ -101,6 +106,7 @@ export class RulesEngine {
   private plan!: Plan;
   private rules = new Map<string, RuleRuntime>();
   private routes = new Map<string, Route[]>();
+  private routesByRef: Route[][] = [];
   readonly counters: EngineCounters = { samples: 0, late: 0, divByZero: 0, evaluations: 0 };
   /** Stream time of the last `advance`. */
   watermark = -Infinity;
@@ -201,6 +207,7 @@ export class RulesEngine {
       }
     }
     this.routes.clear();
+    this.routesByRef = [];
     this.groupIntern.clear();
   }
 
@@ -232,7 +239,8 @@ export class RulesEngine {
   }
 
   private routesFor(series: SeriesRef): Route[] {
-    let r = this.routes.get(series.key);
+    const ref = series.ref;
+    let r = ref === undefined ? this.routes.get(series.key) : this.routesByRef[ref];
     if (r) return r;
     r = [];
     for (const leaf of this.plan.byMetric.get(series.name) ?? []) {
@@ -247,7 +255,8 @@ export class RulesEngine {
         r.push({ leaf, rt, key: interned.key, labels: interned.labels, slot: null, slotStart: NaN });
       }
     }
-    this.routes.set(series.key, r);
+    if (ref === undefined) this.routes.set(series.key, r);
+    else this.routesByRef[ref] = r;
     return r;
   }
 

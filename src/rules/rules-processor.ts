@@ -106,7 +106,6 @@ export class RulesProcessor implements Processor<unknown, DecodedBatch> {
     let late = 0;
     for (let i = 0; i < b.length; i++) {
       const series = b.series.get(b.seriesRefs[i]!);
-      if (!this.engine.selects(series.name)) continue;
       if (this.engine.ingest(series, b.timestamps[i]!, b.values[i]!) === 'late') late++;
     }
     if (late > 0) {
