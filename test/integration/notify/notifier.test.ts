@@ -32,7 +32,7 @@ const notifyConfig = (http: string): NotifyConfig => ({
   ],
   routes: [
     { match: [{ name: 'alertname', op: '=', value: 'Page' }], receivers: ['pd', 'hook'], groupBy: ['alertname'], groupWaitMs: 0, groupIntervalMs: 300 },
-    { match: [{ name: 'alertname', op: '=', value: 'Mail' }], receivers: ['mail'], groupBy: ['alertname'], groupWaitMs: 0 },
+    { match: [{ name: 'alertname', op: '=', value: 'Mail' }], receivers: ['mail'], groupBy: ['alertname'], groupWaitMs: 1500 },
     { match: [{ name: 'alertname', op: '=', value: 'Flaky' }], receivers: ['flaky'], groupWaitMs: 0 },
     { match: [{ name: 'alertname', op: '=', value: 'Broken' }], receivers: ['broken'], groupWaitMs: 0 },
   ],
