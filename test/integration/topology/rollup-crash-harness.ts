@@ -38,16 +38,17 @@ export async function runCrashScenario(o: CrashOptions) {
   const out = await collect(kafka, o.registryUrl, 'metrics.rollup.1m');
   const stateDir = mkdtempSync(join(tmpdir(), 'vigil-crash-'));
   const env = { KAFKA_BROKERS: o.brokers, SCHEMA_REGISTRY_URL: o.registryUrl, VIGIL_STATE_DIR: stateDir, CHILD_SESSION_TIMEOUT: '3000', VIGIL_LOG_LEVEL: process.env.CHILD_LOG_LEVEL ?? 'warn' };
-  // The input is published gradually so that kills land while it is being consumed.
-  const ticks = Math.max(1, o.cycles * 8);
+  // The input is published gradually over ~8 s per cycle (a restart takes 3-6 s to rejoin the group),
+  // so every child finds input arriving and each kill lands while it is being consumed.
+  const ticks = Math.max(1, o.cycles * 40);
   const perTick = Math.ceil(input.length / ticks);
-  const publishing = publish(kafka, o.registryUrl, input, { perTick, tickMs: 250 });
+  const publishing = publish(kafka, o.registryUrl, input, { perTick, tickMs: 200 });
   let kills = 0;
   let child: Child | null = null;
   try {
     for (let i = 0; i < o.cycles; i++) {
       child = spawnTs('test/integration/topology/rollup-child.ts', [], env);
-      await child.waitFor(/processed \d+/, 60_000);
+      await child.waitFor(/processed \d+/, 30_000);
       const delay = Math.floor(random() * 1500);
       await new Promise((r) => setTimeout(r, delay));
       const processed = /processed (\d+)\s*$/.exec(child.stdout())?.[1] ?? '0';
