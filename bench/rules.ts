@@ -93,8 +93,11 @@ async function runRules(rounds: RawRecord[][], registry: MemoryRegistryClient): 
   const engine = new RulesEngine(model);
   const decoder = new SampleBatchDecoder({ registry, series: new SeriesTable(), maxCacheEntries: 4_000_000 });
   await decoder.decode(rounds[0]![0]!);
+  let decodeMs = 0;
   const feed = (r: RawRecord) => {
+    const d0 = performance.now();
     const res = decoder.decode(r);
+    decodeMs += performance.now() - d0;
     if (res instanceof Promise) throw new Error('schema not cached');
     const b = res.batch;
     for (let i = 0; i < b.length; i++) {
@@ -118,6 +121,7 @@ async function runRules(rounds: RawRecord[][], registry: MemoryRegistryClient): 
   }
   engine.drainChanges();
   const perS = samples / ((performance.now() - t0) / 1000);
+  if (process.env.BENCH_DEBUG) console.log(`rules: total ${Math.round(performance.now() - t0)} ms, decode ${Math.round(decodeMs)} ms`);
   return { perS, groups: 0 };
 }
 
