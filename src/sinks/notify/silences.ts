@@ -154,7 +154,9 @@ export class SilenceStore {
   /** The next time a silence starts or ends after `now` (to wake the timer). */
   nextChange(now: number): number | undefined {
     let next: number | undefined;
-    for (const { silence: s } of this.entries.values()) {
+    for (const { silence: s, seen } of this.entries.values()) {
+      // A change not yet reported by `poll` (e.g. a silence created a moment ago) is due now.
+      if (silenceState(s, now) !== seen) return now;
       for (const t of [s.startsAt, s.endsAt]) if (t > now && (next === undefined || t < next)) next = t;
     }
     return next;

@@ -154,6 +154,21 @@ describe('notifier with real servers', () => {
     expect(mail.html).not.toContain('<b>bold</b>');
     expect(mail.text).toContain('1111111111111111');
     expect(mail.text).toContain('2222222222222222');
+
+    // a silence over these alerts: a notice when it is created, one when it expires, and the
+    // still-firing alerts are notified again when it ends
+    const made = await fetch(`${notifier.url}/api/v1/silences`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ matchers: [{ name: 'alertname', value: 'Mail' }], endsAt: new Date(Date.now() + 600_000).toISOString(), createdBy: 'gina', comment: 'db <maintenance>' }),
+    });
+    const { silenceID } = (await made.json()) as { silenceID: string };
+    await smtp.waitFor(2);
+    expect(smtp.mails[1]!.subject).toBe('[SILENCE CREATED] alertname="Mail" by gina');
+    expect(smtp.mails[1]!.html).toContain('db &lt;maintenance&gt;');
+    await fetch(`${notifier.url}/api/v1/silences/${silenceID}`, { method: 'DELETE' });
+    await smtp.waitFor(4);
+    expect(smtp.mails.slice(2).map((m) => m.subject).sort()).toEqual(['[FIRING] Mail on web<1>', '[SILENCE EXPIRED] alertname="Mail" by gina']);
   });
 
   it('retries a receiver answering 500 until it succeeds', async () => {

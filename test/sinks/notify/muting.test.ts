@@ -86,6 +86,7 @@ describe('silences', () => {
     expect(ops.sent).toHaveLength(1);
     const s = silence(S, 5 * M);
     core.applySilence(s, S);
+    expect(core.nextWakeup(S)).toBe(S);
     await core.tick(S);
     expect((ops.sent[1] as SilenceNotice).kind).toBe('silence');
     expect((ops.sent[1] as SilenceNotice).action).toBe('created');
