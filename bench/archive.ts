@@ -28,6 +28,8 @@ const arg = (name: string, def: number): number => {
   return i >= 0 ? Number(process.argv[i + 1]) : def;
 };
 const QUICK = process.argv.includes('--quick');
+/** Only the dictionary-limit sweep on one partition (for choosing the default). */
+const DICT_SWEEP = process.argv.includes('--dict-sweep');
 const SERIES = arg('--series', QUICK ? 20_000 : 100_000);
 const MINUTES = arg('--minutes', 60);
 const PARTITIONS = 4;
@@ -205,13 +207,22 @@ async function main(): Promise<void> {
     console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (wall-clock rates shrink when other work shares the cores; per-CPU-second rates do not)`);
     console.log(`archive bench: ${HOSTS * METRICS} series (${HOSTS} hosts x ${METRICS}), ${MINUTES} min at 10 s = ${HOSTS * METRICS * TICKS} samples, ${PARTITIONS} partitions, ${CONCURRENCY} files at a time`);
     let t0 = performance.now();
+    if (DICT_SWEEP) {
+      const one = generate(0, 42, 1)[0]!;
+      for (const limit of [1000, 8000, 16_000, 32_768, undefined]) {
+        const w = await writeAll(dir, 'd', { dictionarySizeLimit: limit }, (p) => p.raw, [one]);
+        console.log(`dictionary limit ${limit ?? 'DuckDB default (row group / 5)'}: ${fmt(w.bytes / one.raw.length)} B/sample`);
+        for (const f of w.files) await rm(f, { force: true });
+      }
+      return;
+    }
     const parts = generate();
     const total = parts.reduce((s, p) => s + p.raw.length, 0);
     console.log(`generated in ${fmt((performance.now() - t0) / 1000, 1)} s`);
 
     const ours = await writeAll(dir, 'raw', {}, (p) => p.raw, parts);
     const bps = ours.bytes / total;
-    console.log(`archive raw:       ${fmt(bps)} B/sample, ${mps(total, ours.seconds)} wall, ${mps(total, ours.cpuSeconds)} per CPU-second (${(ours.bytes / 2 ** 20).toFixed(1)} MiB, ${fmt(ours.seconds, 1)} s) [zstd 3, V2, 245,760-row groups, dictionary <= 1,000 values, sorted name/series/time]`);
+    console.log(`archive raw:       ${fmt(bps)} B/sample, ${mps(total, ours.seconds)} wall, ${mps(total, ours.cpuSeconds)} per CPU-second (${(ours.bytes / 2 ** 20).toFixed(1)} MiB, ${fmt(ours.seconds, 1)} s) [zstd 3, V2, 245,760-row groups, dictionary <= 16,000 values, sorted name/series/time]`);
     for (const c of await columnBytes(ours.files)) console.log(`    ${c.column.padEnd(26)} ${fmt(c.bytes / total)} B/sample  ${c.encodings}`);
     const r1m = await writeAll(dir, 'r1m', {}, (p) => p.rollup1m, parts);
     const r1h = await writeAll(dir, 'r1h', {}, (p) => p.rollup1h, parts);
@@ -225,18 +236,17 @@ async function main(): Promise<void> {
     for (const f of [...ours.files, ...r1m.files, ...r1h.files, ...base.files]) await rm(f, { force: true });
 
     // The choices, one at a time from the chosen settings, on the first partition.
-    const sub = [subset(parts[0]!, Math.min(parts[0]!.raw.series.length, 25_000))];
+    const sub = [subset(parts[0]!, Math.min(parts[0]!.raw.series.length, 10_000))];
     const n0 = sub[0]!.raw.length;
     console.log(`choices (the first ${sub[0]!.raw.series.length} series of partition 0: ${n0} samples, one file, single-threaded):`);
     const variants: [string, Partial<ParquetTuning>][] = [
-      ['chosen: zstd 3, V2, 245,760 rows, dict 1,000, sorted', {}],
+      ['chosen: zstd 3, V2, 245,760 rows, dict 16,000, sorted', {}],
       ['sort series_id/time (no name grouping)', { order: 'series-time' }],
       ['sort time/series', { order: 'time-series' }],
       ['arrival order (no sort)', { order: 'input' }],
       ['V1 encodings (PLAIN/dictionary, no DELTA/BSS)', { parquetVersion: 'V1' }],
-      ['dictionary limit: DuckDB default', { dictionarySizeLimit: undefined }],
-      ['dictionary limit 256 distinct', { dictionarySizeLimit: 256 }],
-      ['dictionary limit 4,000 distinct', { dictionarySizeLimit: 4000 }],
+      ['dictionary limit 1,000 distinct', { dictionarySizeLimit: 1000 }],
+      ['dictionary limit: DuckDB default (row group / 5)', { dictionarySizeLimit: undefined }],
       ['row groups 61,440', { rowGroupSize: 61_440 }],
       ['row groups 122,880', { rowGroupSize: 122_880 }],
       ['row groups 491,520', { rowGroupSize: 491_520 }],
@@ -245,7 +255,7 @@ async function main(): Promise<void> {
       ['zstd level 9', { compressionLevel: 9 }],
       ['snappy instead of zstd', { compression: 'snappy' }],
     ];
-    if (QUICK) variants.splice(8, 4);
+    if (QUICK) variants.splice(7, 4);
     for (const [label, tuning] of variants) {
       const w = await writeAll(dir, 'v', tuning, (p) => p.raw, sub);
       console.log(`  ${label.padEnd(50)} ${fmt(w.bytes / n0)} B/sample  ${mps(n0, w.cpuSeconds)} per CPU-second`);

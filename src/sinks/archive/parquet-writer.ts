@@ -41,8 +41,10 @@ export const DEFAULT_TUNING: ParquetTuning = {
   compressionLevel: 3,
   parquetVersion: 'V2',
   rowGroupSize: 245_760,
-  // Above this, timestamps and near-unique values are cheaper as DELTA_BINARY_PACKED / BYTE_STREAM_SPLIT.
-  dictionarySizeLimit: 1000,
+  // Dictionaries pay for names, labels and values with few distinct values per row group (constants,
+  // slow counters, 2-decimal gauges: ~10k values); above this, timestamps and near-unique values are
+  // cheaper as DELTA_BINARY_PACKED / BYTE_STREAM_SPLIT (measured by bench/archive.ts --dict-sweep).
+  dictionarySizeLimit: 16_000,
   order: 'name-series-time',
 };
 
