@@ -75,20 +75,28 @@ export async function registerQueryRoutes(app: FastifyInstance, options: QueryRo
     return result;
   }
 
+  // The JSON of each result, kept as long as the result is (in the cache): a repeat is only a send.
+  const rendered = new WeakMap<RangeResult, string>();
   const queryRange = async (request: FastifyRequest, reply: FastifyReply) => {
     try {
       const p = params(request);
       const stepMs = parseStep('step', p.step);
       const result = await run(String(p.query ?? ''), parseTime('start', p.start), parseTime('end', p.end), stepMs, 'query_range');
       queries.inc({ endpoint: 'query_range', outcome: '200' });
-      return {
-        status: 'success',
-        data: {
-          resultType: 'matrix',
-          result: result.series.map((s) => ({ metric: s.metric, values: s.values.map(([t, v]) => [seconds(t), value(v)]) })),
-        },
-        vigil: { resolution: result.resolution },
-      };
+      let body = rendered.get(result);
+      if (body === undefined) {
+        body = JSON.stringify({
+          status: 'success',
+          data: {
+            resultType: 'matrix',
+            result: result.series.map((s) => ({ metric: s.metric, values: s.values.map(([t, v]) => [seconds(t), value(v)]) })),
+          },
+          vigil: { resolution: result.resolution },
+        });
+        rendered.set(result, body);
+      }
+      reply.type('application/json; charset=utf-8');
+      return body;
     } catch (err) {
       return fail(reply, err, 'query_range');
     }
