@@ -36,6 +36,7 @@ export interface CollectStatus {
   scrapes: number;
   samples: number;
   publishErrors: number;
+  missed: number;
   members: number | undefined;
   pushUrl: string | undefined;
 }
@@ -76,6 +77,7 @@ export class CollectService {
           topic: shard.topic,
           settleMs: shard.settleMs,
           onView: (view) => schedule!.add(view),
+          onFence: () => schedule!.fence(Date.now()),
         });
         await this.membership.start();
       }
@@ -106,6 +108,7 @@ export class CollectService {
       scrapes: stats?.scrapes ?? 0,
       samples: stats?.samples ?? 0,
       publishErrors: stats?.publishErrors ?? 0,
+      missed: stats?.missed ?? 0,
       members: this.schedule?.viewAt(now)?.members.length,
       pushUrl: this.pushUrl,
     };

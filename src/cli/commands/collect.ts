@@ -134,7 +134,7 @@ async function runCollect(flags: CollectFlags, program: Command): Promise<void> 
       const s = service!.status();
       const p = publisher!.stats;
       say(
-        `targets=${s.targets} owned=${s.owned} members=${s.members ?? '-'} up=${s.up} down=${s.down} scrapes=${s.scrapes} ` +
+        `targets=${s.targets} owned=${s.owned} members=${s.members ?? '-'} up=${s.up} down=${s.down} scrapes=${s.scrapes} missed=${s.missed} ` +
           `samples=${s.samples} published_records=${p.records} buffered_bytes=${p.bufferedBytes} publish_errors=${s.publishErrors}`,
       );
     }, statusMs);

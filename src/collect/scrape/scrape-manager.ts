@@ -26,6 +26,8 @@ export interface ScrapeManagerOptions {
   scrape?: (url: string, timeoutMs: number) => Promise<ScrapeOutcome>;
   /** User-Agent of the scrapes (default `vigil-collect/<version>`); useful to tell collectors apart. */
   userAgent?: string;
+  /** Called for every slot skipped (timer too late, or the previous scrape still running). */
+  onMissed?: (targetKey: string, slotTime: number, reason: 'late' | 'busy') => void;
   /** Publish stale markers for targets and series that disappear (default true). */
   staleMarkers?: boolean;
 }
@@ -37,6 +39,8 @@ export interface ScrapeStats {
   failures: number;
   samples: number;
   publishErrors: number;
+  /** Slots skipped: the timer fired more than half an interval late, or the previous scrape was still running. */
+  missed: number;
   /** Targets whose last scrape by this instance was up / down. */
   up: number;
   down: number;
@@ -55,6 +59,7 @@ interface TargetState {
 const log = componentLogger('scrape');
 const scrapesTotal = counter('vigil_collect_scrapes_total', 'Scrapes by result', ['result']);
 const publishErrorsTotal = counter('vigil_collect_publish_errors_total', 'Scrape results the publisher refused (samples counted)', ['reason']);
+const missedTotal = counter('vigil_collect_missed_slots_total', 'Scrape slots skipped (timer too late, or the previous scrape still running)');
 const targetsGauge = gauge('vigil_collect_targets', 'Targets known to this collector');
 
 /** Slot offset of a target within its interval (same on every collector). */
@@ -75,7 +80,7 @@ export class ScrapeManager {
   private readonly owns: (key: string, slot: number) => boolean;
   private readonly scrape: (url: string, timeoutMs: number) => Promise<ScrapeOutcome>;
   private closed = false;
-  readonly stats: ScrapeStats = { targets: 0, scrapes: 0, failures: 0, samples: 0, publishErrors: 0, up: 0, down: 0 };
+  readonly stats: ScrapeStats = { targets: 0, scrapes: 0, failures: 0, samples: 0, publishErrors: 0, missed: 0, up: 0, down: 0 };
 
   constructor(private readonly options: ScrapeManagerOptions) {
     this.now = options.now ?? Date.now;
@@ -159,13 +164,26 @@ export class ScrapeManager {
       state.lastUp = undefined;
       return;
     }
+    // A timer more than half an interval late (event loop stalled) skips its slot rather than
+    // scraping right before the next one: at most one scrape per interval, also in wall time.
+    if (this.now() - slot > state.target.intervalMs / 2) {
+      this.missed(state, slot, 'late');
+      return;
+    }
     if (state.running) {
+      this.missed(state, slot, 'busy');
       log.warn({ target: state.target.url }, 'previous scrape still running: slot skipped');
       return;
     }
     state.running = this.run(state).finally(() => {
       state.running = undefined;
     });
+  }
+
+  private missed(state: TargetState, slot: number, reason: 'late' | 'busy'): void {
+    this.stats.missed++;
+    missedTotal.inc();
+    this.options.onMissed?.(state.target.key, slot, reason);
   }
 
   private async run(state: TargetState): Promise<void> {

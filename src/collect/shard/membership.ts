@@ -33,6 +33,11 @@ export interface MembershipOptions {
   settleMs?: number;
   /** Called with each new view (in effectiveAt order). */
   onView: (view: ShardView) => void;
+  /**
+   * Called when this member's consumer crashed (it is replaced and rejoins): the group may already
+   * have handed its targets to the others, so the caller should stop owning any (ShardSchedule.fence).
+   */
+  onFence?: () => void;
   sessionTimeout?: number;
   heartbeatInterval?: number;
   /** Wall clock (ms) for effectiveAt; default Date.now. */
@@ -88,6 +93,13 @@ export class Membership {
         ...(this.options.sessionTimeout ? { sessionTimeout: this.options.sessionTimeout, rebalanceTimeout: 2 * this.options.sessionTimeout } : {}),
         ...(this.options.heartbeatInterval ? { heartbeatInterval: this.options.heartbeatInterval } : {}),
         partitionAssigners: [this.assigner()],
+      },
+      onConsumer: (consumer) => {
+        consumer.on(consumer.events.CRASH, ({ payload }) => {
+          if (payload.restart) return;
+          log.warn({ instanceId, error: payload.error.message }, 'membership consumer crashed: owning no targets until the next view');
+          this.options.onFence?.();
+        });
       },
       subscribe: { topics: [this.topic], fromBeginning: true },
       run: {

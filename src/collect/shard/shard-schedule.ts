@@ -55,6 +55,14 @@ export class ShardSchedule {
     return undefined;
   }
 
+  /**
+   * This member may have dropped out of the group (its consumer crashed): it owns nothing from
+   * `time` on, until a view published later takes effect. Older views read afterwards are ignored.
+   */
+  fence(time: number): void {
+    this.views = [{ members: [], effectiveAt: time, owners: new Map() }];
+  }
+
   /** Forgets every view: this member owns nothing until the next one (used when leaving). */
   clear(): void {
     this.views = [];

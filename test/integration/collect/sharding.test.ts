@@ -10,9 +10,11 @@ import { useEmbeddedKafka } from '../../support/stack.js';
 import { RecordingPublisher, startServer, waitFor, type TestServer } from '../../collect/support/helpers.js';
 
 const TARGETS = 300;
-const INTERVAL = 1000;
+const INTERVAL = 2000;
 const kafka = useEmbeddedKafka();
 const servers: TestServer[] = [];
+/** Slots a collector skipped because its timer fired over half an interval late (CPU starvation). */
+const skipped = new Set<string>();
 
 interface Member {
   id: string;
@@ -25,7 +27,7 @@ interface Member {
 const job: ScrapeJob = {
   name: 'fleet',
   intervalMs: INTERVAL,
-  timeoutMs: 500,
+  timeoutMs: 1000,
   metricsPath: '/metrics',
   scheme: 'http',
   honorLabels: false,
@@ -43,6 +45,7 @@ async function startMember(id: string): Promise<Member> {
     publisher: new RecordingPublisher(),
     owns: (key, slot) => schedule.owns(key, slot),
     userAgent: `vigil-collect/test (${id})`,
+    onMissed: (key, slot) => skipped.add(`${key}|${slot}`),
   });
   const membership = new Membership({
     kafka: createKafka(kafka.bootstrapServers, `collector-${id}`),
@@ -54,6 +57,10 @@ async function startMember(id: string): Promise<Member> {
     onView: (view) => {
       schedule.add(view);
       views.push(view);
+    },
+    onFence: () => {
+      schedule.fence(Date.now());
+      views.push({ members: [], effectiveAt: Date.now() });
     },
   });
   await Promise.all([collector.start(), membership.start()]);
@@ -68,8 +75,9 @@ function slotsBetween(from: number, to: number, keyOf: Map<string, string>) {
     const offset = slotOffset(keyOf.get(url)!, INTERVAL);
     const slots = new Map<number, string[]>();
     for (const hit of s.hits) {
-      // Nearest slot: tolerant of timer lateness up to half an interval.
-      const slot = Math.round((hit.at - offset) / INTERVAL) * INTERVAL + offset;
+      // The slot a hit belongs to: scrapes start at their slot time and never more than half an
+      // interval late (later ones are skipped), so the slot is the last one at or before the hit.
+      const slot = Math.floor((hit.at - offset + 20) / INTERVAL) * INTERVAL + offset;
       if (slot < from || slot >= to) continue;
       const who = /\((.+)\)/.exec(String(hit.headers['user-agent']))![1]!;
       slots.set(slot, [...(slots.get(slot) ?? []), who]);
@@ -83,17 +91,28 @@ function slotsBetween(from: number, to: number, keyOf: Map<string, string>) {
 function assertExactlyOnce(from: number, to: number, keyOf: Map<string, string>): Map<string, string> {
   const owners = new Map<string, string>();
   const problems: string[] = [];
+  let total = 0;
+  let late = 0;
   for (const [url, slots] of slotsBetween(from, to, keyOf)) {
     const offset = slotOffset(keyOf.get(url)!, INTERVAL);
     const first = Math.ceil((from - offset) / INTERVAL) * INTERVAL + offset;
     for (let slot = first; slot < to; slot += INTERVAL) {
       const who = slots.get(slot) ?? [];
-      if (who.length !== 1) problems.push(`${url} slot ${slot}: scraped by [${who.join(',')}]`);
+      total++;
+      if (who.length === 0 && skipped.has(`${keyOf.get(url)}|${slot}`)) late++;
+      else if (who.length !== 1) problems.push(`${url} slot ${slot}: scraped by [${who.join(',')}]`);
       else if (owners.has(url) && owners.get(url) !== who[0]) problems.push(`${url} changed owner within the window`);
       else owners.set(url, who[0]!);
     }
   }
-  expect(problems.slice(0, 10)).toEqual([]);
+  // A slot skipped by its owner because the machine starved the test of CPU is a miss, never a
+  // double; it is tolerated only rarely.
+  if (late > 0) console.warn(`sharding test: ${late} of ${total} slots skipped as late (CPU starvation)`);
+  expect(late).toBeLessThan(total * 0.05);
+  if (problems.length > 0) {
+    const diag = members.map((m) => `${m.id}: missed=${m.collector.manager.stats.missed} scrapes=${m.collector.manager.stats.scrapes} views=${JSON.stringify(m.views)}`);
+    expect([`${problems.length} problems`, ...problems.slice(0, 10), ...diag]).toEqual([]);
+  }
   return owners;
 }
 
@@ -112,21 +131,40 @@ describe('sharded scraping over a Kafka consumer group', () => {
     closeScrapeAgents();
   });
 
+  /** Waits until every member's latest view has `size` members and the same effectiveAt (> `after`). */
+  function settled(size: number, after: number): Promise<ShardView> {
+    return waitFor(
+      () => {
+        const latest = members.map((m) => m.views[m.views.length - 1]);
+        const first = latest[0];
+        return first && first.members.length === size && first.effectiveAt > after && latest.every((v) => v?.effectiveAt === first.effectiveAt)
+          ? first
+          : undefined;
+      },
+      40_000,
+      `a settled ${size}-member view`,
+    );
+  }
+
+  /**
+   * Measures three intervals under a settled view; if the membership changed meanwhile (the embedded
+   * Kafka's SyncGroup crash makes a member rejoin), measures again under the next settled view.
+   */
+  async function measure(size: number, after: number, keyOf: Map<string, string>) {
+    for (let attempt = 1; ; attempt++) {
+      const view = await settled(size, after);
+      const counts = members.map((m) => m.views.length);
+      const start = Math.max(view.effectiveAt, Date.now()) + INTERVAL;
+      await new Promise((r) => setTimeout(r, start + 3 * INTERVAL + 600 - Date.now()));
+      if (attempt < 3 && members.some((m, i) => m.views.length !== counts[i])) continue;
+      return { view, owners: assertExactlyOnce(start, start + 3 * INTERVAL, keyOf), end: start + 3 * INTERVAL };
+    }
+  }
+
   it('three collectors scrape each of 300 targets exactly once per interval; when one leaves only its third moves', async () => {
     members.push(...(await Promise.all(['a', 'b', 'c'].map(startMember))));
     const keyOf = new Map(members[0]!.collector.currentTargets().map((t) => [t.url, t.key]));
-    // Wait until all three see a view with all three members, and it is in force.
-    const full = await waitFor(
-      () => {
-        const views = members.map((m) => m.views.find((v) => v.members.length === 3));
-        return views.every((v) => v) && views.every((v) => v!.effectiveAt === views[0]!.effectiveAt) ? views[0] : undefined;
-      },
-      40_000,
-      'a three-member view',
-    );
-    const start = Math.max(full.effectiveAt, Date.now()) + INTERVAL;
-    await new Promise((r) => setTimeout(r, start + 3 * INTERVAL + 600 - Date.now()));
-    const before = assertExactlyOnce(start, start + 3 * INTERVAL, keyOf);
+    const { view: full, owners: before } = await measure(3, 0, keyOf);
     const shares = ['a', 'b', 'c'].map((id) => [...before.values()].filter((o) => o === id).length);
     expect(shares.reduce((x, y) => x + y)).toBe(TARGETS);
     for (const share of shares) expect(share).toBeGreaterThan(60);
@@ -136,17 +174,7 @@ describe('sharded scraping over a Kafka consumer group', () => {
     leaver.schedule.clear();
     await leaver.collector.close();
     await leaver.membership.leave();
-    const two = await waitFor(
-      () => {
-        const views = members.map((m) => m.views.find((v) => v.members.length === 2 && v.effectiveAt > full.effectiveAt));
-        return views.every((v) => v) ? views[0] : undefined;
-      },
-      40_000,
-      'a two-member view',
-    );
-    const start2 = Math.max(two.effectiveAt, Date.now()) + INTERVAL;
-    await new Promise((r) => setTimeout(r, start2 + 3 * INTERVAL + 600 - Date.now()));
-    const after = assertExactlyOnce(start2, start2 + 3 * INTERVAL, keyOf);
+    const { owners: after, end } = await measure(2, full.effectiveAt, keyOf);
     let moved = 0;
     for (const [url, owner] of before) {
       if (owner === 'c') {
@@ -156,7 +184,7 @@ describe('sharded scraping over a Kafka consumer group', () => {
     }
     expect(moved).toBe(shares[2]);
     // No slot scraped twice across the hand-over either (from the first view until now).
-    const overall = slotsBetween(full.effectiveAt, start2 + 3 * INTERVAL, keyOf);
+    const overall = slotsBetween(full.effectiveAt, end, keyOf);
     const doubles = [...overall.values()].flatMap((slots) => [...slots.values()].filter((w) => w.length > 1));
     expect(doubles).toEqual([]);
   });
