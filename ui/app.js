@@ -193,6 +193,8 @@ const pages = {
         <label>Range<select name="range">${[['900', '15m'], ['3600', '1h'], ['21600', '6h'], ['86400', '1d'], ['604800', '7d']]
           .map(([v, t]) => `<option value="${v}" ${v === range ? 'selected' : ''}>${t}</option>`).join('')}</select></label>
         <button type="submit">Run</button>
+        ${end ? `<span class="muted" id="query-end">ending ${esc(new Date(Number(end) * 1000).toISOString())}
+          · <a href="#/query?${esc(new URLSearchParams({ q, range }))}">until now</a></span>` : ''}
       </form><div id="chart"></div><div id="query-table"></div>`;
     document.getElementById('query-form').addEventListener('submit', (event) => {
       event.preventDefault();
@@ -243,7 +245,7 @@ async function drawQuery(query, rangeSeconds, chartEl, tableEl, endSeconds) {
     axes: [{}, {}] }, [times, ...columns], chartEl);
   if (tableEl) {
     tableEl.innerHTML = `<table><thead><tr><th>Series</th><th>Points</th><th>Last</th></tr></thead><tbody>${series.map((s) =>
-      `<tr><td>${labelsHtml(s.metric)}</td><td>${s.values.length}</td><td>${esc(s.values.at(-1)?.[1] ?? '')}</td></tr>`).join('')}</tbody></table>`;
+      `<tr><td>${labelsHtml(s.metric)}</td><td>${s.values.length}</td><td title="${esc(s.values.at(-1)?.[1] ?? '')}">${s.values.length ? esc(Number(s.values.at(-1)[1]).toPrecision(6)) : ''}</td></tr>`).join('')}</tbody></table>`;
   }
 }
 

@@ -64,6 +64,7 @@ describe('query page', () => {
     const rows = page.locator('#query-table tbody tr');
     expect(await rows.count()).toBe(3);
     expect(await rows.first().innerText()).toContain('240');
+    expect(await page.locator('#query-end').innerText()).toContain(new Date(END_S * 1000).toISOString());
     if (SHOTS) await page.screenshot({ path: join(SHOTS, 'vigil-query-page.png'), fullPage: true });
     expect(browser.errors, browser.errors.join('\n')).toEqual([]);
     await page.close();
