@@ -1,0 +1,291 @@
+/**
+ * `npm run bench -- query [--series 10000] [--hours 24]`
+ *
+ * The query API over one day of an archive: `avg(cpu.load) by (pool)` over the whole day at a 1m
+ * step (100 pools x 1440 points from 10k series), through HTTP as a dashboard asks it: cold (first
+ * request) and cached (repeat). Baseline in the same run:
+ * the same question as one DuckDB SQL over the same 1m rollup files (GROUP BY pool, minute); the
+ * two answers are compared value by value.
+ *
+ * The archive: metric cpu.load{pool, host}, 100 hosts per pool, gauges as bounded random walks
+ * sampled every 10 s. The 8.64M raw samples per 1k series are folded while generated into the 1m and
+ * 1h rollups the archive sink would write (24 hourly files each), written with ParquetWriter into a
+ * temporary archive in the hive layout; a small raw part (one pool, last hour) completes the layout.
+ * Last line: JSON {bench, cold_ms, cached_ms, baseline, baseline_ms, ratio, series, points, ...}.
+ */
+import { mkdirSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createHttpServer } from '../src/http/http-server.js';
+import { seriesId } from '../src/model/series.js';
+import { ArchiveSource } from '../src/query/archive-source.js';
+import { CombinedSource } from '../src/query/combined-source.js';
+import { Head } from '../src/query/head.js';
+import { registerQueryRoutes } from '../src/query/query-routes.js';
+import type { RawSeries, RollupResolution, RollupVisitor, SampleSource, SeriesMeta } from '../src/query/sample-source.js';
+import { ArchiveQuery } from '../src/sinks/archive/archive-query.js';
+import type { ArchiveSeries, RollupRows } from '../src/sinks/archive/archive-rows.js';
+import { partKey, type Resolution } from '../src/sinks/archive/layout.js';
+import { ParquetWriter } from '../src/sinks/archive/parquet-writer.js';
+import { openObjectStore } from '../src/sinks/archive/storage/open-store.js';
+
+const arg = (name: string, def: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+};
+const SERIES = arg('series', 10_000);
+const HOURS = arg('hours', 24);
+const HOSTS_PER_POOL = 100;
+const POOLS = Math.ceil(SERIES / HOSTS_PER_POOL);
+const INTERVAL = 10_000;
+const PER_MINUTE = 60_000 / INTERVAL;
+const T0 = Date.UTC(2026, 10, 1);
+const QUERY = 'avg(cpu.load) by (pool)';
+const STEP_S = 60;
+
+const say = (line: string) => console.log(line);
+const ms = (x: number) => Math.round(x * 10) / 10;
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function rollupRows(series: ArchiveSeries[], length: number): RollupRows & { [k: string]: unknown } {
+  return {
+    series,
+    length,
+    seriesIndex: new Uint32Array(length),
+    starts: new Float64Array(length),
+    counts: new Float64Array(length),
+    sums: new Float64Array(length),
+    mins: new Float64Array(length),
+    maxs: new Float64Array(length),
+    firsts: new Float64Array(length),
+    lasts: new Float64Array(length),
+    increases: new Float64Array(length),
+    hasIncrease: new Uint8Array(length),
+  };
+}
+
+/** Writes the archive; returns its root and the number of rows written per resolution. */
+async function writeArchive(): Promise<{ root: string; rows: Record<Resolution, number> }> {
+  const root = mkdtempSync(join(tmpdir(), 'vigil-bench-query-'));
+  const series: ArchiveSeries[] = [];
+  for (let i = 0; i < SERIES; i++) {
+    const labels = { host: `h${String(i).padStart(5, '0')}`, pool: `p${String(Math.floor(i / HOSTS_PER_POOL)).padStart(3, '0')}` };
+    series.push({ id: seriesId('cpu.load', labels), name: 'cpu.load', labels });
+  }
+  const random = rng(42);
+  // Bounded random walk per series in [0, 4] (a load average), starting near the pool's level.
+  const level = Float64Array.from(series, (_, i) => 0.5 + (Math.floor(i / HOSTS_PER_POOL) % 7) * 0.4 + random() * 0.2);
+  const writer = await ParquetWriter.open();
+  const rows: Record<Resolution, number> = { raw: 0, '1m': 0, '1h': 0 };
+  const place = (resolution: Resolution, hourStart: number) => {
+    const path = join(root, partKey({ resolution, hourStart, partition: 0, firstOffset: 0, lastOffset: 0 }));
+    mkdirSync(dirname(path), { recursive: true });
+    return path;
+  };
+  const started = performance.now();
+  try {
+    for (let h = 0; h < HOURS; h++) {
+      const hourStart = T0 + h * 3_600_000;
+      const m1 = rollupRows(series, SERIES * 60);
+      const h1 = rollupRows(series, SERIES);
+      const rawPool = h === HOURS - 1 ? Math.min(SERIES, HOSTS_PER_POOL) : 0;
+      const raw = { s: new Uint32Array(rawPool * 360), t: new Float64Array(rawPool * 360), v: new Float64Array(rawPool * 360), n: 0 };
+      let r = 0;
+      for (let s = 0; s < SERIES; s++) {
+        let v = level[s]!;
+        let hSum = 0;
+        let hMin = Infinity;
+        let hMax = -Infinity;
+        let hFirst = 0;
+        for (let m = 0; m < 60; m++) {
+          const start = hourStart + m * 60_000;
+          let sum = 0;
+          let min = Infinity;
+          let max = -Infinity;
+          let first = 0;
+          for (let k = 0; k < PER_MINUTE; k++) {
+            v = Math.min(4, Math.max(0, v + (random() - 0.5) * 0.1));
+            if (k === 0) first = v;
+            sum += v;
+            if (v < min) min = v;
+            if (v > max) max = v;
+            if (s < rawPool) {
+              raw.s[raw.n] = s;
+              raw.t[raw.n] = start + k * INTERVAL;
+              raw.v[raw.n++] = v;
+            }
+          }
+          m1.seriesIndex[r] = s;
+          m1.starts[r] = start;
+          m1.counts[r] = PER_MINUTE;
+          m1.sums[r] = sum;
+          m1.mins[r] = min;
+          m1.maxs[r] = max;
+          m1.firsts[r] = first;
+          m1.lasts[r] = v;
+          r++;
+          if (m === 0) hFirst = first;
+          hSum += sum;
+          if (min < hMin) hMin = min;
+          if (max > hMax) hMax = max;
+        }
+        level[s] = v;
+        h1.seriesIndex[s] = s;
+        h1.starts[s] = hourStart;
+        h1.counts[s] = PER_MINUTE * 60;
+        h1.sums[s] = hSum;
+        h1.mins[s] = hMin;
+        h1.maxs[s] = hMax;
+        h1.firsts[s] = hFirst;
+        h1.lasts[s] = v;
+      }
+      rows['1m'] += (await writer.writeRollups(m1, place('1m', hourStart))).rows;
+      rows['1h'] += (await writer.writeRollups(h1, place('1h', hourStart))).rows;
+      if (raw.n > 0) {
+        rows.raw += (await writer.writeRaw({ series, length: raw.n, seriesIndex: raw.s, timestamps: raw.t, values: raw.v }, place('raw', hourStart))).rows;
+      }
+      const elapsed = (performance.now() - started) / 1000;
+      process.stdout.write(`\rwriting archive: hour ${h + 1}/${HOURS}, ${rows['1m'].toLocaleString('en')} 1m rollups, ${elapsed.toFixed(1)} s`);
+    }
+  } finally {
+    writer.close();
+    process.stdout.write('\n');
+  }
+  return { root, rows };
+}
+
+/** Counts what the engine reads from the archive (series and rollup / raw rows). */
+class CountingSource implements SampleSource {
+  rowsRead = 0;
+  seriesRead = 0;
+  constructor(private readonly inner: SampleSource) {}
+  async raw(metric: string, start: number, end: number): Promise<RawSeries[]> {
+    const out = await this.inner.raw(metric, start, end);
+    this.seriesRead += out.length;
+    for (const s of out) this.rowsRead += s.times.length;
+    return out;
+  }
+  async rollups(resolution: RollupResolution, metric: string, start: number, end: number, visit: RollupVisitor): Promise<void> {
+    const seen = new Set<string>();
+    await this.inner.rollups(resolution, metric, start, end, (series, columns, from, to) => {
+      seen.add(series.key);
+      this.rowsRead += to - from;
+      visit(series, columns, from, to);
+    });
+    this.seriesRead += seen.size;
+  }
+  series(start: number, end: number, metrics?: readonly string[]): Promise<SeriesMeta[]> {
+    return this.inner.series(start, end, metrics);
+  }
+}
+
+async function main(): Promise<void> {
+  const wall = performance.now();
+  say(`query bench: ${SERIES.toLocaleString('en')} series (${POOLS} pools x ${HOSTS_PER_POOL} hosts), ${HOURS} h at 10 s, query ${QUERY} step ${STEP_S}s`);
+  const { root, rows } = await writeArchive();
+  say(`archive: ${rows['1m'].toLocaleString('en')} 1m rollups, ${rows['1h'].toLocaleString('en')} 1h rollups, ${rows.raw.toLocaleString('en')} raw samples in ${root}`);
+
+  const archive = await ArchiveQuery.open(openObjectStore({ root }));
+  const counting = new CountingSource(new ArchiveSource(archive));
+  const end = T0 + HOURS * 3_600_000;
+  const server = createHttpServer({ port: 0, host: '127.0.0.1' });
+  await registerQueryRoutes(server.app, { source: new CombinedSource(counting, new Head()), now: () => end + 24 * 3_600_000 });
+  await server.listen();
+  const startS = T0 / 1000 + STEP_S;
+  const endS = end / 1000;
+
+  const ask = async (query: string) => {
+    const t = performance.now();
+    const res = await fetch(`${server.url()}/api/v1/query_range?${new URLSearchParams({ query, start: String(startS), end: String(endS), step: String(STEP_S) })}`);
+    const text = await res.text();
+    const body = JSON.parse(text) as { status: string; error?: string; vigil?: { resolution: string }; data: { result: Array<{ metric: Record<string, string>; values: [number, string][] }> } };
+    const took = performance.now() - t;
+    if (res.status !== 200) throw new Error(`query_range ${res.status}: ${body.error}`);
+    return { took, body, text };
+  };
+
+  try {
+    const cold = await ask(QUERY);
+    const readRows = counting.rowsRead;
+    const readSeries = counting.seriesRead;
+    const resolution = cold.body.vigil?.resolution ?? '?';
+    const result = cold.body.data.result;
+    const points = result.reduce((n, s) => n + s.values.length, 0);
+    say(`cold:     ${ms(cold.took)} ms  resolution ${resolution}, read ${readSeries.toLocaleString('en')} series / ${readRows.toLocaleString('en')} rows, result ${result.length} series x ${result[0]?.values.length ?? 0} = ${points.toLocaleString('en')} points`);
+    const cachedRuns: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const again = await ask(QUERY);
+      if (again.text !== cold.text) throw new Error('the cached answer differs from the first one');
+      cachedRuns.push(again.took);
+    }
+    const cached = Math.min(...cachedRuns);
+    say(`cached:   ${ms(cached)} ms  (best of 5; median ${ms(cachedRuns.sort((a, b) => a - b)[2]!)} ms; includes JSON over HTTP)`);
+
+    // Baseline: DuckDB over the same files, result rows materialized into JS.
+    const sql = `SELECT labels['pool'] AS pool, (epoch_ms("start") // 60000 + 1) * 60 AS t, sum("sum") / sum("count") AS v
+      FROM rollup_1m WHERE name = 'cpu.load' AND "start" >= epoch_ms(${(startS - STEP_S) * 1000}::BIGINT) AND "start" < epoch_ms(${end}::BIGINT)
+      GROUP BY ALL ORDER BY pool, t`;
+    const baselineRuns: number[] = [];
+    let baselineRows: Record<string, unknown>[] = [];
+    for (let i = 0; i < 2; i++) {
+      const t = performance.now();
+      baselineRows = (await archive.run(sql)).rows;
+      baselineRuns.push(performance.now() - t);
+    }
+    const baseline = Math.min(...baselineRuns);
+    say(`baseline: ${ms(baseline)} ms  DuckDB SQL GROUP BY pool, minute over rollup_1m (best of ${baselineRuns.map(ms).join(', ')}), ${baselineRows.length.toLocaleString('en')} rows`);
+
+    // Same answer?
+    const duck = new Map(baselineRows.map((r) => [`${r.pool}|${Number(r.t)}`, Number(r.v)]));
+    let worst = 0;
+    let compared = 0;
+    for (const s of result) {
+      for (const [t, v] of s.values) {
+        const d = duck.get(`${s.metric.pool}|${t}`);
+        if (d === undefined) throw new Error(`DuckDB has no value for pool ${s.metric.pool} at ${t}`);
+        worst = Math.max(worst, Math.abs(Number(v) - d));
+        compared++;
+      }
+    }
+    if (compared !== duck.size) throw new Error(`the API returned ${compared} points, DuckDB ${duck.size}`);
+    if (worst > 1e-9) throw new Error(`values differ from DuckDB's by up to ${worst}`);
+    say(`check:    ${compared.toLocaleString('en')} points equal DuckDB's (max abs difference ${worst.toExponential(1)})`);
+    const rssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+    const totalS = (performance.now() - wall) / 1000;
+    say(`peak RSS ${rssMb} MB, total ${totalS.toFixed(1)} s`);
+    console.log(
+      JSON.stringify({
+        bench: 'query',
+        cold_ms: ms(cold.took),
+        cached_ms: ms(cached),
+        baseline: 'duckdb sql',
+        baseline_ms: ms(baseline),
+        ratio: Math.round((cold.took / baseline) * 100) / 100,
+        series: SERIES,
+        points,
+        result_series: result.length,
+        resolution,
+        rows_read: readRows,
+        step_s: STEP_S,
+        hours: HOURS,
+        peak_rss_mb: rssMb,
+      }),
+    );
+  } finally {
+    await server.close();
+    archive.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+await main();
