@@ -118,7 +118,7 @@ async function pushPlugin(scope: FastifyInstance, options: PushOptions): Promise
     if (parsed.problems.length > 0) throw badLines(parsed.problems, 'unable to parse');
     const conversion = samplesFromLines(parsed.points, sourceLabels, now());
     if (conversion.skippedStringFields > 0) stringFields.inc(conversion.skippedStringFields);
-    await publishAll(api, conversion, request, reply);
+    await publishAll(api, conversion, reply);
   };
 
   scope.post('/write', lineHandler('v1'));
@@ -133,10 +133,10 @@ async function pushPlugin(scope: FastifyInstance, options: PushOptions): Promise
       if (err instanceof RemoteWriteError) throw new PushError(err.code === 'REMOTE_WRITE_TOO_LARGE' ? 413 : 400, err.message);
       throw err;
     }
-    await publishAll('remote_write', samplesFromRemoteWrite(decoded, sourceLabels), request, reply);
+    await publishAll('remote_write', samplesFromRemoteWrite(decoded, sourceLabels), reply);
   });
 
-  async function publishAll(api: Api, conversion: PushConversion, _request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  async function publishAll(api: Api, conversion: PushConversion, reply: FastifyReply): Promise<void> {
     if (conversion.problems.length > 0) throw badLines(conversion.problems, api === 'remote_write' ? 'invalid time series' : 'invalid series');
     const batches: SourceBatches = conversion.batches;
     if (batches.size > options.maxSeriesPerRequest) {
