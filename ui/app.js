@@ -10,6 +10,7 @@ const api = {
   createSilence: (body) => sendJson('POST', '/api/v1/silences', body),
   expireSilence: (id) => sendJson('DELETE', `/api/v1/silences/${encodeURIComponent(id)}`),
   ack: (body) => sendJson('POST', '/api/v1/acks', body),
+  notifierAlerts: () => getJson('/api/v1/notifier/alerts'),
   history: (fingerprint) => getJson(`/api/v1/alerts/${encodeURIComponent(fingerprint)}/history`),
 };
 
@@ -84,11 +85,18 @@ const when = (t) => (typeof t === 'number' ? new Date(t).toISOString() : t ?? ''
 // ---- pages ----
 const pages = {
   async alerts() {
-    const { data } = await api.alerts();
+    const [{ data }, notifier] = await Promise.all([api.alerts(), api.notifierAlerts().catch(() => [])]);
+    const muted = new Map(notifier.map((n) => [n.fingerprint, n]));
+    const badges = (fp) => {
+      const n = muted.get(fp);
+      if (!n) return '';
+      return (n.silencedBy?.length ? ' <span class="label">silenced</span>' : '') + (n.acked ? ' <span class="label">acked</span>' : '')
+        + (n.inhibitedBy ? ' <span class="label">inhibited</span>' : '');
+    };
     const rows = data.alerts.map((a) => `
       <tr data-fingerprint="${esc(a.fingerprint)}">
         <td class="state state-${esc(a.state)}">${esc(a.state)}${a.level ? ` <span class="muted">(${esc(a.level)})</span>` : ''}</td>
-        <td><a href="#/alert/${encodeURIComponent(a.fingerprint)}">${esc(a.labels.alertname)}</a></td>
+        <td><a href="#/alert/${encodeURIComponent(a.fingerprint)}">${esc(a.labels.alertname)}</a>${badges(a.fingerprint)}</td>
         <td>${labelsHtml(a.labels)}</td>
         <td title="${esc(a.activeAt)}">${esc(since(a.activeAt))}</td>
         <td>${a.value === null || a.value === undefined ? '' : esc(Number(a.value).toPrecision(4))}</td>

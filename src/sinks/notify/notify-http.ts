@@ -7,7 +7,8 @@
  *   DELETE /api/v1/silences/:id          expire now
  *   POST   /api/v1/acks                  acknowledge an alert's current transition {fingerprint, author, comment}
  *   GET    /api/v1/acks                  acknowledgements
- *   GET    /api/v1/alerts                current alerts (latest transition, acked, silenced, inhibited)
+ *   GET    /api/v1/notifier/alerts       alerts as the notifier knows them (latest transition, acked, silenced, inhibited);
+ *                                        /api/v1/alerts is the query API's Prometheus-shaped view of the rules engine
  *   GET    /api/v1/alerts/:fp/history    every transition, notification, mute and ack of one alert
  * An invalid request gets 400 with `{error, field}` naming the wrong field.
  */
@@ -130,7 +131,7 @@ function routes(app: FastifyInstance, d: NotifyApiDeps): void {
   });
   app.get('/api/v1/acks', async () => d.core.acks.list());
 
-  app.get('/api/v1/alerts', async () => {
+  app.get('/api/v1/notifier/alerts', async () => {
     const now = d.now();
     return d.core.currentAlerts(now).map((c) => ({
       ...c.alert,

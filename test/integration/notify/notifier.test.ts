@@ -230,7 +230,7 @@ describe('notifier with real servers', () => {
     expect(await unknown.json()).toMatchObject({ field: 'fingerprint' });
     expect((await api('/api/v1/acks', 'POST', { fingerprint: '5555555555555555', author: 'bob', comment: 'mine' })).status).toBe(200);
 
-    const alerts = (await (await api('/api/v1/alerts')).json()) as { fingerprint: string; acked: boolean }[];
+    const alerts = (await (await api('/api/v1/notifier/alerts')).json()) as { fingerprint: string; acked: boolean }[];
     expect(alerts.find((a) => a.fingerprint === '5555555555555555')?.acked).toBe(true);
     // an ack of a paged alert is forwarded to PagerDuty as `acknowledge`
     await produce(alertEvent('Page', '8888888888888888'));

@@ -68,7 +68,7 @@ describe('notifier HTTP API', () => {
     await core.tick(NOW);
     const ack = await app.inject({ method: 'POST', url: '/api/v1/acks', payload: { fingerprint: 'fa', author: 'bob', comment: 'mine' } });
     expect(ack.json()).toMatchObject({ fingerprint: 'fa', author: 'bob', comment: 'mine', at: NOW });
-    expect((await app.inject({ url: '/api/v1/alerts' })).json()).toMatchObject([{ fingerprint: 'fa', status: 'firing', acked: true, silencedBy: [] }]);
+    expect((await app.inject({ url: '/api/v1/notifier/alerts' })).json()).toMatchObject([{ fingerprint: 'fa', status: 'firing', acked: true, silencedBy: [] }]);
     const h = (await app.inject({ url: '/api/v1/alerts/fa/history' })).json();
     expect(h.history.map((e: { type: string }) => e.type)).toEqual(['transition', 'notification', 'ack', 'notification']);
     expect((await app.inject({ url: '/api/v1/alerts/zz/history' })).statusCode).toBe(404);
