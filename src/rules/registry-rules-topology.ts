@@ -51,6 +51,8 @@ export interface RegistryRulesTopologyOptions {
   lateTopic?: string;
   dlqTopic?: string;
   idleMs?: number;
+  /** Send undecodable records to the DLQ (default true; false when another topology on the same input does). */
+  writeDeadLetters?: boolean;
 }
 
 export interface RegistryRulesTopology {
@@ -73,7 +75,7 @@ export function buildRegistryRulesTopology(o: RegistryRulesTopologyOptions): Reg
   const decode = (raw: RawRecord, ctx: ProcessorContext) => {
     const result = decoder.decode(raw);
     if (result instanceof Promise) throw new TopologyError('Writer schema not prefetched before decode', 'NOT_PREPARED');
-    for (const letter of result.deadLetters) {
+    if (o.writeDeadLetters !== false) for (const letter of result.deadLetters) {
       const m = deadLetterMessage(letter);
       const { 'vigil.reason': _r, 'vigil.topic': _t, 'vigil.partition': _p, 'vigil.offset': _o, ...extra } = m.headers;
       ctx.sendToSideTopic(dlq, letter.reason, m.key, m.value, extra);

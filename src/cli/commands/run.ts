@@ -13,11 +13,12 @@ import { Engine } from '../../engine/engine.js';
 import type { EngineModule } from '../../engine/engine-module.js';
 import { rollupModule } from '../../engine/rollup-module.js';
 import { archiveModule } from '../../sinks/archive/archive-module.js';
+import { rulesModule } from '../../rules/rules-engine-module.js';
 import { UserError } from '../user-error.js';
 
 /** The engine's modules. Rules, archive and query modules are added here by their areas. */
 export function engineModules(): EngineModule[] {
-  return [rollupModule(), archiveModule()];
+  return [rollupModule(), archiveModule(), rulesModule()];
 }
 
 interface RunFlags {
