@@ -1,0 +1,70 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useStack } from '../../support/stack.js';
+import { createKafka } from '../../../src/kafka/client.js';
+import { Engine } from '../../../src/engine/engine.js';
+import { rollupModule } from '../../../src/engine/rollup-module.js';
+import { metricsRegistry } from '../../../src/obs/metrics.js';
+import { collect, fixtureInput, oracle, publish, verify } from '../topology/rollup-fixture.js';
+
+const stack = useStack({ partitions: 2 });
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function restoredRecords(): Promise<number> {
+  const m = await metricsRegistry.getSingleMetric('vigil_changelog_restored_records_total')?.get();
+  return (m?.values ?? []).reduce((n, v) => n + v.value, 0);
+}
+
+describe('two engine instances in one group', () => {
+  it('share partitions; when one stops the other restores its tasks from the changelog and goes on with identical results', async () => {
+    const input = fixtureInput({ sources: 4, perSource: 8, scrapes: 30, partitions: 2 });
+    const half = input.length / 2;
+    const expected = await oracle(input, 10_000);
+    const kafka = createKafka(stack.brokers, 'two-instances-test');
+    const out = await collect(kafka, stack.registryUrl, 'metrics.rollup.1m');
+    const engine = (name: string) => {
+      const dir = mkdtempSync(join(tmpdir(), `vigil-${name}-`));
+      dirs.push(dir);
+      return new Engine({ config: { ...stack.config, state: { dir } }, modules: [rollupModule({ hourly: false })], embedded: true, httpPort: null, commitIntervalMs: 100 });
+    };
+    const a = engine('a');
+    const b = engine('b');
+    try {
+      await a.start();
+      await b.start();
+      await publish(kafka, stack.registryUrl, input.slice(0, half));
+      const ra = () => a.runtime('vigil-rollup-1m')!;
+      const rb = () => b.runtime('vigil-rollup-1m')!;
+      await until(() => ra().assignedPartitions().length === 1 && rb().assignedPartitions().length === 1, 60_000, 'one partition each');
+      await until(() => ra().processed + rb().processed >= half, 30_000, 'the first half processed');
+      const aHad = ra().assignedPartitions();
+      const restoredBefore = await restoredRecords();
+      await a.stop(); // clean stop: final commit, leaves the group
+      await publish(kafka, stack.registryUrl, input.slice(half));
+      await until(() => rb().assignedPartitions().length === 2, 60_000, 'b taking over both partitions');
+      expect(await out.waitFor(expected.size, 60_000)).toBe(true);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(rb().taskFor(aHad[0]!)).toBeDefined();
+      expect(await restoredRecords()).toBeGreaterThan(restoredBefore);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await out.stop();
+    }
+    const result = verify(expected, out.seen);
+    expect(result).toMatchObject({ missing: 0, different: 0, unexpected: 0, conflicting_duplicates: 0, ok: true });
+  });
+});
