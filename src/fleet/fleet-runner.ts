@@ -2,7 +2,8 @@
  * Drives a FleetModel through event time and hands each host's samples to a sink (the Kafka
  * publisher, the exporter). Event time of tick k is `startTime + k * interval`; its wall-clock
  * deadline is `wallStart + k * interval / speed`, so speed 1 is real time (event time = wall
- * clock when startTime is now), speed N runs N times faster, and Infinity runs as fast as the
+ * clock when startTime is now; a startTime in the past is caught up at full speed first), speed N runs
+ * N times faster, and Infinity runs as fast as the
  * sink accepts. A slow sink delays ticks (backpressure) but never skips one.
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -77,10 +78,14 @@ export class FleetRunner {
     const clock = this.options.clock ?? systemClock;
     const wallStart = clock.now();
     const realPaced = Number.isFinite(speed);
+    // Real time starting in the past (a backfill): ticks run at once until event time reaches the
+    // wall clock, then follow it, so the stream looks like a fleet that was already running.
+    const catchUp = speed === 1 && startTime < wallStart;
     for (let k = 0; durationMs === undefined || k * intervalMs < durationMs; k++) {
       if (signal?.aborted) return this.stats;
       if (realPaced) {
-        const wait = wallStart + (k * intervalMs) / speed - clock.now();
+        const deadline = catchUp ? startTime + k * intervalMs : wallStart + (k * intervalMs) / speed;
+        const wait = deadline - clock.now();
         this.stats.lagMs = Math.max(0, -wait);
         await clock.sleep(wait, signal);
         if (signal?.aborted) return this.stats;

@@ -63,6 +63,25 @@ describe('FleetRunner', () => {
     expect(clock.t).toBe(START + 60_000);
   });
 
+  it('catches up a start in the past at once, then follows the wall clock', async () => {
+    const clock = fakeClock(START + 60_000);
+    const seen: { wall: number; event: number }[] = [];
+    await new FleetRunner({
+      model: fleet(),
+      startTime: START,
+      intervalMs: 10_000,
+      speed: 1,
+      durationMs: 120_000,
+      clock,
+      sink: (t) => void seen.push({ wall: clock.now(), event: t.samples[0]!.timestamp }),
+    }).run();
+    const perTick = seen.filter((_, i) => i % 3 === 0);
+    // The first minute of event time is sent without waiting; from then on event time = wall clock.
+    expect(perTick.slice(0, 7).every((s) => s.wall === START + 60_000)).toBe(true);
+    expect(perTick.slice(6).every((s) => s.wall === s.event)).toBe(true);
+    expect(perTick).toHaveLength(12);
+  });
+
   it('as fast as possible never sleeps', async () => {
     const clock = fakeClock();
     const stats = await new FleetRunner({
