@@ -123,10 +123,12 @@ async function benchScrape(publisher: SamplePublisher) {
     name: 'bench', intervalMs, timeoutMs: 900, metricsPath: '/metrics', scheme: 'http', honorLabels: false, honorTimestamps: true, params: {}, fileSd: [], staticGroups: [],
   };
   const durations: number[] = [];
+  const starts: number[] = [];
   const manager = new ScrapeManager({
     publisher,
     scrape: async (url, timeoutMs) => {
       const t0 = performance.now();
+      starts.push(t0);
       const outcome = await scrapeUrl(url, timeoutMs);
       durations.push(performance.now() - t0);
       return outcome;
@@ -149,12 +151,14 @@ async function benchScrape(publisher: SamplePublisher) {
   closeScrapeAgents();
   await Promise.all(servers.map((s) => new Promise((r) => { s.closeAllConnections(); s.close(r); })));
   const window = durations.slice(d0).sort((a, b) => a - b);
-  const scrapes = s1.scrapes - s0.scrapes;
+  // Scrapes started inside the window (completions would also count the backlog of the one before).
+  const scrapes = starts.filter((t) => t >= t0 && t < t0 + elapsed).length;
   return {
     targets: TARGETS,
     intervalMs,
     scrapesPerInterval: scrapes / (elapsed / intervalMs),
     failures: s1.failures - s0.failures,
+    missed: s1.missed - s0.missed,
     samplesPerS: ((s1.samples - s0.samples) / elapsed) * 1000,
     p50: window[Math.floor(window.length * 0.5)] ?? 0,
     p99: window[Math.floor(window.length * 0.99)] ?? 0,
@@ -181,7 +185,7 @@ async function main(): Promise<void> {
     const scrape = await benchScrape(publisher);
     await publisher.flush();
     log(
-      `scrape: ${scrape.targets} targets at ${scrape.intervalMs} ms: ${scrape.scrapesPerInterval.toFixed(0)} scrapes/interval, ${scrape.failures} failures, ` +
+      `scrape: ${scrape.targets} targets at ${scrape.intervalMs} ms: ${scrape.scrapesPerInterval.toFixed(0)} scrapes/interval, ${scrape.failures} failures, ${scrape.missed} missed slots, ` +
         `${Math.round(scrape.samplesPerS)} samples/s, scrape p50 ${scrape.p50.toFixed(1)} ms p99 ${scrape.p99.toFixed(1)} ms, CPU ${(scrape.cpuShare * 100).toFixed(0)}% of one core (targets included)`,
     );
     console.log(
@@ -196,6 +200,7 @@ async function main(): Promise<void> {
         scrape_interval_ms: scrape.intervalMs,
         scrape_scrapes_per_interval: Number(scrape.scrapesPerInterval.toFixed(1)),
         scrape_failures: scrape.failures,
+        scrape_missed_slots: scrape.missed,
         scrape_samples_per_s: Math.round(scrape.samplesPerS),
         scrape_p50_ms: Number(scrape.p50.toFixed(1)),
         scrape_p99_ms: Number(scrape.p99.toFixed(1)),
