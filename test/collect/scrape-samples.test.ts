@@ -53,4 +53,14 @@ describe('scrapeSamples', () => {
       ['scrape_samples_scraped', 1],
     ]);
   });
+
+  it('counts target and sample labels together against the 64-label limit', () => {
+    const labels: Record<string, string> = {};
+    for (let i = 0; i < 60; i++) labels[`t${i}`] = 'x';
+    const wide = { ...target, labels };
+    const four = { a: '1', b: '2', c: '3', d: '4' };
+    expect(scrapeSamples(wide, ok([s('m', four)]), new Map(), 1000, 5).up).toBe(true);
+    const result = scrapeSamples(wide, ok([s('m', { ...four, e: '5' })]), new Map(), 1000, 5);
+    expect(result.error).toBe('invalid series m: Too many labels: 65 (max 64)');
+  });
 });

@@ -7,7 +7,7 @@
  * honor_labels false (default): an exposed label that clashes with a target label is renamed
  * `exported_<name>`. honor_labels true: the exposed label wins (it overrides the source label).
  */
-import { checkSeries } from '../../model/series.js';
+import { checkSeries, MAX_LABELS } from '../../model/series.js';
 import type { Sample } from '../../model/types.js';
 import { STALE_NAN } from '../stale-marker.js';
 import type { ScrapeOutcome } from './scrape-http.js';
@@ -59,9 +59,18 @@ export function scrapeSamples(
   let scraped = 0;
   if (outcome.ok) {
     scraped = outcome.samples.length;
-    for (const s of outcome.samples) {
+    // Target labels are checked once; each sample's own labels, and the merged count, per sample.
+    const targetProblem = checkSeries('up', target.labels);
+    if (targetProblem) error = `invalid target labels: ${targetProblem.message}`;
+    const targetCount = Object.keys(target.labels).length;
+    for (const s of error ? [] : outcome.samples) {
       const labels = sampleLabels(s.labels, target);
-      const problem = checkSeries(s.name, { ...target.labels, ...labels });
+      let problem = checkSeries(s.name, labels);
+      if (!problem) {
+        let merged = targetCount;
+        for (const k in labels) if (target.labels[k] === undefined) merged++;
+        if (merged > MAX_LABELS) problem = { reason: 'too_many_labels', message: `Too many labels: ${merged} (max ${MAX_LABELS})` };
+      }
       if (problem) {
         error = `invalid series ${s.name}: ${problem.message}`;
         break;
