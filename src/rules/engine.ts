@@ -438,7 +438,11 @@ export class RulesEngine {
             continue;
           }
           if (present?.has(key)) out.set(key, { labels: k.labels, value: null, truth: false });
-          else out.set(key, { labels: k.labels, value: null, truth: true, since: k.lastSeen, name: 'seconds_since_last_sample', iv: (end - k.lastSeen) / 1000 });
+          else {
+            // Absent = silent for the rule's `for` (contract); the alert then fires at once (since = last seen).
+            const truth = end - k.lastSeen >= rule.forMs;
+            out.set(key, { labels: k.labels, value: null, truth, since: k.lastSeen, name: 'seconds_since_last_sample', iv: (end - k.lastSeen) / 1000 });
+          }
         }
         return out;
       },
