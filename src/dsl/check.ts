@@ -225,11 +225,13 @@ function checkRule(decl: A.AlertDecl | A.RecordDecl, file: A.RulesFile, defaults
   }
   const sevItem = get('severity');
   if (sevItem && levels.length) errors.push(errorAt('BAD_SETTING', 'a multi-level alert takes its severity from the level name; remove "severity"', sevItem.span));
-  const severity = sevItem ? (sevItem.value.kind === 'string' ? sevItem.value.value : sevItem.value.name) : null;
+  let severity = sevItem ? (sevItem.value.kind === 'string' ? sevItem.value.value : sevItem.value.name) : null;
 
   const ruleLabels = get('labels') ? checkPairs(get('labels')!.pairs, 'label', errors) : {};
   const labels: Record<string, string> = { ...defaults.labels, ...ruleLabels };
   if (kind === 'alert' && 'alertname' in ruleLabels) errors.push(errorAt('BAD_SETTING', 'label "alertname" is set by Vigil', get('labels')!.span));
+  // `labels { severity = "x" }` (or a defaults label) is the same as `severity x` for single-level alerts.
+  if (severity === null && kind === 'alert' && levels.length === 0 && labels.severity !== undefined) severity = labels.severity;
   if (severity !== null) labels.severity = severity;
 
   const shape = (value ?? when ?? levels.find((l) => l.cond)?.cond ?? null)?.shape;

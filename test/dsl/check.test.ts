@@ -90,5 +90,12 @@ describe('vigil rules check', () => {
     expect(bad.stderr).toContain('test/fixtures/dsl/invalid/syntax-duration.rules:3:10: expected a duration like 5m, got "5"\n  window 5\n         ^\n');
     expect(bad.stderr).toContain('unknown-function.rules:2:38: unknown function "irate"');
     expect(bad.stderr).toContain('vigil: 3 errors in rules');
-  }, 30_000);
+  }, 60_000);
+});
+
+describe('severity', () => {
+  it('takes a severity label as the severity of a single-level alert', () => {
+    const r = checkSources([{ file: 'a.rules', source: 'alert A { when avg(x) > 1 labels { severity = "page" } }' }]);
+    expect(r.model!.rules[0]).toMatchObject({ severity: 'page', labels: { severity: 'page' } });
+  });
 });
