@@ -10,7 +10,8 @@
  * The archive: metric cpu.load{pool, host}, 100 hosts per pool, gauges as bounded random walks
  * sampled every 10 s. The 8.64M raw samples per 1k series are folded while generated into the 1m and
  * 1h rollups the archive sink would write (24 hourly files each), written with ParquetWriter into a
- * temporary archive in the hive layout; a small raw part (one pool, last hour) completes the layout.
+ * temporary archive in the hive layout; the last hour also as raw samples (the UI's default chart:
+ * the last hour at a 15 s step reads raw samples), measured the same way.
  * Last line: JSON {bench, cold_ms, cached_ms, baseline, baseline_ms, ratio, series, points, ...}.
  */
 import { mkdirSync, rmSync, mkdtempSync } from 'node:fs';
@@ -22,7 +23,7 @@ import { ArchiveSource } from '../src/query/archive-source.js';
 import { CombinedSource } from '../src/query/combined-source.js';
 import { Head } from '../src/query/head.js';
 import { registerQueryRoutes } from '../src/query/query-routes.js';
-import type { RawSeries, RollupResolution, RollupVisitor, SampleSource, SeriesMeta } from '../src/query/sample-source.js';
+import type { RawVisitor, RollupResolution, RollupVisitor, SampleSource, SeriesMeta } from '../src/query/sample-source.js';
 import { ArchiveQuery } from '../src/sinks/archive/archive-query.js';
 import type { ArchiveSeries, RollupRows } from '../src/sinks/archive/archive-rows.js';
 import { partKey, type Resolution } from '../src/sinks/archive/layout.js';
@@ -42,6 +43,7 @@ const PER_MINUTE = 60_000 / INTERVAL;
 const T0 = Date.UTC(2026, 10, 1);
 const QUERY = 'avg(cpu.load) by (pool)';
 const STEP_S = 60;
+const RAW_STEP_S = 15;
 
 const say = (line: string) => console.log(line);
 const ms = (x: number) => Math.round(x * 10) / 10;
@@ -98,7 +100,7 @@ async function writeArchive(): Promise<{ root: string; rows: Record<Resolution, 
       const hourStart = T0 + h * 3_600_000;
       const m1 = rollupRows(series, SERIES * 60);
       const h1 = rollupRows(series, SERIES);
-      const rawPool = h === HOURS - 1 ? Math.min(SERIES, HOSTS_PER_POOL) : 0;
+      const rawPool = h === HOURS - 1 ? SERIES : 0;
       const raw = { s: new Uint32Array(rawPool * 360), t: new Float64Array(rawPool * 360), v: new Float64Array(rawPool * 360), n: 0 };
       let r = 0;
       for (let s = 0; s < SERIES; s++) {
@@ -169,11 +171,14 @@ class CountingSource implements SampleSource {
   rowsRead = 0;
   seriesRead = 0;
   constructor(private readonly inner: SampleSource) {}
-  async raw(metric: string, start: number, end: number): Promise<RawSeries[]> {
-    const out = await this.inner.raw(metric, start, end);
-    this.seriesRead += out.length;
-    for (const s of out) this.rowsRead += s.times.length;
-    return out;
+  async raw(metric: string, start: number, end: number, visit: RawVisitor): Promise<void> {
+    const seen = new Set<string>();
+    await this.inner.raw(metric, start, end, (series, columns, from, to) => {
+      seen.add(series.key);
+      this.rowsRead += to - from;
+      visit(series, columns, from, to);
+    });
+    this.seriesRead += seen.size;
   }
   async rollups(resolution: RollupResolution, metric: string, start: number, end: number, visit: RollupVisitor): Promise<void> {
     const seen = new Set<string>();
@@ -189,11 +194,90 @@ class CountingSource implements SampleSource {
   }
 }
 
+interface Case {
+  label: string;
+  startS: number;
+  endS: number;
+  stepS: number;
+  /** DuckDB's answer: rows (pool, t = window end in s, v). */
+  baselineSql: string;
+}
+
+interface Figures {
+  coldMs: number;
+  cachedMs: number;
+  baselineMs: number;
+  resolution: string;
+  rowsRead: number;
+  seriesRead: number;
+  resultSeries: number;
+  points: number;
+}
+
+type Body = { status: string; error?: string; vigil?: { resolution: string }; data: { result: Array<{ metric: Record<string, string>; values: [number, string][] }> } };
+
+/** Cold, cached and baseline for one case; checks the API's values against DuckDB's. */
+async function measure(c: Case, url: string, counting: CountingSource, archive: ArchiveQuery): Promise<Figures> {
+  const ask = async () => {
+    const t = performance.now();
+    const res = await fetch(`${url}/api/v1/query_range?${new URLSearchParams({ query: QUERY, start: String(c.startS), end: String(c.endS), step: String(c.stepS) })}`);
+    const text = await res.text();
+    const body = JSON.parse(text) as Body;
+    const took = performance.now() - t;
+    if (res.status !== 200) throw new Error(`query_range ${res.status}: ${body.error}`);
+    return { took, body, text };
+  };
+  say(`${c.label}:`);
+  counting.rowsRead = 0;
+  counting.seriesRead = 0;
+  const cold = await ask();
+  const { rowsRead, seriesRead } = counting;
+  const resolution = cold.body.vigil?.resolution ?? '?';
+  const result = cold.body.data.result;
+  const points = result.reduce((n, s) => n + s.values.length, 0);
+  say(`  cold:     ${ms(cold.took)} ms  resolution ${resolution}, read ${seriesRead.toLocaleString('en')} series / ${rowsRead.toLocaleString('en')} rows, result ${result.length} series x ${result[0]?.values.length ?? 0} = ${points.toLocaleString('en')} points`);
+  const cachedRuns: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const again = await ask();
+    if (again.text !== cold.text) throw new Error('the cached answer differs from the first one');
+    cachedRuns.push(again.took);
+  }
+  const cachedMs = Math.min(...cachedRuns);
+  say(`  cached:   ${ms(cachedMs)} ms  (best of 5; median ${ms(cachedRuns.sort((a, b) => a - b)[2]!)} ms; includes JSON over HTTP)`);
+
+  // Baseline: DuckDB over the same files, result rows materialized into JS.
+  const baselineRuns: number[] = [];
+  let baselineRows: Record<string, unknown>[] = [];
+  for (let i = 0; i < 2; i++) {
+    const t = performance.now();
+    baselineRows = (await archive.run(c.baselineSql)).rows;
+    baselineRuns.push(performance.now() - t);
+  }
+  const baselineMs = Math.min(...baselineRuns);
+  say(`  baseline: ${ms(baselineMs)} ms  DuckDB SQL (best of ${baselineRuns.map(ms).join(', ')}), ${baselineRows.length.toLocaleString('en')} rows`);
+
+  const duck = new Map(baselineRows.map((r) => [`${r.pool}|${Number(r.t)}`, Number(r.v)]));
+  let worst = 0;
+  let compared = 0;
+  for (const s of result) {
+    for (const [t, v] of s.values) {
+      const d = duck.get(`${s.metric.pool}|${t}`);
+      if (d === undefined) throw new Error(`DuckDB has no value for pool ${s.metric.pool} at ${t}`);
+      worst = Math.max(worst, Math.abs(Number(v) - d));
+      compared++;
+    }
+  }
+  if (compared !== duck.size) throw new Error(`the API returned ${compared} points, DuckDB ${duck.size}`);
+  if (worst > 1e-9) throw new Error(`values differ from DuckDB's by up to ${worst}`);
+  say(`  check:    ${compared.toLocaleString('en')} points equal DuckDB's (max abs difference ${worst.toExponential(1)})`);
+  return { coldMs: cold.took, cachedMs, baselineMs, resolution, rowsRead, seriesRead, resultSeries: result.length, points };
+}
+
 async function main(): Promise<void> {
   const wall = performance.now();
-  say(`query bench: ${SERIES.toLocaleString('en')} series (${POOLS} pools x ${HOSTS_PER_POOL} hosts), ${HOURS} h at 10 s, query ${QUERY} step ${STEP_S}s`);
+  say(`query bench: ${SERIES.toLocaleString('en')} series (${POOLS} pools x ${HOSTS_PER_POOL} hosts), ${HOURS} h at 10 s, query ${QUERY}`);
   const { root, rows } = await writeArchive();
-  say(`archive: ${rows['1m'].toLocaleString('en')} 1m rollups, ${rows['1h'].toLocaleString('en')} 1h rollups, ${rows.raw.toLocaleString('en')} raw samples in ${root}`);
+  say(`archive: ${rows['1m'].toLocaleString('en')} 1m rollups, ${rows['1h'].toLocaleString('en')} 1h rollups, ${rows.raw.toLocaleString('en')} raw samples (last hour) in ${root}`);
 
   const archive = await ArchiveQuery.open(openObjectStore({ root }));
   const counting = new CountingSource(new ArchiveSource(archive));
@@ -201,83 +285,58 @@ async function main(): Promise<void> {
   const server = createHttpServer({ port: 0, host: '127.0.0.1' });
   await registerQueryRoutes(server.app, { source: new CombinedSource(counting, new Head()), now: () => end + 24 * 3_600_000 });
   await server.listen();
-  const startS = T0 / 1000 + STEP_S;
-  const endS = end / 1000;
-
-  const ask = async (query: string) => {
-    const t = performance.now();
-    const res = await fetch(`${server.url()}/api/v1/query_range?${new URLSearchParams({ query, start: String(startS), end: String(endS), step: String(STEP_S) })}`);
-    const text = await res.text();
-    const body = JSON.parse(text) as { status: string; error?: string; vigil?: { resolution: string }; data: { result: Array<{ metric: Record<string, string>; values: [number, string][] }> } };
-    const took = performance.now() - t;
-    if (res.status !== 200) throw new Error(`query_range ${res.status}: ${body.error}`);
-    return { took, body, text };
-  };
-
   try {
-    const cold = await ask(QUERY);
-    const readRows = counting.rowsRead;
-    const readSeries = counting.seriesRead;
-    const resolution = cold.body.vigil?.resolution ?? '?';
-    const result = cold.body.data.result;
-    const points = result.reduce((n, s) => n + s.values.length, 0);
-    say(`cold:     ${ms(cold.took)} ms  resolution ${resolution}, read ${readSeries.toLocaleString('en')} series / ${readRows.toLocaleString('en')} rows, result ${result.length} series x ${result[0]?.values.length ?? 0} = ${points.toLocaleString('en')} points`);
-    const cachedRuns: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const again = await ask(QUERY);
-      if (again.text !== cold.text) throw new Error('the cached answer differs from the first one');
-      cachedRuns.push(again.took);
-    }
-    const cached = Math.min(...cachedRuns);
-    say(`cached:   ${ms(cached)} ms  (best of 5; median ${ms(cachedRuns.sort((a, b) => a - b)[2]!)} ms; includes JSON over HTTP)`);
-
-    // Baseline: DuckDB over the same files, result rows materialized into JS.
-    const sql = `SELECT labels['pool'] AS pool, (epoch_ms("start") // 60000 + 1) * 60 AS t, sum("sum") / sum("count") AS v
-      FROM rollup_1m WHERE name = 'cpu.load' AND "start" >= epoch_ms(${(startS - STEP_S) * 1000}::BIGINT) AND "start" < epoch_ms(${end}::BIGINT)
-      GROUP BY ALL ORDER BY pool, t`;
-    const baselineRuns: number[] = [];
-    let baselineRows: Record<string, unknown>[] = [];
-    for (let i = 0; i < 2; i++) {
-      const t = performance.now();
-      baselineRows = (await archive.run(sql)).rows;
-      baselineRuns.push(performance.now() - t);
-    }
-    const baseline = Math.min(...baselineRuns);
-    say(`baseline: ${ms(baseline)} ms  DuckDB SQL GROUP BY pool, minute over rollup_1m (best of ${baselineRuns.map(ms).join(', ')}), ${baselineRows.length.toLocaleString('en')} rows`);
-
-    // Same answer?
-    const duck = new Map(baselineRows.map((r) => [`${r.pool}|${Number(r.t)}`, Number(r.v)]));
-    let worst = 0;
-    let compared = 0;
-    for (const s of result) {
-      for (const [t, v] of s.values) {
-        const d = duck.get(`${s.metric.pool}|${t}`);
-        if (d === undefined) throw new Error(`DuckDB has no value for pool ${s.metric.pool} at ${t}`);
-        worst = Math.max(worst, Math.abs(Number(v) - d));
-        compared++;
-      }
-    }
-    if (compared !== duck.size) throw new Error(`the API returned ${compared} points, DuckDB ${duck.size}`);
-    if (worst > 1e-9) throw new Error(`values differ from DuckDB's by up to ${worst}`);
-    say(`check:    ${compared.toLocaleString('en')} points equal DuckDB's (max abs difference ${worst.toExponential(1)})`);
+    const day = await measure(
+      {
+        label: `${HOURS} h at ${STEP_S} s step`,
+        startS: T0 / 1000 + STEP_S,
+        endS: end / 1000,
+        stepS: STEP_S,
+        baselineSql: `SELECT labels['pool'] AS pool, (epoch_ms("start") // 60000 + 1) * 60 AS t, sum("sum") / sum("count") AS v
+          FROM rollup_1m WHERE name = 'cpu.load' AND "start" >= epoch_ms(${T0}::BIGINT) AND "start" < epoch_ms(${end}::BIGINT) GROUP BY ALL`,
+      },
+      server.url(),
+      counting,
+      archive,
+    );
+    // The UI's default: the last hour at a 15 s step, answered from raw samples.
+    const hour = await measure(
+      {
+        label: `last hour at ${RAW_STEP_S} s step`,
+        startS: end / 1000 - 3600 + RAW_STEP_S,
+        endS: end / 1000,
+        stepS: RAW_STEP_S,
+        baselineSql: `SELECT labels['pool'] AS pool, (epoch_ms("timestamp") // ${RAW_STEP_S * 1000} + 1) * ${RAW_STEP_S} AS t, avg(value) AS v
+          FROM raw WHERE name = 'cpu.load' AND "timestamp" >= epoch_ms(${end - 3_600_000}::BIGINT) AND "timestamp" < epoch_ms(${end}::BIGINT) GROUP BY ALL`,
+      },
+      server.url(),
+      counting,
+      archive,
+    );
     const rssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-    const totalS = (performance.now() - wall) / 1000;
-    say(`peak RSS ${rssMb} MB, total ${totalS.toFixed(1)} s`);
+    say(`peak RSS ${rssMb} MB, total ${((performance.now() - wall) / 1000).toFixed(1)} s`);
+    const r2 = (x: number) => Math.round(x * 100) / 100;
     console.log(
       JSON.stringify({
         bench: 'query',
-        cold_ms: ms(cold.took),
-        cached_ms: ms(cached),
+        cold_ms: ms(day.coldMs),
+        cached_ms: ms(day.cachedMs),
         baseline: 'duckdb sql',
-        baseline_ms: ms(baseline),
-        ratio: Math.round((cold.took / baseline) * 100) / 100,
+        baseline_ms: ms(day.baselineMs),
+        ratio: r2(day.coldMs / day.baselineMs),
         series: SERIES,
-        points,
-        result_series: result.length,
-        resolution,
-        rows_read: readRows,
+        points: day.points,
+        result_series: day.resultSeries,
+        resolution: day.resolution,
+        rows_read: day.rowsRead,
         step_s: STEP_S,
         hours: HOURS,
+        raw_cold_ms: ms(hour.coldMs),
+        raw_cached_ms: ms(hour.cachedMs),
+        raw_baseline_ms: ms(hour.baselineMs),
+        raw_ratio: r2(hour.coldMs / hour.baselineMs),
+        raw_rows_read: hour.rowsRead,
+        raw_resolution: hour.resolution,
         peak_rss_mb: rssMb,
       }),
     );

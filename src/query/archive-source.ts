@@ -1,12 +1,13 @@
 /**
  * Reads series from the Parquet archive through DuckDB (the archive's `raw`, `rollup_1m` and
  * `rollup_1h` views). Only the metric name and the time range are pushed into SQL (with the hive
- * `date` column so DuckDB skips other days); label matchers are applied by the query engine.
+ * `date` column so DuckDB skips other days); label matchers are applied by the query engine. Rows
+ * stream to the engine as columns, chunk by chunk, never as one object per sample or window.
  */
 import type { ArchiveQuery } from '../sinks/archive/archive-query.js';
 import { VIEW_NAMES } from '../sinks/archive/archive-query.js';
 import bindings from '@duckdb/node-bindings';
-import type { RawSeries, RollupColumns, RollupResolution, RollupVisitor, SampleSource, SeriesMeta } from './sample-source.js';
+import type { RawVisitor, RollupResolution, RollupVisitor, SampleSource, SeriesMeta, SeriesRef } from './sample-source.js';
 
 const HOUR_MS = 3_600_000;
 const sql = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -43,57 +44,45 @@ export class ArchiveSource implements SampleSource {
     return new Map(res.rows.map((r) => [String(r.sid), { name: String(r.name), labels: mapLabels(r.labels) }]));
   }
 
-  async raw(metric: string, start: number, end: number): Promise<RawSeries[]> {
-    await this.fresh();
-    const where = `name = ${sql(metric)} AND ${this.timeFilter('timestamp', start, end)}`;
-    const meta = await this.seriesLabels(VIEW_NAMES.raw, where);
-    if (meta.size === 0) return [];
-    const res = await this.archive.run(
-      `SELECT series_id::VARCHAR AS sid, list(epoch_ms("timestamp") ORDER BY "timestamp") AS t, list(value ORDER BY "timestamp") AS v FROM ${VIEW_NAMES.raw} WHERE ${where} GROUP BY series_id`,
-    );
-    return res.rows.map((r) => {
-      const m = meta.get(String(r.sid))!;
-      return { key: String(r.sid), name: m.name, labels: m.labels, times: (r.t as unknown[]).map(Number), values: (r.v as unknown[]).map(Number) };
-    });
-  }
-
-  async rollups(resolution: RollupResolution, metric: string, start: number, end: number, visit: RollupVisitor): Promise<void> {
-    await this.fresh();
-    const view = VIEW_NAMES[resolution];
-    const where = `name = ${sql(metric)} AND ${this.timeFilter('start', start, end)}`;
-    // Labels are the costly column (a MAP per row): take them from the 1h rollups of the same hours,
-    // 60x fewer rows; a series they lack (an hour not rolled up yet) is looked up afterwards.
-    const meta =
-      resolution === '1m'
-        ? await this.seriesLabels(VIEW_NAMES['1h'], `name = ${sql(metric)} AND ${this.timeFilter('start', Math.floor(start / HOUR_MS) * HOUR_MS, end)}`)
-        : await this.seriesLabels(view, where);
-    const missing = new Map<string, RollupColumns[]>();
-    // All DOUBLE but the id, so each chunk is read as typed arrays over DuckDB's own vectors.
-    const select =
-      `SELECT series_id, epoch_ms("start")::DOUBLE, "count"::DOUBLE, "sum", "min", "max", "first", "last", coalesce("increase", 'NaN'::DOUBLE) ` +
-      `FROM ${view} WHERE ${where}`;
-    for await (const chunk of this.archive.chunks(select)) {
+  /**
+   * Runs `select` (series_id, then DOUBLE columns) and hands each run of one series' rows to
+   * `onRun` as typed arrays over DuckDB's own vectors. Labels come from the 1h rollups of the same
+   * hours (the MAP column is the costly one to read, and 1h has the fewest rows); a series they lack
+   * (an hour not rolled up yet) is kept aside and looked up in `view` afterwards.
+   */
+  private async streamRuns(
+    metric: string,
+    view: string,
+    where: string,
+    start: number,
+    end: number,
+    select: string,
+    onRun: (series: SeriesRef, columns: Float64Array[], from: number, to: number) => void,
+  ): Promise<void> {
+    const meta = await this.seriesLabels(VIEW_NAMES['1h'], `name = ${sql(metric)} AND ${this.timeFilter('start', Math.floor(start / HOUR_MS) * HOUR_MS, end)}`);
+    const missing = new Map<string, Float64Array[][]>();
+    for await (const chunk of this.archive.chunks(`SELECT series_id, ${select} FROM ${view} WHERE ${where}`)) {
       const n = chunk.rowCount;
-      const vector = (i: number, width: number) => bindings.vector_get_data(bindings.data_chunk_get_vector(chunk.chunk, i), n * width);
-      const ids = vector(0, 8);
+      const vector = (i: number) => bindings.vector_get_data(bindings.data_chunk_get_vector(chunk.chunk, i), n * 8);
+      const ids = vector(0);
       // Each series id as two int32 words, so runs are found without a BigInt per row.
       const words = new Int32Array(ids.buffer, ids.byteOffset, n * 2);
       const idAt = new BigInt64Array(ids.buffer, ids.byteOffset, n);
-      const col = (i: number) => {
-        const bytes = vector(i, 8);
-        return new Float64Array(bytes.buffer, bytes.byteOffset, n);
-      };
-      const columns: RollupColumns = { start: col(1), count: col(2), sum: col(3), min: col(4), max: col(5), first: col(6), last: col(7), increase: col(8) };
+      const columns: Float64Array[] = [];
+      for (let i = 1; i < chunk.columnCount; i++) {
+        const bytes = vector(i);
+        columns.push(new Float64Array(bytes.buffer, bytes.byteOffset, n));
+      }
       // The archive keeps a file's rows in (name, series, time) order: a series comes in runs.
       let from = 0;
       for (let j = 1; j <= n; j++) {
         if (j < n && words[2 * j] === words[2 * from] && words[2 * j + 1] === words[2 * from + 1]) continue;
         const key = String(idAt[from]);
         const m = meta.get(key);
-        if (m) visit({ key, name: m.name, labels: m.labels }, columns, from, j);
+        if (m) onRun({ key, name: m.name, labels: m.labels }, columns, from, j);
         else {
-          const copy = Object.fromEntries(Object.entries(columns).map(([k, v]) => [k, v.slice(from, j)])) as unknown as RollupColumns;
           const runs = missing.get(key);
+          const copy = columns.map((c) => c.slice(from, j));
           if (runs) runs.push(copy);
           else missing.set(key, [copy]);
         }
@@ -104,8 +93,26 @@ export class ArchiveSource implements SampleSource {
     const more = await this.seriesLabels(view, `${where} AND series_id IN (${[...missing.keys()].join(', ')})`);
     for (const [key, runs] of missing) {
       const m = more.get(key);
-      if (m) for (const c of runs) visit({ key, name: m.name, labels: m.labels }, c, 0, c.start.length);
+      if (m) for (const c of runs) onRun({ key, name: m.name, labels: m.labels }, c, 0, c[0]!.length);
     }
+  }
+
+  async raw(metric: string, start: number, end: number, visit: RawVisitor): Promise<void> {
+    await this.fresh();
+    const where = `name = ${sql(metric)} AND ${this.timeFilter('timestamp', start, end)}`;
+    await this.streamRuns(metric, VIEW_NAMES.raw, where, start, end, `epoch_ms("timestamp")::DOUBLE, value`, (series, [times, values], from, to) =>
+      visit(series, { times: times!, values: values! }, from, to),
+    );
+  }
+
+  async rollups(resolution: RollupResolution, metric: string, start: number, end: number, visit: RollupVisitor): Promise<void> {
+    await this.fresh();
+    const where = `name = ${sql(metric)} AND ${this.timeFilter('start', start, end)}`;
+    const select = `epoch_ms("start")::DOUBLE, "count"::DOUBLE, "sum", "min", "max", "first", "last", coalesce("increase", 'NaN'::DOUBLE)`;
+    await this.streamRuns(metric, VIEW_NAMES[resolution], where, start, end, select, (series, c, from, to) => {
+      const [start_, count, sum, min, max, first, last, increase] = c as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+      visit(series, { start: start_, count, sum, min, max, first, last, increase }, from, to);
+    });
   }
 
   async series(start: number, end: number, metrics?: readonly string[]): Promise<SeriesMeta[]> {

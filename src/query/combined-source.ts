@@ -4,16 +4,7 @@
  * Rollup windows that start before the cut come from the archive, later ones from the head.
  */
 import type { Head } from './head.js';
-import { RESOLUTION_MS, type RawSeries, type RollupResolution, type RollupVisitor, type SampleSource, type SeriesMeta } from './sample-source.js';
-
-function mergeByKey<T extends { key: string }>(a: T[], b: T[], join: (x: T, y: T) => T): T[] {
-  const out = new Map(a.map((s) => [s.key, s]));
-  for (const s of b) {
-    const mine = out.get(s.key);
-    out.set(s.key, mine ? join(mine, s) : s);
-  }
-  return [...out.values()];
-}
+import { RESOLUTION_MS, type RawVisitor, type RollupResolution, type RollupVisitor, type SampleSource, type SeriesMeta } from './sample-source.js';
 
 export class CombinedSource implements SampleSource {
   constructor(
@@ -21,13 +12,10 @@ export class CombinedSource implements SampleSource {
     private readonly head: Head,
   ) {}
 
-  async raw(metric: string, start: number, end: number): Promise<RawSeries[]> {
+  async raw(metric: string, start: number, end: number, visit: RawVisitor): Promise<void> {
     const cut = Math.max(start, Math.min(end, this.head.coverageStart()));
-    const [old, recent] = await Promise.all([
-      cut > start ? this.archive.raw(metric, start, cut) : Promise.resolve([]),
-      this.head.raw(metric, cut, end),
-    ]);
-    return mergeByKey(old, recent, (x, y) => ({ ...x, times: [...x.times, ...y.times], values: [...x.values, ...y.values] }));
+    if (cut > start) await this.archive.raw(metric, start, cut, visit);
+    await this.head.raw(metric, cut, end, visit);
   }
 
   async rollups(resolution: RollupResolution, metric: string, start: number, end: number, visit: RollupVisitor): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import type { DecodedBatch } from '../model/decoded-batch.js';
 import { KIND_COUNTER } from '../model/types.js';
-import { RESOLUTION_MS, type RawSeries, type RollupColumns, type RollupResolution, type RollupVisitor, type SampleSource, type SeriesMeta } from './sample-source.js';
+import { RESOLUTION_MS, type RawVisitor, type RollupColumns, type RollupResolution, type RollupVisitor, type SampleSource, type SeriesMeta } from './sample-source.js';
 
 interface HeadSeries {
   key: string;
@@ -98,21 +98,14 @@ export class Head implements SampleSource {
     return this.seriesCount;
   }
 
-  async raw(metric: string, start: number, end: number): Promise<RawSeries[]> {
-    const out: RawSeries[] = [];
+  async raw(metric: string, start: number, end: number, visit: RawVisitor): Promise<void> {
     for (const s of this.byMetric.get(metric)?.values() ?? []) {
-      const times: number[] = [];
-      const values: number[] = [];
-      for (let i = 0; i < s.times.length; i++) {
-        const t = s.times[i]!;
-        if (t >= start && t < end) {
-          times.push(t);
-          values.push(s.values[i]!);
-        }
-      }
-      if (times.length) out.push({ key: s.key, name: s.name, labels: s.labels, times, values });
+      let from = 0;
+      while (from < s.times.length && s.times[from]! < start) from++;
+      let to = from;
+      while (to < s.times.length && s.times[to]! < end) to++;
+      if (to > from) visit({ key: s.key, name: s.name, labels: s.labels }, { times: Float64Array.from(s.times.slice(from, to)), values: Float64Array.from(s.values.slice(from, to)) }, 0, to - from);
     }
-    return out;
   }
 
   async rollups(resolution: RollupResolution, metric: string, start: number, end: number, visit: RollupVisitor): Promise<void> {

@@ -144,13 +144,42 @@ async function accumulateLeaf(
     }
   };
   if (resolution === 'raw') {
-    for (const s of await source.raw(leaf.sel.metric, from, to)) {
-      if (!matchesAll(leaf.sel.matchers, s.labels)) continue;
-      admit(s.key);
-      const { accs } = groupFor(s.key, s.labels);
-      for (let j = 0; j < s.times.length; j++) {
-        const i = Math.floor((s.times[j]! - from) / stepMs);
-        if (i >= 0 && i < windows) accAdd((accs[i] ??= newAcc(leaf.fn)), leaf.fn, s.key, s.times[j]!, s.values[j]!);
+    // Per-series functions (rate, increase, ...) fold a series' samples in time order; runs may come
+    // in any order, so theirs are gathered per series first. Other functions fold in any order.
+    const ordered = newAcc(leaf.fn).series !== undefined;
+    const gathered = new Map<string, { accs: Array<Acc | undefined>; times: number[]; values: number[] }>();
+    const bySeries = new Map<string, GroupAccs | null>();
+    await source.raw(leaf.sel.metric, from, to, (series, c, begin, end) => {
+      let g = bySeries.get(series.key);
+      if (g === undefined) {
+        g = matchesAll(leaf.sel.matchers, series.labels) ? groupFor(series.key, series.labels) : null;
+        bySeries.set(series.key, g);
+        if (g) admit(series.key);
+      }
+      if (!g) return;
+      if (ordered) {
+        let run = gathered.get(series.key);
+        if (!run) gathered.set(series.key, (run = { accs: g.accs, times: [], values: [] }));
+        for (let j = begin; j < end; j++) {
+          run.times.push(c.times[j]!);
+          run.values.push(c.values[j]!);
+        }
+        return;
+      }
+      const accs = g.accs;
+      for (let j = begin; j < end; j++) {
+        const t = c.times[j]!;
+        const i = Math.floor((t - from) / stepMs);
+        if (i >= 0 && i < windows) accAdd((accs[i] ??= newAcc(leaf.fn)), leaf.fn, series.key, t, c.values[j]!);
+      }
+    });
+    for (const [key, run] of gathered) {
+      const order = run.times.map((_, j) => j);
+      if (run.times.some((t, j) => j > 0 && t < run.times[j - 1]!)) order.sort((a, b) => run.times[a]! - run.times[b]!);
+      for (const j of order) {
+        const t = run.times[j]!;
+        const i = Math.floor((t - from) / stepMs);
+        if (i >= 0 && i < windows) accAdd((run.accs[i] ??= newAcc(leaf.fn)), leaf.fn, key, t, run.values[j]!);
       }
     }
   } else {

@@ -9,16 +9,6 @@ export type RollupResolution = '1m' | '1h';
 
 export const RESOLUTION_MS: Record<RollupResolution, number> = { '1m': 60_000, '1h': 3_600_000 };
 
-/** Raw samples of one series in time order. */
-export interface RawSeries {
-  /** Stable series key (16 hex digits of the series id). */
-  key: string;
-  name: string;
-  labels: Readonly<Record<string, string>>;
-  times: number[];
-  values: number[];
-}
-
 /** A series as the query engine sees it. */
 export interface SeriesRef {
   /** Stable series key (the series id in decimal). */
@@ -26,6 +16,18 @@ export interface SeriesRef {
   name: string;
   labels: Readonly<Record<string, string>>;
 }
+
+/** Raw samples as columns: row j is one sample (UTC ms, value). */
+export interface RawColumns {
+  times: Float64Array;
+  values: Float64Array;
+}
+
+/**
+ * Receives samples [from, to) of `columns`, all of `series`, in time order within the call. Calls
+ * come in any order (a series may come in several runs); the columns are only valid during the call.
+ */
+export type RawVisitor = (series: SeriesRef, columns: RawColumns, from: number, to: number) => void;
 
 /**
  * Rollup rows as columns (the RollupBatch fields; `increase` NaN where the rollup has none). Row j is
@@ -56,8 +58,8 @@ export interface SeriesMeta {
 }
 
 export interface SampleSource {
-  /** Raw samples of `metric` with start <= t < end. */
-  raw(metric: string, start: number, end: number): Promise<RawSeries[]>;
+  /** Streams the raw samples of `metric` with start <= t < end to `visit`. */
+  raw(metric: string, start: number, end: number, visit: RawVisitor): Promise<void>;
   /** Streams the rollups of `metric` whose window starts in [start, end) to `visit`. */
   rollups(resolution: RollupResolution, metric: string, start: number, end: number, visit: RollupVisitor): Promise<void>;
   /** Series with samples in [start, end), optionally only of these metrics. */
