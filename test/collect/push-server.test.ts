@@ -163,6 +163,17 @@ describe('InfluxDB line protocol', () => {
   });
 });
 
+describe('probes', () => {
+  it('answers /ping and /health without a token, as InfluxDB does', async () => {
+    const ping = await fetch(`${server.url}/ping`);
+    expect(ping.status).toBe(204);
+    expect(ping.headers.get('x-influxdb-version')).toBeTruthy();
+    const health = await fetch(`${server.url}/health`);
+    expect(await health.json()).toMatchObject({ status: 'pass' });
+    expect((await post('/write', 'a v=1')).status).toBe(401);
+  });
+});
+
 describe('own metrics', () => {
   it('serves GET /metrics without a token, counting push requests', async () => {
     const res = await fetch(`${server.url}/metrics`);

@@ -88,6 +88,7 @@ async function pushPlugin(scope: FastifyInstance, options: PushOptions): Promise
   scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.maxBodyBytes }, (_req, body, done) => done(null, body));
 
   scope.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config && (request.routeOptions.config as { public?: boolean }).public) return;
     const result = checker.check(request.headers.authorization, (request.query ?? {}) as Record<string, unknown>);
     if (result === 'missing') throw new PushError(401, 'authentication required: send "Authorization: Token <token>"');
     if (result === 'wrong') throw new PushError(403, 'token not accepted');
@@ -121,6 +122,14 @@ async function pushPlugin(scope: FastifyInstance, options: PushOptions): Promise
     await publishAll(api, conversion, reply);
   };
 
+  // What InfluxDB clients (Telegraf, influx CLI) probe before writing; unauthenticated, as in InfluxDB.
+  scope.route({
+    method: ['GET', 'HEAD'],
+    url: '/ping',
+    config: { public: true },
+    handler: async (_request, reply) => reply.code(204).header('X-Influxdb-Version', 'vigil-push-1.8').send(),
+  });
+  scope.get('/health', { config: { public: true } }, async () => ({ name: 'vigil-push', status: 'pass', message: 'ready for writes' }));
   scope.post('/write', lineHandler('v1'));
   scope.post('/api/v2/write', lineHandler('v2'));
   scope.post('/api/v1/write', async (request, reply) => {
