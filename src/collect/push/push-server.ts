@@ -70,6 +70,9 @@ export async function startPushServer(
 ): Promise<{ app: FastifyInstance; url: string; port: number; close(): Promise<void> }> {
   const app = Fastify({ logger: false, bodyLimit: options.maxBodyBytes });
   await registerPushRoutes(app, options);
+  // Health (InfluxDB's shape) and the process's own metrics, no token; only on a server of our own,
+  // as a shared server (vigil start) has its own.
+  app.get('/health', async () => ({ name: 'vigil-push', status: 'pass', message: 'ready for writes' }));
   // The process's own metrics (no token: like any Prometheus exporter).
   app.get('/metrics', async (_request, reply) => reply.type(metricsRegistry.contentType).send(await metricsRegistry.metrics()));
   await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
@@ -129,7 +132,6 @@ async function pushPlugin(scope: FastifyInstance, options: PushOptions): Promise
     config: { public: true },
     handler: async (_request, reply) => reply.code(204).header('X-Influxdb-Version', 'vigil-push-1.8').send(),
   });
-  scope.get('/health', { config: { public: true } }, async () => ({ name: 'vigil-push', status: 'pass', message: 'ready for writes' }));
   scope.post('/write', lineHandler('v1'));
   scope.post('/api/v2/write', lineHandler('v2'));
   scope.post('/api/v1/write', async (request, reply) => {
