@@ -27,6 +27,9 @@ export function compileMatcherRegex(source: string): RegExp | string {
   }
   const stripped = body.replace(/\\\\/g, '');
   for (const u of UNSUPPORTED) if (u.re.test(stripped)) return u.what;
+  for (const m of stripped.matchAll(/\{(\d+)(?:,(\d*))?\}/g)) {
+    if (Number(m[1]) > 1000 || (m[2] && Number(m[2]) > 1000)) return 'repeat counts above 1000 are not supported (RE2 limit)';
+  }
   // RE2 spells named groups (?P<name>...); JavaScript wants (?<name>...).
   const js = body.replace(/\(\?P</g, '(?<');
   try {
