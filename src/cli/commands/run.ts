@@ -14,11 +14,12 @@ import type { EngineModule } from '../../engine/engine-module.js';
 import { rollupModule } from '../../engine/rollup-module.js';
 import { archiveModule } from '../../sinks/archive/archive-module.js';
 import { rulesModule } from '../../rules/rules-engine-module.js';
+import { queryModule } from '../../query/query-module.js';
 import { UserError } from '../user-error.js';
 
 /** The engine's modules. Rules, archive and query modules are added here by their areas. */
 export function engineModules(): EngineModule[] {
-  return [rollupModule(), archiveModule(), rulesModule()];
+  return [rollupModule(), archiveModule(), rulesModule(), queryModule()];
 }
 
 interface RunFlags {
@@ -61,7 +62,7 @@ export function register(program: Command): void {
   program
     .command('run')
     .description(
-      'the engine: 1m and 1h rollups of the metrics topic (LevelDB state, changelogs, effectively-once commits), /metrics and /healthz on VIGIL_HTTP_PORT. Rule evaluation is not wired in yet: --rules is accepted and passed to engine modules, but no rules module is registered so far',
+      'the engine: 1m/1h rollups, rules (alerts topic, recording rules, hot reload), archive writer, query API + web UI, /metrics and /healthz on VIGIL_HTTP_PORT',
     )
     .option('--rules <paths...>', 'rules files or directories (default: config rules.paths)')
     .option('--commit-interval <ms>', 'commit interval in ms', '5000')

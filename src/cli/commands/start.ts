@@ -14,6 +14,9 @@
 import type { Command } from 'commander';
 import { loadConfig, type VigilConfig } from '../../config/config.js';
 import { startStack, type Stack } from '../../dev/stack.js';
+import { Engine } from '../../engine/engine.js';
+import { notifyModule } from '../../sinks/notify/notify-module.js';
+import { parseDurationMs } from '../../dsl/duration.js';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FleetExporter } from '../../fleet/fleet-exporter.js';
@@ -22,6 +25,7 @@ import { FLEET_DEFAULTS } from '../../fleet/fleet-setup.js';
 import { componentLogger } from '../../obs/logger.js';
 import { UserError } from '../user-error.js';
 import { connectPublisher, createFleetPublisher, exposePort, produceSetup } from './produce.js';
+import { engineModules } from './run.js';
 
 /** What components share: the config (filled in by the stack), earlier components' handles. */
 export interface StartContext {
@@ -61,6 +65,9 @@ interface StartFlags {
   expose?: string | boolean;
   fileSdOut?: string;
   statusInterval: string;
+  backfill: string;
+  rules?: string[];
+  engine: boolean;
 }
 
 const stackComponent: StartComponent = {
@@ -74,10 +81,38 @@ const stackComponent: StartComponent = {
   },
 };
 
+/** The fleet's history before now, in ms (`--backfill`). */
+function backfillMs(flags: StartFlags): number {
+  const ms = flags.backfill === '0' ? 0 : parseDurationMs(flags.backfill);
+  if (Number.isNaN(ms)) throw new UserError(`Invalid --backfill "${flags.backfill}": expected a duration such as 5m, or 0`);
+  return ms;
+}
+
+const engineComponent: StartComponent = {
+  name: 'engine',
+  async start(ctx) {
+    if (!ctx.flags.engine) return { stop: async () => undefined };
+    // `vigil run`'s modules plus the notifier; PagerDuty pages without a routing key go to the log.
+    const modules = [...engineModules(), notifyModule({ missingRoutingKey: 'log' })];
+    const engine = new Engine({ config: ctx.config, modules, rulesPaths: ctx.flags.rules ?? ctx.config.rules.paths, embedded: !!ctx.stack?.kafka });
+    try {
+      await engine.start();
+    } catch (err) {
+      await engine.stop();
+      throw err;
+    }
+    ctx.say(`UI and API at ${engine.url()}/ (emails in ${ctx.config.notify.smtpUrl ? ctx.config.notify.smtpUrl : ctx.config.notify.outbox})`);
+    return { status: () => engine.status(), stop: () => engine.stop() };
+  },
+};
+
 function fleetSetupOf(flags: StartFlags) {
   const { pools, hosts, metrics, interval, seed, faults } = flags;
-  // Event time = wall clock from the moment the fleet starts (not when the flags were read).
-  return produceSetup({ pools, hosts, metrics, interval, seed, faults }, Date.now());
+  // The fleet starts `--backfill` in the past (sent at once, then real time), like a fleet that was
+  // already running: alerts whose `for` has run out fire within the first minute of the demo.
+  const now = Date.now();
+  const start = new Date(now - backfillMs(flags)).toISOString();
+  return produceSetup({ pools, hosts, metrics, interval, seed, faults, start }, now);
 }
 
 const fleetComponent: StartComponent = {
@@ -123,7 +158,7 @@ const fleetComponent: StartComponent = {
 };
 
 /** Started in this order, stopped in reverse. Add a component with one line. */
-export const COMPONENTS: StartComponent[] = [stackComponent, fleetComponent];
+export const COMPONENTS: StartComponent[] = [stackComponent, engineComponent, fleetComponent];
 
 async function runStart(flags: StartFlags, program: Command): Promise<void> {
   const log = componentLogger('start');
@@ -186,7 +221,12 @@ async function runStart(flags: StartFlags, program: Command): Promise<void> {
 export function register(program: Command): void {
   program
     .command('start')
-    .description('everything in one process on the embedded default: Kafka, schema registry and the simulated fleet')
+    .description(
+      'everything in one process on the embedded default: Kafka, schema registry, the engine (rollups, rules, archive, query API and UI), the notifier and the simulated fleet',
+    )
+    .option('--rules <paths...>', 'rules files or directories (default: config rules.paths, ./rules)')
+    .option('--no-engine', 'do not run the engine and notifier (stack and fleet only)')
+    .option('--backfill <duration>', 'simulated fleet: history sent at start before following the wall clock (0 = none)', '5m')
     .option('--pools <n>', 'simulated fleet: server pools', FLEET_DEFAULTS.pools)
     .option('--hosts <n>', 'simulated fleet: hosts per pool', FLEET_DEFAULTS.hosts)
     .option('--metrics <n>', 'simulated fleet: series per host (at least 11)', FLEET_DEFAULTS.metrics)
