@@ -12,7 +12,7 @@ import type { AggFn } from '../dsl/model.js';
 import { canonicalLabels } from '../model/series.js';
 import type { ParsedQuery } from './parse-query.js';
 import { QueryError } from './query-error.js';
-import { RESOLUTION_MS, type RollupColumns, type RollupResolution, type SampleSource } from './sample-source.js';
+import { RESOLUTION_MS, type RollupColumns, type RollupResolution, type SampleSource, type SeriesRef } from './sample-source.js';
 
 export type Resolution = 'raw' | RollupResolution;
 
@@ -136,26 +136,28 @@ async function accumulateLeaf(
     if (!g) groups.set(gk, (g = { labels: gl, accs: new Array<Acc | undefined>(windows) }));
     return g;
   };
-  const admit = (key: string) => {
-    if (seriesSeen.has(key)) return;
-    seriesSeen.add(key);
-    if (seriesSeen.size > limits.maxSeries) {
-      throw new QueryError('QUERY_TOO_LARGE', `query reads more than ${limits.maxSeries} series; narrow the selectors`, 422);
+  // A series may come in several runs: its matchers and group are decided once.
+  const bySeries = new Map<string, GroupAccs | null>();
+  const groupOfSeries = (series: SeriesRef): GroupAccs | null => {
+    let g = bySeries.get(series.key);
+    if (g !== undefined) return g;
+    g = matchesAll(leaf.sel.matchers, series.labels) ? groupFor(series.key, series.labels) : null;
+    bySeries.set(series.key, g);
+    if (g) {
+      seriesSeen.add(series.key);
+      if (seriesSeen.size > limits.maxSeries) {
+        throw new QueryError('QUERY_TOO_LARGE', `query reads more than ${limits.maxSeries} series; narrow the selectors`, 422);
+      }
     }
+    return g;
   };
   if (resolution === 'raw') {
     // Per-series functions (rate, increase, ...) fold a series' samples in time order; runs may come
     // in any order, so theirs are gathered per series first. Other functions fold in any order.
     const ordered = newAcc(leaf.fn).series !== undefined;
     const gathered = new Map<string, { accs: Array<Acc | undefined>; times: number[]; values: number[] }>();
-    const bySeries = new Map<string, GroupAccs | null>();
     await source.raw(leaf.sel.metric, from, to, (series, c, begin, end) => {
-      let g = bySeries.get(series.key);
-      if (g === undefined) {
-        g = matchesAll(leaf.sel.matchers, series.labels) ? groupFor(series.key, series.labels) : null;
-        bySeries.set(series.key, g);
-        if (g) admit(series.key);
-      }
+      const g = groupOfSeries(series);
       if (!g) return;
       if (ordered) {
         let run = gathered.get(series.key);
@@ -184,15 +186,8 @@ async function accumulateLeaf(
     }
   } else {
     const resMs = RESOLUTION_MS[resolution];
-    // A series may come in several runs: decide matchers and group once per series.
-    const bySeries = new Map<string, GroupAccs | null>();
     await source.rollups(resolution, leaf.sel.metric, from, to, (series, c, begin, end) => {
-      let g = bySeries.get(series.key);
-      if (g === undefined) {
-        g = matchesAll(leaf.sel.matchers, series.labels) ? groupFor(series.key, series.labels) : null;
-        bySeries.set(series.key, g);
-        if (g) admit(series.key);
-      }
+      const g = groupOfSeries(series);
       if (!g) return;
       const accs = g.accs;
       for (let j = begin; j < end; j++) {
