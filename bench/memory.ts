@@ -33,7 +33,18 @@ function live(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
+/** Baseline: one Float64Array(7) accumulator per series in a Map keyed by a 64-bit id string. */
+function baselineBytes(): number {
+  const b0 = live();
+  const map = new Map<string, Float64Array>();
+  for (let s = 0; s < SERIES; s++) map.set((s * 2654435761 + 1e15).toString(16).padStart(16, '0'), new Float64Array(7));
+  const bytes = (live() - b0) / SERIES;
+  console.log(`baseline Map<id, Float64Array(7)>: ${bytes.toFixed(1)} bytes per series (${map.size} entries)`);
+  return bytes;
+}
+
 async function main(): Promise<void> {
+  const baseline = baselineBytes();
   const registry = new MemoryRegistryClient();
   const serde = sampleBatchSerde({ registry });
   const id = await serde.schemaId('metrics');
@@ -69,12 +80,6 @@ async function main(): Promise<void> {
   await storage.close();
   rmSync(dir, { recursive: true, force: true });
 
-  // Baseline: one Float64Array(7) accumulator per series in a Map keyed by a 64-bit id string.
-  const b0 = live();
-  const map = new Map<string, Float64Array>();
-  for (let s = 0; s < SERIES; s++) map.set((s * 2654435761).toString(16).padStart(16, '0'), new Float64Array(7));
-  const baseline = (live() - b0) / SERIES;
-  console.log(`baseline Map<id, Float64Array(7)>: ${baseline.toFixed(1)} bytes per series (${map.size})`);
   console.log(JSON.stringify({ bench: 'memory', series: SERIES, bytes_per_series: Math.round(perSeries), rollup_state_bytes_per_series: Math.round(typed / SERIES), rss_bytes_per_series: Math.round((rssAfter - rssBefore) / SERIES), baseline: 'Map<id, Float64Array(7)>', baseline_bytes_per_series: Math.round(baseline), ratio: Number((perSeries / baseline).toFixed(3)), goal_bytes_per_series: 256 }));
 }
 

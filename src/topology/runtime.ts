@@ -13,7 +13,7 @@
  *
  * The Kafka client is injected (wired at the app level); this module never reads the environment.
  */
-import type { Consumer, EachBatchPayload, Kafka, Producer, Message } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, Producer, Message } from 'kafkajs';
 import type { Clock } from './api.js';
 import { TopologyError } from './api.js';
 import type { RawRecord, Topology } from './topology.js';
@@ -69,6 +69,7 @@ export class TopologyRuntime {
   private readonly tasks = new Map<number, TaskEntry>();
   private readonly opening = new Map<number, Promise<TaskEntry>>();
   private consumer: ResilientConsumer | null = null;
+  private adminClient: Admin | null = null;
   private producer: Producer | null = null;
   private commitChain: Promise<void> = Promise.resolve();
   private lastCommit = 0;
@@ -99,6 +100,16 @@ export class TopologyRuntime {
     return this.tasks.get(partition)?.task;
   }
 
+  /** One admin connection for the runtime's look-ups (opening a task must stay cheap). */
+  private async admin(): Promise<Admin> {
+    if (!this.adminClient) {
+      const admin = this.options.kafka.admin();
+      await admin.connect();
+      this.adminClient = admin;
+    }
+    return this.adminClient;
+  }
+
   async start(): Promise<void> {
     const { kafka } = this.options;
     this.producer = kafka.producer({ allowAutoTopicCreation: true });
@@ -110,7 +121,8 @@ export class TopologyRuntime {
       run: {
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
+        // Tasks are independent: while one waits for a fetch or a schema, another processes.
+        partitionsConsumedConcurrently: 4,
         eachBatch: (payload) => this.eachBatch(payload),
       },
       onConsumer: (consumer) => this.watch(consumer),
@@ -226,41 +238,31 @@ export class TopologyRuntime {
 
   /** True when the group committed past what the local storage covers (the task ran elsewhere). */
   private async isStale(task: StreamTask, partition: number): Promise<boolean> {
-    const admin = this.options.kafka.admin();
-    await admin.connect();
-    try {
-      const stored = task.storedOffsets();
-      for (const t of await admin.fetchOffsets({ groupId: this.applicationId, topics: this.topology.sourceTopics() })) {
-        const p = t.partitions.find((x) => x.partition === partition);
-        if (!p || p.offset === '-1') continue;
-        const local = stored.get(t.topic);
-        if (local === undefined || BigInt(p.offset) - 1n > local) return true;
-      }
-      return false;
-    } finally {
-      await admin.disconnect();
+    const admin = await this.admin();
+    const stored = task.storedOffsets();
+    for (const t of await admin.fetchOffsets({ groupId: this.applicationId, topics: this.topology.sourceTopics() })) {
+      const p = t.partitions.find((x) => x.partition === partition);
+      if (!p || p.offset === '-1') continue;
+      const local = stored.get(t.topic);
+      if (local === undefined || BigInt(p.offset) - 1n > local) return true;
     }
+    return false;
   }
 
   /** A stored offset past the partition's end (topic recreated on a real cluster): drop, keep state. */
   private async dropOffsetsBeyondEnd(task: StreamTask, partition: number, fixes: StorageOp[]): Promise<void> {
     const stored = task.storedOffsets();
     if (stored.size === 0) return;
-    const admin = this.options.kafka.admin();
-    await admin.connect();
-    try {
-      for (const [topic, off] of stored) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        const end = ends.find((e) => e.partition === partition);
-        if (end && off >= BigInt(end.high)) {
-          this.log.warn({ topic, partition, stored: off.toString(), high: end.high }, 'stored offset is beyond the end of the partition: dropping stored offsets, keeping state');
-          for (const t of stored.keys()) fixes.push({ type: 'del', key: KEYS.offset(t) });
-          task.dropStoredOffsets();
-          return;
-        }
+    const admin = await this.admin();
+    for (const [topic, off] of stored) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const end = ends.find((e) => e.partition === partition);
+      if (end && off >= BigInt(end.high)) {
+        this.log.warn({ topic, partition, stored: off.toString(), high: end.high }, 'stored offset is beyond the end of the partition: dropping stored offsets, keeping state');
+        for (const t of stored.keys()) fixes.push({ type: 'del', key: KEYS.offset(t) });
+        task.dropStoredOffsets();
+        return;
       }
-    } finally {
-      await admin.disconnect();
     }
   }
 
@@ -274,19 +276,13 @@ export class TopologyRuntime {
   private async restoreFromChangelog(storage: TaskStorage, partition: number, taskId: string): Promise<void> {
     const { kafka } = this.options;
     const topic = this.topology.changelogTopic;
-    const admin = kafka.admin();
-    await admin.connect();
-    let high: bigint;
-    try {
-      const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
-      const o = offsets.find((x) => x.partition === partition);
-      high = o ? BigInt(o.high) : 0n;
-      if (!o || BigInt(o.high) <= BigInt(o.low)) {
-        this.log.info({ taskId }, 'changelog is empty: starting with empty state');
-        return;
-      }
-    } finally {
-      await admin.disconnect();
+    const admin = await this.admin();
+    const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
+    const o = offsets.find((x) => x.partition === partition);
+    const high = o ? BigInt(o.high) : 0n;
+    if (!o || BigInt(o.high) <= BigInt(o.low)) {
+      this.log.info({ taskId }, 'changelog is empty: starting with empty state');
+      return;
     }
     const restorer = new ChangelogRestorer();
     const consumer = kafka.consumer({ groupId: `${this.applicationId}-restore-${taskId}-${Date.now()}`, ...(this.options.consumer ?? {}) } as never);
@@ -433,6 +429,7 @@ export class TopologyRuntime {
       await entry.storage.close();
     }
     await this.producer?.disconnect().catch(() => undefined);
+    await this.adminClient?.disconnect().catch(() => undefined);
     this.log.info({ processed: this.processed }, 'runtime stopped');
   }
 }
