@@ -124,7 +124,14 @@ async function runCollect(flags: CollectFlags, program: Command): Promise<void> 
         ? { push: { tokens: config.push.tokens, maxBodyBytes: config.push.maxBodyBytes, maxSeriesPerRequest: config.push.maxSeriesPerRequest, port: config.http.port } }
         : {}),
     });
-    await service.start();
+    try {
+      await service.start();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new UserError(`cannot serve the push endpoint: port ${config.http.port} is in use (set VIGIL_HTTP_PORT or http.port)`, 'EADDRINUSE');
+      }
+      throw err;
+    }
     const s0 = service.status();
     say(
       `running as ${service.instanceId}: ${jobs.length} job(s), ${s0.targets} target(s)` +
