@@ -45,8 +45,9 @@ export class ArchiveSource implements SampleSource {
   }
 
   /**
-   * Runs `select` (series_id, then DOUBLE columns) and hands each run of one series' rows to
-   * `onRun` as typed arrays over DuckDB's own vectors. Labels come from the 1h rollups of the same
+   * Runs `select` (series_id, then DOUBLE columns that are never NULL: the archive writes none but
+   * `increase`, which the caller coalesces) and hands each run of one series' rows to `onRun` as
+   * typed arrays over DuckDB's own (flat, as result chunks are) vectors. Labels come from the 1h rollups of the same
    * hours (the MAP column is the costly one to read, and 1h has the fewest rows); a series they lack
    * (an hour not rolled up yet) is kept aside and looked up in `view` afterwards.
    */
@@ -110,8 +111,8 @@ export class ArchiveSource implements SampleSource {
     const where = `name = ${sql(metric)} AND ${this.timeFilter('start', start, end)}`;
     const select = `epoch_ms("start")::DOUBLE, "count"::DOUBLE, "sum", "min", "max", "first", "last", coalesce("increase", 'NaN'::DOUBLE)`;
     await this.streamRuns(metric, VIEW_NAMES[resolution], where, start, end, select, (series, c, from, to) => {
-      const [start_, count, sum, min, max, first, last, increase] = c as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-      visit(series, { start: start_, count, sum, min, max, first, last, increase }, from, to);
+      const [windowStart, count, sum, min, max, first, last, increase] = c as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+      visit(series, { start: windowStart, count, sum, min, max, first, last, increase }, from, to);
     });
   }
 
