@@ -93,3 +93,25 @@ describe('vigil collect (process) end to end through Kafka', () => {
     expect(await child.stop('SIGTERM')).toBe(0);
   });
 });
+
+describe('vigil collect push port', () => {
+  it('exits 1 with a clear message when VIGIL_HTTP_PORT is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '0.0.0.0', r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const child = spawnVigil(['collect', '--no-shard'], {
+        KAFKA_BROKERS: stack.brokers,
+        SCHEMA_REGISTRY_URL: stack.registryUrl,
+        VIGIL_PUSH_TOKENS: 't',
+        VIGIL_HTTP_PORT: String(port),
+        VIGIL_LOG_LEVEL: 'silent',
+      });
+      await child.stop('SIGCONT', 60_000);
+      expect(child.stderr()).toContain(`vigil: cannot serve the push endpoint: port ${port} is in use`);
+      expect(child.proc.exitCode).toBe(1);
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+  });
+});
