@@ -13,6 +13,8 @@ import { componentLogger } from '../obs/logger.js';
 import { RulesModule } from './rules-processor.js';
 import { buildRegistryRulesTopology } from './registry-rules-topology.js';
 import { watchRules, type RulesWatcher } from './rules-watcher.js';
+import { alertingView } from './alerting-view.js';
+import type { AlertingView, ReloadError } from '../query/alerting-view.js';
 
 /** The rules given to `vigil run` do not check; the message lists every error. */
 export class RulesLoadError extends Error {
@@ -30,16 +32,24 @@ export interface RulesEngineModuleOptions {
   idleMs?: number;
 }
 
-export function rulesModule(options: RulesEngineModuleOptions = {}): EngineModule {
+/** The rules module, plus the view of its alerts and rules that the query API serves. */
+export interface RulesEngineModule extends EngineModule {
+  alerting(): AlertingView;
+}
+
+export function rulesModule(options: RulesEngineModuleOptions = {}): RulesEngineModule {
   const log = componentLogger('rules');
   let module: RulesModule | null = null;
   let watcher: RulesWatcher | null = null;
+  let files: string[] = [];
+  const reload: { at: number | null; errors: ReloadError[] } = { at: null, errors: [] };
   const views = () => {
     if (!module) return [];
     return module.liveEngines.flatMap((e) => e.loadedRules.filter((r) => r.kind === 'alert').flatMap((r) => e.alertStates(r.name).map((v) => ({ alertname: r.name, ...v }))));
   };
   return {
     name: 'rules',
+    alerting: () => alertingView(() => ({ module, files, reload })),
     topologies(ctx) {
       const result = checkRulesFiles(ctx.rulesPaths);
       // A rules path that does not exist (e.g. the default ./rules elsewhere) is a warning, not a stop.
@@ -53,6 +63,8 @@ export function rulesModule(options: RulesEngineModuleOptions = {}): EngineModul
         throw new RulesLoadError(`rules do not check:\n${result.errors.map((e) => formatRuleError(e, result.sources.get(e.file))).join('\n')}`);
       }
       module = new RulesModule(result.model!);
+      files = result.files.map((f) => f.file);
+      reload.at = Date.now();
       log.info({ files: result.files.length, rules: result.model!.rules.length }, 'rules loaded');
       const t = ctx.config.topics;
       const { topology } = buildRegistryRulesTopology({
@@ -82,6 +94,8 @@ export function rulesModule(options: RulesEngineModuleOptions = {}): EngineModul
         paths: ctx.rulesPaths,
         apply: (model) => m.reload(model),
         report: (r) => {
+          reload.at = Date.now();
+          reload.errors = r.ok ? [] : r.errors.map(parseFormattedError);
           if (r.ok) log.info({ changed: r.changed, kept: r.kept, removed: r.removed }, 'rules reloaded');
           else log.error(`rules not reloaded, the running rules stay:\n${r.errors.join('\n')}`);
         },
@@ -97,4 +111,11 @@ export function rulesModule(options: RulesEngineModuleOptions = {}): EngineModul
       return `${v.filter((x) => x.phase === 'firing').length} firing, ${v.filter((x) => x.phase === 'pending').length} pending`;
     },
   };
+}
+
+/** Splits a formatted `file:line:col: message` (+ source line and caret) into its parts. */
+function parseFormattedError(text: string): ReloadError {
+  const m = /^(.*):(\d+):(\d+): (.*)$/m.exec(text);
+  if (!m) return { file: '', line: 0, column: 0, message: text, text };
+  return { file: m[1]!, line: Number(m[2]), column: Number(m[3]), message: m[4]!, text };
 }

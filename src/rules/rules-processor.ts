@@ -36,6 +36,8 @@ const evaluationsCounter = counter('vigil_rules_evaluations_total', 'Rule evalua
 /** Holds the current rules and the engine of every task (hot reload reaches them all). */
 export class RulesModule {
   private readonly engines = new Set<RulesEngine>();
+  /** The last alert event of each fingerprint (what the API shows as an alert's explanation). */
+  readonly lastEvents = new Map<string, AlertEvent>();
 
   constructor(private model: Pick<CheckedRules, 'rules'>) {}
 
@@ -124,6 +126,7 @@ export class RulesProcessor implements Processor<unknown, DecodedBatch> {
     this.seen = { divByZero: c.divByZero, evaluations: c.evaluations };
     for (const ev of out.events) {
       eventsCounter.inc({ transition: ev.transition });
+      this.module.lastEvents.set(ev.fingerprint, ev);
       this.ctx.forward<string, AlertEvent>({ key: ev.fingerprint, value: ev, timestamp: ev.window_end }, ALERTS_CHILD);
     }
     if (out.recorded.length) {

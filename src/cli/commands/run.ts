@@ -19,7 +19,8 @@ import { UserError } from '../user-error.js';
 
 /** The engine's modules. Rules, archive and query modules are added here by their areas. */
 export function engineModules(): EngineModule[] {
-  return [rollupModule(), archiveModule(), rulesModule(), queryModule()];
+  const rules = rulesModule();
+  return [rollupModule(), archiveModule(), rules, queryModule({ alerting: () => rules.alerting() })];
 }
 
 interface RunFlags {
