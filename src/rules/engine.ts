@@ -132,21 +132,32 @@ export class RulesEngine {
   private readonly groupIntern = new Map<string, { key: string; labels: Record<string, string> }>();
   private readonly dirty = new Map<string, unknown>();
   private readonly dirtySlots = new Set<Slot>();
+  private deadWindows: Map<string, Slot>[] = [];
 
   /**
    * Changes since the last call, as store entries (value null = delete). The rules processor writes
    * them to its changelogged store at each commit; `restore` reads them back.
    */
   drainChanges(): Array<[string, unknown]> {
+    // Slots go straight to the output (no keyed map: hashing a million keys twice is what made commits slow).
+    const out: Array<[string, unknown]> = [];
+    for (const groups of this.deadWindows) {
+      for (const slot of groups.values()) {
+        slot.dead = true;
+        out.push([slot.k, null]);
+      }
+    }
+    this.deadWindows = [];
     for (const slot of this.dirtySlots) {
       slot.d = false;
-      if (!slot.dead) this.dirty.set(slot.k, slot);
+      if (!slot.dead) out.push([slot.k, slot]);
     }
     this.dirtySlots.clear();
-    const out = [...this.dirty];
+    for (const e of this.dirty) out.push(e);
     this.dirty.clear();
     return out;
   }
+
 
   /** Loads one persisted entry (in any order). Entries of rules that changed are scheduled for deletion. */
   restore(key: string, value: unknown): void {
@@ -294,7 +305,7 @@ export class RulesEngine {
         }
       }
       const cached = route.slot;
-      if (cached !== null && route.slotStart === lastStart && windowMs === stepMs && !cached.dead) {
+      if (cached !== null && route.slotStart === lastStart && windowMs === stepMs && !cached.dead && lastStart + windowMs > rt.lastEvaluatedEnd) {
         accAdd(cached.acc, leaf.fn, series.key, ts, value);
         if (!cached.d) {
           cached.d = true;
@@ -363,11 +374,8 @@ export class RulesEngine {
     for (const byStart of rt.windows.values()) {
       for (const [s, groups] of byStart) {
         if (s + rule.windowMs > end) continue;
-        for (const slot of groups.values()) {
-          slot.dead = true;
-          if (slot.d) this.dirtySlots.delete(slot);
-          this.dirty.set(slot.k, null);
-        }
+        // Deleting a million slots from the store is commit work (drainChanges), not close work.
+        this.deadWindows.push(groups);
         byStart.delete(s);
       }
     }
