@@ -76,7 +76,6 @@ export class TopologyRuntime {
   private recordsSinceRate = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
-  private failed: Error | null = null;
   /** Records processed by this runtime (all tasks). */
   processed = 0;
 
@@ -148,16 +147,19 @@ export class TopologyRuntime {
     if (this.stopping) return;
     const now = this.clock.now();
     for (const e of this.tasks.values()) e.task.punctuateWallClock(now);
-    if (now - this.lastCommit >= (this.options.commitIntervalMs ?? 5000)) void this.commitAll().catch((err) => this.fail(err));
+    if (now - this.lastCommit >= (this.options.commitIntervalMs ?? 5000)) void this.commitAll().catch(() => undefined);
   }
 
+  /**
+   * A commit that failed half-way leaves tasks whose memory is ahead of their storage: the tasks are
+   * dropped and reopen from storage (re-sending their outbox) with the next batch.
+   */
   private fail(err: Error): void {
-    this.log.error({ err }, 'runtime failed');
-    this.failed ??= err;
+    this.log.error({ err }, 'commit failed; reopening tasks from their storage');
+    for (const p of [...this.tasks.keys()]) void this.closeTask(p);
   }
 
   private async eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
-    if (this.failed) throw this.failed;
     this.log.debug({ partition: batch.partition, messages: batch.messages.length, first: batch.firstOffset() }, 'batch');
     const entry = await this.ensureTask(batch.partition);
     const records: RawRecord[] = batch.messages.map((m) => ({
@@ -186,7 +188,11 @@ export class TopologyRuntime {
     recordsTotal.inc({ topology: this.applicationId }, n);
     const last = records.at(-1);
     if (last) lagGauge.set({ topology: this.applicationId, topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1));
-    if (this.clock.now() - this.lastCommit >= (this.options.commitIntervalMs ?? 5000)) await this.commitAll();
+    if (this.clock.now() - this.lastCommit >= (this.options.commitIntervalMs ?? 5000)) {
+      // At most one commit's IO in flight: wait for the previous one, start this one, go on processing.
+      await this.commitChain;
+      void this.commitAll().catch(() => undefined);
+    }
     await heartbeat();
   }
 
@@ -322,28 +328,32 @@ export class TopologyRuntime {
     if (reason === 'late') lateTotal.inc({ topology: this.applicationId });
   }
 
-  /** Commits every task with changes (serialised: one commit at a time). */
+  /**
+   * Commits every task with changes. The commits are prepared synchronously now (a consistent cut: JS
+   * runs no record in between) and their IO is chained after the previous commit's, so processing can
+   * go on while LevelDB and Kafka work; writes, sends and offset commits stay in commit order.
+   */
   commitAll(): Promise<void> {
+    this.lastCommit = this.clock.now();
+    const prepared: Array<[TaskEntry, TaskCommit]> = [];
+    for (const entry of this.tasks.values()) {
+      if (entry.task.dirty) prepared.push([entry, entry.task.prepareCommit()]);
+    }
     const run = this.commitChain.then(async () => {
-      this.lastCommit = this.clock.now();
-      for (const [partition, entry] of [...this.tasks]) {
-        if (this.tasks.get(partition) !== entry || !entry.task.dirty) continue;
-        await this.commitTask(entry);
-      }
+      for (const [entry, c] of prepared) await this.finishCommit(entry, c);
       const secs = Math.max(0.001, (this.clock.now() - this.rateSince) / 1000);
       samplesRate.set({ topology: this.applicationId }, this.recordsSinceRate / secs);
       this.recordsSinceRate = 0;
       this.rateSince = this.clock.now();
     });
-    this.commitChain = run.catch(() => undefined);
+    this.commitChain = run.catch((err: Error) => this.fail(err));
     return run;
   }
 
   private rateSince = Date.now();
 
-  private async commitTask(entry: TaskEntry): Promise<void> {
+  private async finishCommit(entry: TaskEntry, c: TaskCommit): Promise<void> {
     const endTimer = commitSeconds.startTimer({ topology: this.applicationId });
-    const c = entry.task.prepareCommit();
     this.log.debug({ taskId: entry.task.taskId, seq: c.seq, records: c.records, messages: c.messages.length }, 'commit');
     await entry.storage.write(c.ops); // 1. one atomic batch
     await this.send(c.messages); // 2. changelog + outputs
