@@ -47,9 +47,9 @@ export class ArchiveSource implements SampleSource {
   /**
    * Runs `select` (series_id, then DOUBLE columns that are never NULL: the archive writes none but
    * `increase`, which the caller coalesces) and hands each run of one series' rows to `onRun` as
-   * typed arrays over DuckDB's own (flat, as result chunks are) vectors. Labels come from the 1h rollups of the same
-   * hours (the MAP column is the costly one to read, and 1h has the fewest rows); a series they lack
-   * (an hour not rolled up yet) is kept aside and looked up in `view` afterwards.
+   * typed arrays over DuckDB's own (flat, as result chunks are) vectors. Labels come from the 1h
+   * rollups of the same hours (the MAP column is the costly one to read, and 1h has the fewest
+   * rows); at the first series they lack (an hour not rolled up yet), those of `view` are read once.
    */
   private async streamRuns(
     metric: string,
@@ -61,7 +61,7 @@ export class ArchiveSource implements SampleSource {
     onRun: (series: SeriesRef, columns: Float64Array[], from: number, to: number) => void,
   ): Promise<void> {
     const meta = await this.seriesLabels(VIEW_NAMES['1h'], `name = ${sql(metric)} AND ${this.timeFilter('start', Math.floor(start / HOUR_MS) * HOUR_MS, end)}`);
-    const missing = new Map<string, Float64Array[][]>();
+    let complete = false;
     for await (const chunk of this.archive.chunks(`SELECT series_id, ${select} FROM ${view} WHERE ${where}`)) {
       const n = chunk.rowCount;
       const vector = (i: number) => bindings.vector_get_data(bindings.data_chunk_get_vector(chunk.chunk, i), n * 8);
@@ -79,22 +79,16 @@ export class ArchiveSource implements SampleSource {
       for (let j = 1; j <= n; j++) {
         if (j < n && words[2 * j] === words[2 * from] && words[2 * j + 1] === words[2 * from + 1]) continue;
         const key = String(idAt[from]);
-        const m = meta.get(key);
-        if (m) onRun({ key, name: m.name, labels: m.labels }, columns, from, j);
-        else {
-          const runs = missing.get(key);
-          const copy = columns.map((c) => c.slice(from, j));
-          if (runs) runs.push(copy);
-          else missing.set(key, [copy]);
+        let m = meta.get(key);
+        if (!m && !complete) {
+          // The chunk stays valid: the stream waits until the next one is asked for.
+          for (const [k, v] of await this.seriesLabels(view, where)) meta.set(k, v);
+          complete = true;
+          m = meta.get(key);
         }
+        if (m) onRun({ key, name: m.name, labels: m.labels }, columns, from, j);
         from = j;
       }
-    }
-    if (missing.size === 0) return;
-    const more = await this.seriesLabels(view, `${where} AND series_id IN (${[...missing.keys()].join(', ')})`);
-    for (const [key, runs] of missing) {
-      const m = more.get(key);
-      if (m) for (const c of runs) onRun({ key, name: m.name, labels: m.labels }, c, 0, c[0]!.length);
     }
   }
 
