@@ -31,7 +31,8 @@ export interface Acc {
   last: number;
   lt: number;
   sk?: SketchState;
-  series?: Record<string, SeriesAcc>;
+  /** Per-series state (a Map: many dynamic keys; persisted as an object, see `accToJSON`). */
+  series?: Map<string, SeriesAcc>;
 }
 
 const PER_SERIES: ReadonlySet<AggFn> = new Set(['rate', 'increase', 'delta', 'count_series']);
@@ -40,7 +41,7 @@ const SKETCH: ReadonlySet<AggFn> = new Set(['quantile', 'p50', 'p90', 'p95', 'p9
 export function newAcc(fn: AggFn): Acc {
   const a: Acc = { n: 0, sum: 0, sumsq: 0, min: Infinity, max: -Infinity, first: NaN, ft: Infinity, last: NaN, lt: -Infinity };
   if (SKETCH.has(fn)) a.sk = newSketch();
-  if (PER_SERIES.has(fn)) a.series = {};
+  if (PER_SERIES.has(fn)) a.series = new Map();
   return a;
 }
 
@@ -48,8 +49,8 @@ export function newAcc(fn: AggFn): Acc {
 export function accAdd(a: Acc, fn: AggFn, seriesKey: string, t: number, v: number): void {
   a.n++;
   if (a.series) {
-    const s = a.series[seriesKey];
-    if (!s) a.series[seriesKey] = { ft: t, fv: v, lt: t, lv: v, inc: 0, n: 1 };
+    const s = a.series.get(seriesKey);
+    if (!s) a.series.set(seriesKey, { ft: t, fv: v, lt: t, lv: v, inc: 0, n: 1 });
     else if (t > s.lt) {
       s.inc += v >= s.lv ? v - s.lv : v;
       s.lt = t;
@@ -96,14 +97,14 @@ export function accMerge(a: Acc, b: Acc): void {
   }
   if (a.sk && b.sk) sketchMerge(a.sk, b.sk);
   if (a.series && b.series) {
-    for (const [k, s] of Object.entries(b.series)) {
-      const mine = a.series[k];
-      if (!mine) a.series[k] = { ...s };
+    for (const [k, s] of b.series) {
+      const mine = a.series.get(k);
+      if (!mine) a.series.set(k, { ...s });
       else {
         // Same series split across partial results: join the two runs in time order.
         const [early, late] = mine.ft <= s.ft ? [mine, s] : [s, mine];
         const gap = late.fv >= early.lv ? late.fv - early.lv : late.fv;
-        a.series[k] = { ft: early.ft, fv: early.fv, lt: late.lt, lv: late.lv, inc: early.inc + gap + late.inc, n: early.n + late.n };
+        a.series.set(k, { ft: early.ft, fv: early.fv, lt: late.lt, lv: late.lv, inc: early.inc + gap + late.inc, n: early.n + late.n });
       }
     }
   }
@@ -141,12 +142,12 @@ export function accValue(a: Acc, fn: AggFn, q: number | null, windowMs: number):
       return Math.sqrt(Math.max(0, a.sumsq / a.n - mean * mean));
     }
     case 'count_series':
-      return Object.keys(a.series!).length;
+      return a.series!.size;
     case 'rate':
     case 'increase':
     case 'delta': {
       let total: number | null = null;
-      for (const s of Object.values(a.series!)) {
+      for (const s of a.series!.values()) {
         const v = seriesValue(fn, s, windowMs);
         if (v !== null) total = (total ?? 0) + v;
       }
@@ -191,4 +192,16 @@ export function aggregateValues(fn: AggFn, q: number | null, values: number[]): 
       return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (rank - lo);
     }
   }
+}
+
+/** The persisted form of an accumulator (plain JSON). */
+export function accToJSON(a: Acc): unknown {
+  return a.series ? { ...a, series: Object.fromEntries(a.series) } : a;
+}
+
+/** Rebuilds an accumulator from its persisted form. */
+export function accFromJSON(raw: unknown): Acc {
+  const a = raw as Acc & { series?: unknown };
+  if (a.series && !(a.series instanceof Map)) a.series = new Map(Object.entries(a.series as Record<string, SeriesAcc>));
+  return a as Acc;
 }

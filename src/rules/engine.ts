@@ -14,7 +14,7 @@ import { compilePlan, matchesAll, type Leaf, type Plan, type PlanRule } from '..
 import { renderTemplate } from '../dsl/template.js';
 import { alertFingerprint, canonicalLabels, hash64 } from '../model/series.js';
 import type { AlertEvent, Sample, Transition } from '../model/types.js';
-import { accAdd, accValue, newAcc, type Acc } from './aggregators.js';
+import { accAdd, accFromJSON, accToJSON, accValue, newAcc, type Acc } from './aggregators.js';
 import { initialState, stepAlert, type AlertPhase, type AlertState } from './alert-state.js';
 import { collectInputs, compare, evaluate, groupKeyOf, type Entry, type LeafSource, type Result } from './evaluate.js';
 
@@ -44,7 +44,7 @@ class Slot {
     readonly k: string,
   ) {}
   toJSON(): unknown {
-    return { labels: this.labels, acc: this.acc };
+    return { labels: this.labels, acc: accToJSON(this.acc) };
   }
 }
 
@@ -193,7 +193,7 @@ export class RulesEngine {
         let groups = byStart.get(start);
         if (!groups) byStart.set(start, (groups = new Map()));
         const v = value as { labels: Record<string, string>; acc: Acc };
-        groups.set(gk, new Slot(v.labels, v.acc, key));
+        groups.set(gk, new Slot(v.labels, accFromJSON(v.acc), key));
         return;
       }
       default:

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkSources } from '../../src/dsl/index.js';
 import { RulesEngine, type SeriesRef } from '../../src/rules/engine.js';
 import { buildRulesTopology, jsonSampleBatchDecoder } from '../../src/rules/rules-topology.js';
-import { RulesModule } from '../../src/rules/rules-processor.js';
+import { RulesModule, rulesStateCodec } from '../../src/rules/rules-processor.js';
 import { TopologyTestDriver } from '../../src/topology/test-driver.js';
 import { jsonSerde, stringSerde } from '../../src/topology/serdes.js';
 import type { AlertEvent, SampleBatch } from '../../src/model/types.js';
@@ -81,6 +81,19 @@ alert Disk {
     expect(e.reload(two(2))).toEqual({ changed: ['B'], kept: ['A'], removed: [] });
     expect(e.alertStates('A')[0]!.phase).toBe('firing');
     expect(e.alertStates('B')).toEqual([]);
+  });
+
+  it('persists per-series counter state through the store codec', () => {
+    const m = model('alert R { when sum(rate(c)) by (h) > 0.5 }');
+    const a = new RulesEngine(m);
+    const s = series('c', { h: 'x' });
+    a.ingest(s, 0, 0);
+    a.ingest(s, 30_000, 30);
+    const b = new RulesEngine(m);
+    for (const [k, v] of a.drainChanges()) b.restore(k, rulesStateCodec.decode(rulesStateCodec.encode(v)));
+    b.ingest(s, 50_000, 50);
+    const ev = b.advance(70_000).events;
+    expect(ev.map((e) => [e.transition, e.value])).toEqual([['FIRING', 1]]);
   });
 
   it('counts division by zero and gives no value', () => {
