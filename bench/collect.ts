@@ -8,21 +8,25 @@
 //    interval, slots missed, failures, scrape duration p50/p99, CPU share of this process.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { configSchema } from '../src/config/config.js';
-import { startStack } from '../src/dev/stack.js';
-import { createKafka } from '../src/kafka/client.js';
-import { SampleBatchPublisher } from '../src/kafka/publisher.js';
-import { sampleBatchSerde } from '../src/model/serde.js';
-import { startPushServer } from '../src/collect/push/push-server.js';
-import { parseLineProtocol } from '../src/collect/push/line-protocol.js';
-import { samplesFromLines } from '../src/collect/push/push-samples.js';
-import { DEFAULT_SOURCE_LABELS } from '../src/collect/source-batches.js';
-import { ScrapeManager } from '../src/collect/scrape/scrape-manager.js';
-import { buildTargets } from '../src/collect/scrape/targets.js';
-import { closeScrapeAgents, scrapeUrl } from '../src/collect/scrape/scrape-http.js';
 import type { ScrapeJob } from '../src/collect/scrape/scrape-config.js';
 import type { SamplePublisher } from '../src/collect/sample-publisher.js';
-import type { Sample } from '../src/model/types.js';
+import type { SampleBatchPublisher as Publisher } from '../src/kafka/publisher.js';
+
+// Info logs would interleave with (and, being buffered, follow) the JSON line: warn and above only.
+process.env.VIGIL_LOG_LEVEL ??= 'warn';
+const { configSchema } = await import('../src/config/config.js');
+const { startStack } = await import('../src/dev/stack.js');
+const { createKafka } = await import('../src/kafka/client.js');
+const { SampleBatchPublisher } = await import('../src/kafka/publisher.js');
+const { sampleBatchSerde } = await import('../src/model/serde.js');
+const { startPushServer } = await import('../src/collect/push/push-server.js');
+const { parseLineProtocol } = await import('../src/collect/push/line-protocol.js');
+const { samplesFromLines } = await import('../src/collect/push/push-samples.js');
+const { DEFAULT_SOURCE_LABELS } = await import('../src/collect/source-batches.js');
+const { rootLogger } = await import('../src/obs/logger.js');
+const { ScrapeManager } = await import('../src/collect/scrape/scrape-manager.js');
+const { buildTargets } = await import('../src/collect/scrape/targets.js');
+const { closeScrapeAgents, scrapeUrl } = await import('../src/collect/scrape/scrape-http.js');
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(name);
@@ -51,7 +55,7 @@ function bodies(count: number): string[] {
   return out;
 }
 
-async function benchPush(url: string, token: string, bodyList: string[], publisher: SampleBatchPublisher) {
+async function benchPush(url: string, token: string, bodyList: string[], publisher: Publisher) {
   const before = publisher.stats.samples;
   const start = performance.now();
   let sent = 0;
@@ -79,7 +83,7 @@ async function benchPush(url: string, token: string, bodyList: string[], publish
   return { sent, acked, seconds, retries, perS: acked / seconds };
 }
 
-async function benchBaseline(bodyList: string[], publisher: SampleBatchPublisher) {
+async function benchBaseline(bodyList: string[], publisher: Publisher) {
   // Pre-parsed outside the timing: the baseline is the publisher alone.
   const prepared = bodyList.map((b) => samplesFromLines(parseLineProtocol(b, 'ms').points, new Set(DEFAULT_SOURCE_LABELS), 0).batches.batches());
   const before = publisher.stats.samples;
@@ -176,6 +180,7 @@ async function main(): Promise<void> {
   const publisher = new SampleBatchPublisher({ kafka, serde: sampleBatchSerde({ registry: stack.registryUrl }), topic: config.topics.metrics, name: 'bench' });
   const token = 'bench-token';
   const push = await startPushServer({ publisher, tokens: [token], maxBodyBytes: 10 * 1024 * 1024, maxSeriesPerRequest: 100_000, port: 0, host: '127.0.0.1' });
+  let result = '';
   try {
     const bodyList = bodies(8);
     // Warm-up (schema registration, connections, JIT).
@@ -190,8 +195,7 @@ async function main(): Promise<void> {
       `scrape: ${scrape.targets} targets at ${scrape.intervalMs} ms: ${scrape.scrapesPerInterval.toFixed(0)} scrapes/interval, ${scrape.failures} failures, ${scrape.missed} missed slots, ` +
         `${Math.round(scrape.samplesPerS)} samples/s, scrape p50 ${scrape.p50.toFixed(1)} ms p99 ${scrape.p99.toFixed(1)} ms, CPU ${(scrape.cpuShare * 100).toFixed(0)}% of one core (targets included)`,
     );
-    console.log(
-      JSON.stringify({
+    result = JSON.stringify({
         bench: 'collect',
         samples_per_s: Math.round(pushed.perS),
         baseline: 'bare SampleBatchPublisher (no HTTP, no parsing)',
@@ -207,13 +211,15 @@ async function main(): Promise<void> {
         scrape_p50_ms: Number(scrape.p50.toFixed(1)),
         scrape_p99_ms: Number(scrape.p99.toFixed(1)),
         scrape_cpu_share: Number(scrape.cpuShare.toFixed(2)),
-      }),
-    );
+      });
   } finally {
     await push.close();
     await publisher.close();
     await stack.stop();
   }
+  // Last, after anything the logger still buffers: the JSON line the contract reads.
+  await new Promise<void>((resolve) => rootLogger.flush(() => resolve()));
+  console.log(result);
 }
 
 await main();
