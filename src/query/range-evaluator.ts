@@ -79,7 +79,7 @@ function rollupPartial(fn: AggFn, seriesKey: string, c: RollupColumns, j: number
     const first = c.first[j]!;
     const last = c.last[j]!;
     const inc = Number.isNaN(c.increase[j]!) ? (last >= first ? last - first : last) : c.increase[j]!;
-    a.series[seriesKey] = { ft: start, fv: first, lt: a.lt, lv: last, inc, n: count };
+    a.series.set(seriesKey, { ft: start, fv: first, lt: a.lt, lv: last, inc, n: count });
   }
   return a;
 }
