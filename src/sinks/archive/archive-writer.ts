@@ -108,7 +108,9 @@ class KafkaArchiver implements Archiver {
     this.consumer = await startResilientConsumer(this.kafka, {
       config: { groupId: this.options.groupId ?? `${this.config.kafka.clientId}-archive`, ...embeddedConsumerDefaults },
       subscribe: { topics: [...this.topics.keys()], fromBeginning: true },
-      run: { autoCommit: false, eachBatch: (p) => this.serial(() => this.onBatch(p)) },
+      // Offsets are resolved one record at a time (a stale batch is re-fetched, never skipped) and committed
+      // only by commit(). A flush can outlast the session timeout, so heartbeats continue while a batch waits.
+      run: { autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.keepAlive(p, () => this.serial(() => this.onBatch(p))) },
       onConsumer: (c) => this.watchAssignments(c),
     });
     this.timer = setInterval(() => void this.serial(() => this.tick()).catch((err) => this.log.error({ err }, 'archive flush failed; will retry')), this.options.tickMs ?? 2000);
@@ -122,14 +124,25 @@ class KafkaArchiver implements Archiver {
     return next;
   }
 
-  private async onBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async keepAlive(payload: EachBatchPayload, fn: () => Promise<void>): Promise<void> {
+    const timer = setInterval(() => void payload.heartbeat().catch(() => undefined), 1000);
+    try {
+      await fn();
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     const resolution = this.topics.get(batch.topic);
-    if (!resolution || !isRunning() || isStale()) return;
+    if (!resolution) return;
     const partition = batch.partition;
     for (const m of batch.messages) {
+      if (!isRunning() || isStale()) return;
       const offset = Number(m.offset);
       if (resolution === 'raw') await this.addRaw(partition, offset, batch.topic, m.key, m.value);
       else await this.addRollups(resolution, partition, offset, batch.topic, m.value);
+      resolveOffset(m.offset);
     }
     buffered.set(this.sink.bufferedRows);
     await this.flushDue();

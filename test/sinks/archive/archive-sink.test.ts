@@ -133,6 +133,17 @@ describe('ArchiveSink', () => {
     expect(sink.bufferedRows).toBe(15);
   });
 
+  it('forgets a partition that moved to another instance (its rows are re-read there)', async () => {
+    const sink = new ArchiveSink({ store, writer });
+    await feed(sink, fleetRecords(3), 0, 0);
+    await feed(sink, fleetRecords(2), 0, 1);
+    sink.dropPartition('raw', 0);
+    expect(sink.committable('raw', 0)).toBeUndefined();
+    expect(sink.inputsSeen()).toEqual([{ resolution: 'raw', partition: 1 }]);
+    const files = await sink.flush(sink.all());
+    expect(files.map((f) => f.key.split('/').pop())).toEqual(['part-1-0-1.parquet']);
+  });
+
   it('a failed write keeps the rows and holds back the commit', async () => {
     const sink = new ArchiveSink({ store, writer, beforePut: async () => Promise.reject(new Error('disk full')) });
     await feed(sink, fleetRecords(3));
