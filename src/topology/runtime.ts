@@ -140,6 +140,10 @@ export class TopologyRuntime {
       // Tasks whose partition moved away are closed without committing: the new owner continues from
       // the last committed state (changelog + offsets), so nothing is lost or counted twice.
       for (const p of [...this.tasks.keys()]) if (!mine.has(p)) void this.closeTask(p);
+      // Open the new tasks now, in parallel, rather than one by one as their first batches arrive.
+      for (const p of mine) {
+        if (!this.tasks.has(p)) this.ensureTask(p).catch((err: Error) => this.log.warn({ err: err.message, partition: p }, 'task open failed; retried with its next batch'));
+      }
     });
   }
 
