@@ -59,9 +59,13 @@ export const configSchema = z
           .object({ raw: duration.default('30d'), '1m': duration.default('90d'), '1h': duration.default('400d') })
           .strict()
           .default({ raw: '30d', '1m': '90d', '1h': '400d' }),
+        /** An open archive buffer becomes a file after this long even if its hour is still open. */
+        flushAfter: duration.default('5m'),
+        /** ... or once it holds this many rows. */
+        maxRowsPerFile: z.number().int().positive().default(4_000_000),
       })
       .strict()
-      .default({ root: './data/archive', retention: { raw: '30d', '1m': '90d', '1h': '400d' } }),
+      .default({ root: './data/archive', retention: { raw: '30d', '1m': '90d', '1h': '400d' }, flushAfter: '5m', maxRowsPerFile: 4_000_000 }),
     notify: z
       .object({
         smtpUrl: z.string().optional(),

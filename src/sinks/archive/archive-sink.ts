@@ -37,7 +37,7 @@ export interface ArchiveSinkOptions {
   writer: ParquetWriter;
   /** A buffer becomes a file once it holds this many rows (checked between records). Default 4,000,000. */
   maxRowsPerFile?: number;
-  /** ... or once it is this old (wall clock). Default 10 minutes. */
+  /** ... or once it is this old (wall clock). Default 5 minutes (config archive.flushAfter). */
   maxAgeMs?: number;
   /** An hour is closed when its partition's event time passes the hour's end by this much. Default 5 minutes. */
   closeGraceMs?: number;
@@ -77,7 +77,7 @@ export class ArchiveSink {
 
   constructor(private readonly options: ArchiveSinkOptions) {
     this.maxRows = options.maxRowsPerFile ?? 4_000_000;
-    this.maxAgeMs = options.maxAgeMs ?? 600_000;
+    this.maxAgeMs = options.maxAgeMs ?? 300_000;
     this.closeGraceMs = options.closeGraceMs ?? 300_000;
   }
 

@@ -15,7 +15,7 @@ import { componentLogger } from '../../obs/logger.js';
 import { counter, gauge } from '../../obs/metrics.js';
 import { ArchiveError } from './archive-error.js';
 import { ArchiveSink, type ArchiveSinkOptions } from './archive-sink.js';
-import { hourStartOf, type Resolution } from './layout.js';
+import { hourStartOf, parseDurationMs, type Resolution } from './layout.js';
 import { ParquetWriter, type ParquetTuning } from './parquet-writer.js';
 import { openObjectStore } from './storage/open-store.js';
 import type { ObjectStore } from './storage/object-store.js';
@@ -92,7 +92,13 @@ class KafkaArchiver implements Archiver {
     private readonly writer: ParquetWriter,
     private readonly options: ArchiverOptions,
   ) {
-    this.sink = new ArchiveSink({ store, writer, ...options.sink });
+    this.sink = new ArchiveSink({
+      store,
+      writer,
+      maxAgeMs: parseDurationMs(config.archive.flushAfter),
+      maxRowsPerFile: config.archive.maxRowsPerFile,
+      ...options.sink,
+    });
     this.decoder = new SampleBatchDecoder({ registry });
     this.rollupSerde = rollupBatchSerde({ registry });
     const t = config.topics;
