@@ -100,6 +100,7 @@ try {
     }
   }
   vLast = performance.now();
+  console.log(`vigil: ${Math.round(vLast - vFirst)} ms wall, ${Math.round(runtime.busyMs)} ms processing, ${Math.round(runtime.commitWaitMs)} ms waiting for commit IO`);
   await engine.stop();
   const vigil = (RECORDS * PER_SOURCE) / ((vLast - vFirst) / 1000);
   console.log(`vigil engine (rollup 1m, LevelDB commits every 5 s): ${Math.round(vigil)} samples/s`);

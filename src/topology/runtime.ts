@@ -78,6 +78,9 @@ export class TopologyRuntime {
   private stopping = false;
   /** Records processed by this runtime (all tasks). */
   processed = 0;
+  /** Time spent processing records / waiting for a previous commit's IO (ms; for benchmarks). */
+  busyMs = 0;
+  commitWaitMs = 0;
 
   constructor(private readonly options: TopologyRuntimeOptions) {
     this.topology = options.topology;
@@ -179,6 +182,7 @@ export class TopologyRuntime {
     if (prep) await prep;
     let n = 0;
     let skipped = 0;
+    const t0 = performance.now();
     for (const r of records) {
       if (!isRunning() || isStale()) break;
       if (entry.task.process(r)) n++;
@@ -186,6 +190,7 @@ export class TopologyRuntime {
       // Kafka's committed offsets move only in commitTask; this tells kafkajs where to fetch next.
       resolveOffset(r.offset);
     }
+    this.busyMs += performance.now() - t0;
     if (skipped) skippedTotal.inc({ topology: this.applicationId }, skipped);
     this.processed += n;
     this.recordsSinceRate += n;
@@ -194,7 +199,9 @@ export class TopologyRuntime {
     if (last) lagGauge.set({ topology: this.applicationId, topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1));
     if (this.clock.now() - this.lastCommit >= (this.options.commitIntervalMs ?? 5000)) {
       // At most one commit's IO in flight: wait for the previous one, start this one, go on processing.
+      const w0 = performance.now();
       await this.commitChain;
+      this.commitWaitMs += performance.now() - w0;
       void this.commitAll().catch(() => undefined);
     }
     await heartbeat();
