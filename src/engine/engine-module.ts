@@ -28,6 +28,8 @@ export interface EngineContext {
   readonly logger: Logger;
   /** Runtimes of all modules' topologies, by applicationId (available after start). */
   readonly runtimes: ReadonlyMap<string, TopologyRuntime>;
+  /** Every module's one-line status by module name (for status pages; call it after start). */
+  readonly moduleStatus?: () => Record<string, string>;
 }
 
 export interface EngineModule {

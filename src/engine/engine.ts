@@ -66,6 +66,7 @@ export class Engine {
       consumerDefaults: { ...(this.options.embedded ? embeddedConsumerDefaults : {}), ...(this.options.consumer ?? {}) },
       logger: this.log,
       runtimes: this.runtimes,
+      moduleStatus: () => Object.fromEntries(this.options.modules.flatMap((m) => (m.status ? [[m.name, m.status()]] : []))),
     };
     const topologies: Topology[] = [];
     for (const m of this.options.modules) topologies.push(...((await m.topologies?.(ctx)) ?? []));

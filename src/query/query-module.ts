@@ -14,6 +14,7 @@ import { CombinedSource } from './combined-source.js';
 import { Head } from './head.js';
 import { startHeadFeeder } from './head-feeder.js';
 import { registerQueryRoutes } from './query-routes.js';
+import { registerStatusRoutes } from './status-routes.js';
 
 export interface QueryModuleOptions {
   /** Where /api/v1/alerts and /api/v1/rules read from (the rules module), resolved at request time. */
@@ -33,8 +34,10 @@ export function queryModule(options: QueryModuleOptions = {}): EngineModule {
   return {
     name: 'query',
     async routes(app, ctx: EngineContext) {
-      archive = await ArchiveQuery.open(openObjectStore(ctx.config.archive));
+      const store = openObjectStore(ctx.config.archive);
+      archive = await ArchiveQuery.open(store);
       await registerQueryRoutes(app, { source: new CombinedSource(new ArchiveSource(archive), head), alerting: lazyAlerting });
+      registerStatusRoutes(app, { archive: store, components: () => componentStatus(ctx) });
       if (options.ui !== false) await registerUiRoutes(app);
     },
     async start(ctx: EngineContext) {
@@ -53,4 +56,11 @@ export function queryModule(options: QueryModuleOptions = {}): EngineModule {
     },
     status: () => `head ${head.size} series`,
   };
+}
+
+/** The status lines of the engine's topologies and modules (the Status page). */
+function componentStatus(ctx: EngineContext): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [id, r] of ctx.runtimes) out[id] = `${r.processed} records, partitions [${r.assignedPartitions().join(',')}]`;
+  return { ...out, ...ctx.moduleStatus?.() };
 }
