@@ -25,6 +25,8 @@ import { FLEET_DEFAULTS } from '../../fleet/fleet-setup.js';
 import { componentLogger } from '../../obs/logger.js';
 import { UserError } from '../user-error.js';
 import { connectPublisher, createFleetPublisher, exposePort, produceSetup } from './produce.js';
+import { jobsFromFlags } from './collect.js';
+import { CollectService } from '../../collect/collect-service.js';
 import { engineModules } from './run.js';
 
 /** What components share: the config (filled in by the stack), earlier components' handles. */
@@ -68,6 +70,7 @@ interface StartFlags {
   backfill: string;
   rules?: string[];
   engine: boolean;
+  pull: boolean;
 }
 
 const stackComponent: StartComponent = {
@@ -121,14 +124,15 @@ const fleetComponent: StartComponent = {
     if (!ctx.flags.fleet) return;
     fleetSetupOf(ctx.flags);
     exposePort(ctx.flags.expose);
-    if (ctx.flags.fileSdOut && ctx.flags.expose === undefined) throw new UserError('--file-sd-out needs --expose');
+    if (ctx.flags.fileSdOut && ctx.flags.expose === undefined && !ctx.flags.pull) throw new UserError('--file-sd-out needs --expose');
   },
   async start(ctx) {
     if (!ctx.flags.fleet) return { stop: async () => undefined };
     const setup = fleetSetupOf(ctx.flags);
     const publisher = createFleetPublisher(ctx.stack!.brokers, ctx.stack!.registryUrl, ctx.config, ctx.config.topics.metrics);
     await connectPublisher(publisher, ctx.config.topics.metrics);
-    const port = exposePort(ctx.flags.expose);
+    // The pull path: with --pull (the default) the hosts are also served as exporters for the collector.
+    const port = exposePort(ctx.flags.expose ?? (ctx.flags.pull ? true : undefined));
     const exporter = port === undefined ? undefined : new FleetExporter(setup.model.hosts);
     const ac = new AbortController();
     const session = new FleetSession({ setup, publisher, exporter, signal: ac.signal });
@@ -157,8 +161,44 @@ const fleetComponent: StartComponent = {
   },
 };
 
+
+const collectorComponent: StartComponent = {
+  name: 'collect',
+  async start(ctx) {
+    const file = ctx.fleetTargetsFile;
+    if (!ctx.flags.pull || !file) return { stop: async () => undefined };
+    const jobs = jobsFromFlags({
+      fileSd: [file],
+      job: 'fleet',
+      interval: ctx.flags.interval,
+      metricsPath: '/metrics',
+      scheme: 'http',
+      honorTimestamps: true,
+      refreshInterval: '5m',
+      shard: false,
+      group: 'vigil-collectors',
+      statusInterval: '10s',
+      staleMarkers: true,
+    });
+    const publisher = createFleetPublisher(ctx.stack!.brokers, ctx.stack!.registryUrl, ctx.config, ctx.config.topics.metrics);
+    const service = new CollectService({ jobs, publisher, staleMarkers: true });
+    await service.start();
+    ctx.say(`collect: scraping the fleet's exporters listed in ${file} (job "fleet")`);
+    return {
+      status: () => {
+        const s = service.status();
+        return `${s.targets} targets, ${s.up} up, ${s.scrapes} scrapes`;
+      },
+      stop: async () => {
+        await service.stop();
+        await publisher.close();
+      },
+    };
+  },
+};
+
 /** Started in this order, stopped in reverse. Add a component with one line. */
-export const COMPONENTS: StartComponent[] = [stackComponent, engineComponent, fleetComponent];
+export const COMPONENTS: StartComponent[] = [stackComponent, engineComponent, fleetComponent, collectorComponent];
 
 async function runStart(flags: StartFlags, program: Command): Promise<void> {
   const log = componentLogger('start');
@@ -226,6 +266,7 @@ export function register(program: Command): void {
     )
     .option('--rules <paths...>', 'rules files or directories (default: config rules.paths, ./rules)')
     .option('--no-engine', 'do not run the engine and notifier (stack and fleet only)')
+    .option('--no-pull', 'do not serve the fleet as exporters and scrape them (the pull path)')
     .option('--backfill <duration>', 'simulated fleet: history sent at start before following the wall clock (0 = none)', '5m')
     .option('--pools <n>', 'simulated fleet: server pools', FLEET_DEFAULTS.pools)
     .option('--hosts <n>', 'simulated fleet: hosts per pool', FLEET_DEFAULTS.hosts)
