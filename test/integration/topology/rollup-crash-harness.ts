@@ -24,6 +24,14 @@ export interface CrashOptions {
   log?: (line: string) => void;
 }
 
+/** Children still running when the harness process exits (e.g. a test timeout) are killed with it. */
+function track(child: Child): Child {
+  const kill = () => child.proc.kill('SIGKILL');
+  process.once('exit', kill);
+  child.proc.once('exit', () => process.off('exit', kill));
+  return child;
+}
+
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
@@ -47,7 +55,7 @@ export async function runCrashScenario(o: CrashOptions) {
   let child: Child | null = null;
   try {
     for (let i = 0; i < o.cycles; i++) {
-      child = spawnTs('test/integration/topology/rollup-child.ts', [], env);
+      child = track(spawnTs('test/integration/topology/rollup-child.ts', [], env));
       await child.waitFor(/processed \d+/, 30_000);
       const delay = Math.floor(random() * 1500);
       await new Promise((r) => setTimeout(r, delay));
@@ -58,7 +66,7 @@ export async function runCrashScenario(o: CrashOptions) {
       child = null;
     }
     await publishing;
-    child = spawnTs('test/integration/topology/rollup-child.ts', [], env);
+    child = track(spawnTs('test/integration/topology/rollup-child.ts', [], env));
     await child.waitFor(/ready/, 60_000);
     const drained = await out.waitFor(expected.size, 90_000);
     if (!drained) {
