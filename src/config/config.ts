@@ -98,7 +98,14 @@ export const configSchema = z
       })
       .strict()
       .default({ tokens: [], maxBodyBytes: 10 * 1024 * 1024, maxSeriesPerRequest: 100_000 }),
-    rules: z.object({ paths: z.array(z.string()).default(['rules']) }).strict().default({ paths: ['rules'] }),
+    rules: z
+      .object({
+        paths: z.array(z.string()).default(['rules']),
+        /** Evaluate groups spanning input partitions whole, through a repartition topic (see docs/rules-language.md). */
+        repartition: z.boolean().default(false),
+      })
+      .strict()
+      .default({ paths: ['rules'], repartition: false }),
   })
   .strict();
 

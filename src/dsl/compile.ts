@@ -19,6 +19,11 @@ export interface Leaf {
   grouping: LeafGrouping;
   /** Source text of the aggregation (names its value in alert event inputs). */
   text: string;
+  /**
+   * Groupings from this leaf's own to its outermost aggregation: applied in order to a series'
+   * labels they give the labels of the rule-level group the series feeds (the repartition key).
+   */
+  chain: LeafGrouping[];
 }
 
 export interface PlanRule {
@@ -33,31 +38,34 @@ export interface Plan {
   byMetric: Map<string, Leaf[]>;
 }
 
-function collectLeaves(e: CExpr | null, pr: PlanRule, nested: boolean, seen: Set<number>): void {
+/** `outer`: groupings of the enclosing aggregations, innermost first (empty at the top level). */
+function collectLeaves(e: CExpr | null, pr: PlanRule, outer: LeafGrouping[], seen: Set<number>): void {
   if (!e) return;
+  const nested = outer.length > 0;
   switch (e.t) {
     case 'agg':
       if (e.sel) {
         if (seen.has(e.id)) return;
         seen.add(e.id);
-        pr.leaves.push({ id: e.id, rule: pr, kind: 'agg', fn: e.fn, q: e.q, sel: e.sel, grouping: nested && !e.grouping ? 'series' : e.grouping, text: e.text });
-      } else collectLeaves(e.inner, pr, true, seen);
+        const grouping: LeafGrouping = nested && !e.grouping ? 'series' : e.grouping;
+        pr.leaves.push({ id: e.id, rule: pr, kind: 'agg', fn: e.fn, q: e.q, sel: e.sel, grouping, text: e.text, chain: [grouping, ...outer] });
+      } else collectLeaves(e.inner, pr, [e.grouping, ...outer], seen);
       return;
     case 'absent':
       if (seen.has(e.id)) return;
       seen.add(e.id);
-      pr.leaves.push({ id: e.id, rule: pr, kind: 'absent', fn: 'count', q: null, sel: e.sel, grouping: e.grouping, text: e.text });
+      pr.leaves.push({ id: e.id, rule: pr, kind: 'absent', fn: 'count', q: null, sel: e.sel, grouping: e.grouping, text: e.text, chain: [e.grouping] });
       return;
     case 'fn':
     case 'not':
     case 'neg':
-      collectLeaves(e.arg, pr, nested, seen);
+      collectLeaves(e.arg, pr, outer, seen);
       return;
     case 'arith':
     case 'cmp':
     case 'logic':
-      collectLeaves(e.left, pr, nested, seen);
-      collectLeaves(e.right, pr, nested, seen);
+      collectLeaves(e.left, pr, outer, seen);
+      collectLeaves(e.right, pr, outer, seen);
       return;
     case 'num':
       return;
@@ -71,7 +79,7 @@ export function compilePlan(model: Pick<CheckedRules, 'rules'>): Plan {
   model.rules.forEach((rule, index) => {
     const pr: PlanRule = { index, rule, leaves: [] };
     const seen = new Set<number>();
-    for (const e of [rule.value, rule.when, ...rule.levels.map((l) => l.cond), rule.clear]) collectLeaves(e, pr, false, seen);
+    for (const e of [rule.value, rule.when, ...rule.levels.map((l) => l.cond), rule.clear]) collectLeaves(e, pr, [], seen);
     for (const leaf of pr.leaves) {
       let list = byMetric.get(leaf.sel.metric);
       if (!list) byMetric.set(leaf.sel.metric, (list = []));

@@ -77,6 +77,15 @@ interface Route {
   /** Last slot written (tumbling fast path) and its window start. */
   slot: Slot | null;
   slotStart: number;
+  /** Canonical labels of the rule-level group this series feeds (repartition key). */
+  pkey: string;
+}
+
+/** The rule-level group labels a series feeds: the leaf's groupings applied innermost first. */
+function partitionKeyOf(labels: Readonly<Record<string, string>>, chain: Leaf['chain']): string {
+  let l = labels as Record<string, string>;
+  for (const g of chain) if (g !== 'series') l = groupKeyOf(l, g)[1];
+  return canonicalLabels(l);
 }
 
 export interface EngineOutput {
@@ -244,6 +253,14 @@ export class RulesEngine {
     return this.plan.rules.map((p) => p.rule);
   }
 
+  /** The distinct rule-level group keys a series feeds (where the repartition stage sends its samples). */
+  partitionKeys(series: SeriesRef): string[] {
+    const routes = this.routesFor(series);
+    if (routes.length === 0) return [];
+    if (routes.length === 1) return [routes[0]!.pkey];
+    return [...new Set(routes.map((r) => r.pkey))];
+  }
+
   /** True when some rule selects `metric` (lets callers skip whole series cheaply). */
   selects(metric: string): boolean {
     return this.plan.byMetric.has(metric);
@@ -257,13 +274,14 @@ export class RulesEngine {
     for (const leaf of this.plan.byMetric.get(series.name) ?? []) {
       if (!matchesAll(leaf.sel.matchers, series.labels)) continue;
       const rt = this.rules.get(leaf.rule.rule.name)!;
-      if (leaf.grouping === 'series') r.push({ leaf, rt, key: series.key, labels: series.labels as Record<string, string>, slot: null, slotStart: NaN });
+      const pkey = partitionKeyOf(series.labels, leaf.chain);
+      if (leaf.grouping === 'series') r.push({ leaf, rt, key: series.key, labels: series.labels as Record<string, string>, slot: null, slotStart: NaN, pkey });
       else {
         const [k, l] = groupKeyOf(series.labels as Record<string, string>, leaf.grouping);
         // One key string and label object per group, shared by all its series.
         let interned = this.groupIntern.get(k);
         if (!interned) this.groupIntern.set(k, (interned = { key: k, labels: l }));
-        r.push({ leaf, rt, key: interned.key, labels: interned.labels, slot: null, slotStart: NaN });
+        r.push({ leaf, rt, key: interned.key, labels: interned.labels, slot: null, slotStart: NaN, pkey });
       }
     }
     if (ref === undefined) this.routes.set(series.key, r);
@@ -276,12 +294,14 @@ export class RulesEngine {
    * was already evaluated (the caller reports it to the late topic), else 'ok' (also when no rule
    * selects it).
    */
-  ingest(series: SeriesRef, ts: number, value: number): 'ok' | 'late' {
+  ingest(series: SeriesRef, ts: number, value: number, onlyKey?: string): 'ok' | 'late' {
     const routes = this.routesFor(series);
     if (routes.length === 0) return 'ok';
     this.counters.samples++;
     let late = false;
     for (const route of routes) {
+      // Repartitioned input: a sample arrives once per rule-level group key; feed only those rules.
+      if (onlyKey !== undefined && route.pkey !== onlyKey) continue;
       const { leaf, rt } = route;
       const { windowMs, stepMs } = rt.pr.rule;
       const lastStart = Math.floor(ts / stepMs) * stepMs;

@@ -53,6 +53,8 @@ export interface RegistryRulesTopologyOptions {
   idleMs?: number;
   /** Send undecodable records to the DLQ (default true; false when another topology on the same input does). */
   writeDeadLetters?: boolean;
+  /** See RulesTopologyOptions.repartition. */
+  repartition?: boolean;
 }
 
 export interface RegistryRulesTopology {
@@ -111,6 +113,7 @@ export function buildRegistryRulesTopology(o: RegistryRulesTopologyOptions): Reg
     dlqTopic: dlq,
     ...(o.lateTopic ? { lateTopic: o.lateTopic } : {}),
     ...(o.idleMs !== undefined ? { idleMs: o.idleMs } : {}),
+    ...(o.repartition !== undefined ? { repartition: o.repartition } : {}),
     decode,
     prepare: (records) => {
       const waits = [prefetchWriters(records), alerts.prepare(), samples.prepare()].filter((w) => w !== undefined);

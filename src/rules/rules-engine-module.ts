@@ -77,6 +77,7 @@ export function rulesModule(options: RulesEngineModuleOptions = {}): RulesEngine
         lateTopic: t.metricsLate,
         dlqTopic: t.metricsDlq,
         writeDeadLetters: false,
+        repartition: ctx.config.rules.repartition,
         ...(options.idleMs !== undefined ? { idleMs: options.idleMs } : {}),
       });
       return [topology];

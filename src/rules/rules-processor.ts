@@ -11,6 +11,7 @@ import type { KeyValueStore, Processor, ProcessorContext, StreamRecord } from '.
 import type { ValueCodec } from '../state/codec.js';
 import type { DecodedBatch } from '../model/decoded-batch.js';
 import type { AlertEvent, SampleBatch } from '../model/types.js';
+import { METRIC_KINDS } from '../model/types.js';
 import { RulesEngine, type EngineOutput } from './engine.js';
 import { counter } from '../obs/metrics.js';
 
@@ -73,10 +74,15 @@ export class RulesProcessor implements Processor<unknown, DecodedBatch> {
   private store!: KeyValueStore<unknown>;
   private lastRecordWall = 0;
 
-  /** `idleMs`: wall time without records after which stream time is advanced by the wall clock. */
+  /**
+   * `idleMs`: wall time without records after which stream time is advanced by the wall clock.
+   * `byRecordKey`: the input is repartitioned (RouterProcessor): a record's key is the rule-level
+   * group key its samples are for, and only the rules of that group are fed.
+   */
   constructor(
     private readonly module: RulesModule,
     private readonly idleMs = 60_000,
+    private readonly byRecordKey = false,
   ) {}
 
   init(ctx: ProcessorContext): void {
@@ -89,10 +95,22 @@ export class RulesProcessor implements Processor<unknown, DecodedBatch> {
     ctx.schedule(Math.max(1000, Math.floor(this.idleMs / 4)), 'wall-clock', (now) => this.onWallClock(now));
   }
 
+  /**
+   * Stream time of this processor's own input. With repartitioning the task also reads `metrics`
+   * (stage 1), whose records run ahead of the repartitioned ones: the task's stream time would close
+   * windows before their samples came back through the repartition topic.
+   */
+  private streamTime = -Infinity;
+
+  private currentStreamTime(): number {
+    return this.byRecordKey ? this.streamTime : this.ctx.streamTime;
+  }
+
   private onWallClock(now: number): void {
     const idle = now - this.lastRecordWall;
-    if (idle < this.idleMs || !Number.isFinite(this.ctx.streamTime)) return;
-    this.emit(this.engine.advance(this.ctx.streamTime + idle));
+    const st = this.currentStreamTime();
+    if (idle < this.idleMs || !Number.isFinite(st)) return;
+    this.emit(this.engine.advance(st + idle));
   }
 
   flush(): void {
@@ -105,16 +123,18 @@ export class RulesProcessor implements Processor<unknown, DecodedBatch> {
   process(record: StreamRecord<unknown, DecodedBatch>): void {
     this.lastRecordWall = this.ctx.wallClockTime;
     const b = record.value;
+    const onlyKey = this.byRecordKey ? String(record.key ?? '') : undefined;
+    if (record.timestamp > this.streamTime) this.streamTime = record.timestamp;
     let late = 0;
     for (let i = 0; i < b.length; i++) {
       const series = b.series.get(b.seriesRefs[i]!);
-      if (this.engine.ingest(series, b.timestamps[i]!, b.values[i]!) === 'late') late++;
+      if (this.engine.ingest(series, b.timestamps[i]!, b.values[i]!, onlyKey) === 'late') late++;
     }
     if (late > 0) {
       lateCounter.inc(late);
       this.ctx.reportLate({ 'vigil.late-samples': String(late) });
     }
-    this.emit(this.engine.advance(this.ctx.streamTime));
+    this.emit(this.engine.advance(this.currentStreamTime()));
   }
 
   private seen = { divByZero: 0, evaluations: 0 };
@@ -145,3 +165,53 @@ export class RulesProcessor implements Processor<unknown, DecodedBatch> {
     this.module.releaseEngine(this.engine);
   }
 }
+
+/**
+ * Stage 1 of the repartitioned rules topology: sends each selected sample, once per rule-level group
+ * key it feeds, to the repartition topic keyed by that group key, so every group is evaluated whole
+ * by one task whatever the partitions its sources live on. A record without samples is passed on
+ * (key "") so that stream time still moves downstream.
+ */
+export class RulesRouterProcessor implements Processor<unknown, DecodedBatch> {
+  private ctx!: ProcessorContext;
+  private engine!: RulesEngine;
+
+  constructor(private readonly module: RulesModule) {}
+
+  init(ctx: ProcessorContext): void {
+    this.ctx = ctx;
+    // Only its routes are used (selection and group keys follow hot reloads); it never evaluates.
+    this.engine = this.module.createEngine();
+  }
+
+  process(record: StreamRecord<unknown, DecodedBatch>): void {
+    const b = record.value;
+    const out = new Map<string, SampleBatch>();
+    for (let i = 0; i < b.length; i++) {
+      const series = b.series.get(b.seriesRefs[i]!);
+      const keys = this.engine.partitionKeys(series);
+      if (keys.length === 0) continue;
+      const sample = { name: series.name, labels: series.labels as Record<string, string>, timestamp: b.timestamps[i]!, value: b.values[i]!, kind: METRIC_KINDS[b.kinds[i]!] ?? 'UNKNOWN' };
+      for (const k of keys) {
+        let batch = out.get(k);
+        if (!batch) out.set(k, (batch = { source: {}, samples: [] }));
+        batch.samples.push(sample);
+      }
+    }
+    if (out.size === 0) {
+      this.ctx.forward<string, SampleBatch>({ key: '', value: { source: {}, samples: [] }, timestamp: record.timestamp }, REPARTITION_CHILD);
+      return;
+    }
+    for (const [k, batch] of out) {
+      let t = -Infinity;
+      for (const s of batch.samples) if (s.timestamp > t) t = s.timestamp;
+      this.ctx.forward<string, SampleBatch>({ key: k, value: batch, timestamp: t }, REPARTITION_CHILD);
+    }
+  }
+
+  close(): void {
+    this.module.releaseEngine(this.engine);
+  }
+}
+
+export const REPARTITION_CHILD = 'rules-repartition-sink';

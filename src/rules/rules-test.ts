@@ -205,7 +205,13 @@ function describeEvent(ev: AlertEvent): string {
   return `${ev.transition.toLowerCase()} ${ev.alertname}${ev.level ? ` (level ${ev.level})` : ''} at ${formatDuration(ev.window_end)} ${fmtLabels(ev.labels)}`;
 }
 
-function runCase(t: Obj, where: string, base: string, ruleFiles: string[]): string[] {
+/** Options of the runner (tests of the runner itself). */
+export interface RulesTestOptions {
+  /** Run the rules through the repartition stage (config rules.repartition). */
+  repartition?: boolean;
+}
+
+function runCase(t: Obj, where: string, base: string, ruleFiles: string[], opts: RulesTestOptions): string[] {
   const model = loadRules(ruleFiles, base);
   const expectations = parseExpectations(t, where);
   const events = parseEventExpectations(t, where);
@@ -222,6 +228,7 @@ function runCase(t: Obj, where: string, base: string, ruleFiles: string[]): stri
     decode: jsonSampleBatchDecoder(),
     alertSerde: jsonSerde<AlertEvent>(),
     sampleBatchSerde: jsonSerde<SampleBatch>(),
+    ...(opts.repartition !== undefined ? { repartition: opts.repartition } : {}),
   });
   const driver = new TopologyTestDriver(topology, { wallClockStart: 0 });
   try {
@@ -280,7 +287,7 @@ function runCase(t: Obj, where: string, base: string, ruleFiles: string[]): stri
 }
 
 /** Runs one test file; never throws for problems of the file (they are returned). */
-export function runRulesTestFile(file: string): RulesTestFileResult {
+export function runRulesTestFile(file: string, opts: RulesTestOptions = {}): RulesTestFileResult {
   const result: RulesTestFileResult = { file, errors: [], tests: [] };
   let doc: Obj;
   try {
@@ -298,7 +305,7 @@ export function runRulesTestFile(file: string): RulesTestFileResult {
       const t = asObj(raw, `tests[${i}]`);
       const name = typeof t.name === 'string' ? t.name : `tests[${i}]`;
       try {
-        result.tests.push({ name, failures: runCase(t, `tests[${i}]`, base, ruleFiles) });
+        result.tests.push({ name, failures: runCase(t, `tests[${i}]`, base, ruleFiles, opts) });
       } catch (err) {
         if (!(err instanceof TestFileError)) throw err;
         result.tests.push({ name, failures: [err.message] });

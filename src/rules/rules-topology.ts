@@ -7,12 +7,12 @@
 import type { RecordDecoder, SourcePrepare } from '../topology/topology.js';
 import { Topology } from '../topology/topology.js';
 import type { ProcessorContext, Serde, StreamRecord } from '../topology/api.js';
-import { stringSerde } from '../topology/serdes.js';
+import { jsonSerde, stringSerde } from '../topology/serdes.js';
 import { SeriesTable, allocateColumns, type DecodedBatch } from '../model/decoded-batch.js';
 import { seriesIdentity, hash64 } from '../model/series.js';
 import type { AlertEvent, SampleBatch } from '../model/types.js';
 import { METRIC_KINDS } from '../model/types.js';
-import { ALERTS_CHILD, RECORDED_CHILD, RULES_STATE_STORE, RulesModule, RulesProcessor, rulesStateCodec } from './rules-processor.js';
+import { ALERTS_CHILD, RECORDED_CHILD, REPARTITION_CHILD, RULES_STATE_STORE, RulesModule, RulesProcessor, RulesRouterProcessor, rulesStateCodec } from './rules-processor.js';
 import { keyValueStoreDefinition } from '../state/stores.js';
 
 export interface RulesTopologyOptions {
@@ -33,6 +33,12 @@ export interface RulesTopologyOptions {
   sampleBatchSerde: Serde<SampleBatch>;
   /** Wall time without records after which an idle task's stream time follows the wall clock (default 60 s). */
   idleMs?: number;
+  /**
+   * Evaluate every rule-level group in one task: samples go through the repartition topic
+   * `<applicationId>-groups-repartition` keyed by group. Default false: each task evaluates the
+   * samples of its own input partition (exact for groups within one source, e.g. by host).
+   */
+  repartition?: boolean;
 }
 
 export const RULES_PROCESSOR = 'rules';
@@ -48,7 +54,16 @@ export function buildRulesTopology(o: RulesTopologyOptions): Topology {
   const topics = recorded === metrics ? [metrics] : [metrics, recorded];
   topology.addSource('rules-source', topics, o.decode, o.prepare ? { prepare: o.prepare } : {});
   topology.addStore(keyValueStoreDefinition(RULES_STATE_STORE, { codec: rulesStateCodec }));
-  topology.addProcessor(RULES_PROCESSOR, () => new RulesProcessor(o.module, o.idleMs), ['rules-source'], [RULES_STATE_STORE]);
+  if (o.repartition ?? false) {
+    const repartitionTopic = `${o.applicationId}-groups-repartition`;
+    topology.addProcessor('rules-router', () => new RulesRouterProcessor(o.module), ['rules-source']);
+    topology.addSink(REPARTITION_CHILD, repartitionTopic, { key: stringSerde as Serde<string>, value: jsonSerde<SampleBatch>() }, ['rules-router']);
+    topology.internalTopics.add(repartitionTopic);
+    topology.addSource('rules-groups-source', [repartitionTopic], jsonSampleBatchDecoder());
+    topology.addProcessor(RULES_PROCESSOR, () => new RulesProcessor(o.module, o.idleMs, true), ['rules-groups-source'], [RULES_STATE_STORE]);
+  } else {
+    topology.addProcessor(RULES_PROCESSOR, () => new RulesProcessor(o.module, o.idleMs), ['rules-source'], [RULES_STATE_STORE]);
+  }
   topology.addSink(ALERTS_CHILD, o.alertsTopic ?? 'alerts', {
     key: stringSerde as Serde<string>,
     value: o.alertSerde,

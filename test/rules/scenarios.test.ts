@@ -14,9 +14,9 @@ describe('rules test scenarios (vigil rules test files)', () => {
     } catch {
       continue;
     }
-    for (const f of files) {
-      it(`${dir.slice(root.length + 1)}/${f}`, () => {
-        const r = runRulesTestFile(join(dir, f));
+    for (const f of files) for (const repartition of [false, true]) {
+      it(`${dir.slice(root.length + 1)}/${f}${repartition ? ' (repartitioned)' : ''}`, () => {
+        const r = runRulesTestFile(join(dir, f), { repartition });
         expect(r.errors).toEqual([]);
         const failures = r.tests.flatMap((t) => t.failures.map((x) => `${t.name}: ${x}`));
         expect(failures).toEqual([]);
