@@ -34,6 +34,7 @@ const lagGauge = gauge('vigil_consumer_lag', 'High watermark minus next offset t
 const commitSeconds = histogram('vigil_commit_duration_seconds', 'Duration of a task commit (storage batch + sends + offset commit)', ['topology'], [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 const stateBytes = gauge('vigil_state_bytes', 'Approximate bytes of a task\'s LevelDB', ['task']);
 const restoredTotal = counter('vigil_changelog_restored_records_total', 'Changelog records read to restore tasks', ['topology']);
+const restoresTotal = counter('vigil_changelog_restores_total', 'Task restores from the changelog (mode full: empty local state; tail: local state + changelog tail)', ['topology', 'mode']);
 
 export interface TopologyRuntimeOptions {
   kafka: Kafka;
@@ -232,10 +233,18 @@ export class TopologyRuntime {
       task.dropStoredOffsets();
       outbox = []; // sends meant for the previous cluster
     } else if (await this.isStale(task, partition)) {
-      this.log.info({ taskId }, 'local state is older than the committed offsets: restoring from the changelog');
       task.close();
-      await this.wipe(storage);
-      await this.restoreFromChangelog(storage, partition, taskId);
+      const from = task.changelogOffset;
+      if (from !== null) {
+        // Local state covers the changelog up to a known marker: apply only the tail after it (values are
+        // absolute, so re-applying a commit the storage already holds is harmless).
+        this.log.info({ taskId, from: (from + 1n).toString() }, 'local state is older than the committed offsets: restoring the changelog tail');
+        await this.restoreFromChangelog(storage, partition, taskId, from + 1n);
+      } else {
+        this.log.info({ taskId }, 'local state is older than the committed offsets: restoring from the changelog');
+        await this.wipe(storage);
+        await this.restoreFromChangelog(storage, partition, taskId, 0n);
+      }
       task = new StreamTask(this.topology, { taskId, partition, clock: this.clock, onSideRecord: (topic, reason) => this.countSide(topic, reason) });
       outbox = await task.load(storage.entries());
     }
@@ -290,17 +299,18 @@ export class TopologyRuntime {
   }
 
   /** Reads the task's changelog partition up to its end; applies complete commits only. */
-  private async restoreFromChangelog(storage: TaskStorage, partition: number, taskId: string): Promise<void> {
+  private async restoreFromChangelog(storage: TaskStorage, partition: number, taskId: string, from: bigint): Promise<void> {
     const { kafka } = this.options;
     const topic = this.topology.changelogTopic;
     const admin = await this.admin();
     const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
     const o = offsets.find((x) => x.partition === partition);
     const high = o ? BigInt(o.high) : 0n;
-    if (!o || BigInt(o.high) <= BigInt(o.low)) {
-      this.log.info({ taskId }, 'changelog is empty: starting with empty state');
+    if (!o || BigInt(o.high) <= BigInt(o.low) || from >= high) {
+      this.log.info({ taskId }, 'nothing to restore from the changelog');
       return;
     }
+    if (from > 0n && from < BigInt(o.low)) throw new TopologyError(`Changelog ${topic}/${partition} no longer holds offset ${from} (log start ${o.low}): cannot restore the tail`, 'CHANGELOG_TRUNCATED');
     const restorer = new ChangelogRestorer();
     const consumer = kafka.consumer({ groupId: `${this.applicationId}-restore-${taskId}-${Date.now()}`, ...(this.options.consumer ?? {}) } as never);
     const started = this.clock.now();
@@ -308,28 +318,37 @@ export class TopologyRuntime {
     await consumer.connect();
     try {
       await new Promise<void>((resolve, reject) => {
-        consumer.subscribe({ topics: [topic], fromBeginning: true }).then(() =>
-          consumer.run({
+        consumer.subscribe({ topics: [topic], fromBeginning: true }).then(() => {
+          const running = consumer.run({
             autoCommit: false,
             eachBatch: async ({ batch }) => {
               if (batch.partition !== partition) return;
               for (const m of batch.messages) {
+                if (BigInt(m.offset) < from) continue;
                 restorer.add({ key: m.key, value: m.value });
                 if (BigInt(m.offset) + 1n >= high) return resolve();
               }
               const now = Date.now();
               if (now - lastLog > 2000) {
                 lastLog = now;
-                this.log.info({ taskId, read: restorer.records, total: high.toString() }, 'restoring from changelog');
+                this.log.info({ taskId, read: restorer.records, total: (high - from).toString() }, 'restoring from changelog');
               }
             },
-          }),
-        ).catch(reject);
+          });
+          try {
+            if (from > 0n) consumer.seek({ topic, partition, offset: from.toString() });
+          } catch {
+            // not seekable yet: the offset filter above still restores the tail only
+          }
+          return running;
+        }).catch(reject);
       });
     } finally {
       await consumer.disconnect();
     }
     restoredTotal.inc({ topology: this.applicationId }, restorer.records);
+    restoresTotal.inc({ topology: this.applicationId, mode: from > 0n ? 'tail' : 'full' });
+    if (from > 0n && !restorer.lastMarker) throw new TopologyError(`Changelog tail of ${taskId} from ${from} has no complete commit although the group committed past the local state`, 'CHANGELOG_INCOMPLETE');
     await storage.write(restorer.toStorageOps());
     this.log.info({ taskId, records: restorer.records, discarded: restorer.discarded, ms: this.clock.now() - started, marker: restorer.lastMarker?.seq }, 'restored from changelog');
   }
@@ -367,8 +386,9 @@ export class TopologyRuntime {
     const endTimer = commitSeconds.startTimer({ topology: this.applicationId });
     this.log.debug({ taskId: entry.task.taskId, seq: c.seq, records: c.records, messages: c.messages.length }, 'commit');
     await entry.storage.write(c.ops); // 1. one atomic batch
-    await this.send(c.messages); // 2. changelog + outputs
-    entry.task.commitSent(c);
+    const written = await this.send(c.messages); // 2. changelog + outputs
+    // The marker is the task's last changelog record of this commit.
+    entry.task.commitSent(c, written.get(`${this.topology.changelogTopic}/${entry.task.partition}`));
     const offsets = [...c.offsets].filter(([topic, off]) => entry.committed.get(topic) !== off);
     if (offsets.length && this.consumer) {
       // 3. Kafka offsets (may fail after a rebalance: the stored offsets still prevent double counting)
@@ -384,8 +404,10 @@ export class TopologyRuntime {
     void entry.storage.approximateBytes().then((b) => stateBytes.set({ task: entry.task.taskId }, b));
   }
 
-  private async send(messages: QueuedMessage[]): Promise<void> {
-    if (messages.length === 0) return;
+  /** Sends messages in bounded requests; returns the last offset written per `topic/partition`. */
+  private async send(messages: QueuedMessage[]): Promise<Map<string, bigint>> {
+    const last = new Map<string, bigint>();
+    if (messages.length === 0) return last;
     if (!this.producer) throw new TopologyError('Runtime is not started', 'NOT_STARTED');
     const byTopic = new Map<string, Message[]>();
     for (const { topic, message } of messages) {
@@ -409,13 +431,25 @@ export class TopologyRuntime {
         chunk.push({ topic: tm.topic, messages: part });
         size += part.length;
         if (size >= 500) {
-          await this.producer.sendBatch({ topicMessages: chunk, acks: -1 });
+          await this.sendChunk(chunk, last);
           chunk = [];
           size = 0;
         }
       }
     }
-    if (chunk.length) await this.producer.sendBatch({ topicMessages: chunk, acks: -1 });
+    if (chunk.length) await this.sendChunk(chunk, last);
+    return last;
+  }
+
+  private async sendChunk(chunk: Array<{ topic: string; messages: Message[] }>, last: Map<string, bigint>): Promise<void> {
+    const results = await this.producer!.sendBatch({ topicMessages: chunk, acks: -1 });
+    // Only explicitly partitioned messages can be attributed (changelog records always are).
+    const counts = new Map<string, number>();
+    for (const tm of chunk) for (const m of tm.messages) if (m.partition !== undefined) counts.set(`${tm.topic}/${m.partition}`, (counts.get(`${tm.topic}/${m.partition}`) ?? 0) + 1);
+    for (const r of results) {
+      const n = counts.get(`${r.topicName}/${r.partition}`);
+      if (n && r.baseOffset !== undefined) last.set(`${r.topicName}/${r.partition}`, BigInt(r.baseOffset) + BigInt(n) - 1n);
+    }
   }
 
   private async closeTask(partition: number): Promise<void> {

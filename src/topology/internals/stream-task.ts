@@ -30,6 +30,8 @@ export const KEYS = {
   streamTime: 'm\u0000streamTime',
   seq: 'm\u0000seq',
   incarnation: 'm\u0000incarnation',
+  /** Offset of a commit marker of this task in the changelog (the previous commit's: known after its send). */
+  changelogOffset: 'm\u0000changelogOffset',
   outbox: (seq: number) => `o\u0000${String(seq).padStart(12, '0')}`,
 } as const;
 
@@ -127,6 +129,9 @@ export class StreamTask {
   private seq = 0;
   private outboxToDelete: string[] = [];
   streamTime = -Infinity;
+  /** Changelog offset of a commit marker whose state the storage holds (or a later one); null = unknown. */
+  changelogOffset: bigint | null = null;
+  private changelogOffsetDirty = false;
   current: RawRecord | null = null;
   skipped = 0;
   initialized = false;
@@ -191,6 +196,8 @@ export class StreamTask {
       this.streamTime = Number(value.toString());
     } else if (key === KEYS.seq) {
       this.seq = Number(value.toString());
+    } else if (key === KEYS.changelogOffset) {
+      this.changelogOffset = BigInt(value.toString());
     } else if (key.startsWith('o\u0000')) {
       this.outboxToDelete.push(key);
     }
@@ -333,7 +340,7 @@ export class StreamTask {
 
   /** True when something changed since the last commit. */
   get dirty(): boolean {
-    return this.recordsSinceCommit > 0 || this.pending.length > 0 || this.outboxToDelete.length > 0;
+    return this.recordsSinceCommit > 0 || this.pending.length > 0 || this.outboxToDelete.length > 0 || this.changelogOffsetDirty;
   }
 
   /**
@@ -359,6 +366,10 @@ export class StreamTask {
     const streamTime = this.streamTime === -Infinity ? null : this.streamTime;
     if (streamTime !== null) ops.push({ type: 'put', key: KEYS.streamTime, value: Buffer.from(String(streamTime)) });
     ops.push({ type: 'put', key: KEYS.seq, value: Buffer.from(String(seq)) });
+    if (this.changelogOffsetDirty && this.changelogOffset !== null) {
+      ops.push({ type: 'put', key: KEYS.changelogOffset, value: Buffer.from(this.changelogOffset.toString()) });
+      this.changelogOffsetDirty = false;
+    }
     const marker: CommitMarker = { seq, streamTime, offsets: markerOffsets };
     changelog.push({
       topic: this.topology.changelogTopic,
@@ -377,9 +388,16 @@ export class StreamTask {
     return { seq, ops, messages, outboxKey, offsets, records };
   }
 
-  /** Called once the commit's messages are acknowledged: the outbox entry goes with the next batch. */
-  commitSent(commit: TaskCommit): void {
+  /**
+   * Called once the commit's messages are acknowledged: the outbox entry goes with the next batch, and so
+   * does the changelog offset of its marker (for restoring only the changelog's tail later).
+   */
+  commitSent(commit: TaskCommit, markerOffset?: bigint): void {
     if (commit.outboxKey) this.outboxToDelete.push(commit.outboxKey);
+    if (markerOffset !== undefined) {
+      this.changelogOffset = markerOffset;
+      this.changelogOffsetDirty = true;
+    }
   }
 
   close(): void {
