@@ -19,7 +19,7 @@ async function stderrMatch(child: Child, re: RegExp, timeoutMs = 30_000): Promis
   }
 }
 
-describe('vigil start (interim: stack + simulated fleet)', () => {
+describe('vigil start --no-engine (stack + simulated fleet)', () => {
   let child: Child | undefined;
   afterEach(async () => {
     await child?.stop('SIGKILL');
@@ -28,7 +28,7 @@ describe('vigil start (interim: stack + simulated fleet)', () => {
 
   it('prints both addresses, publishes in real time with a live status line, and stops cleanly on SIGINT', async () => {
     const targets = join(mkdtempSync(join(tmpdir(), 'vigil-start-')), 'targets.json');
-    child = spawnVigil(['start', '--interval', '1s', '--status-interval', '1', '--expose', '--file-sd-out', targets], { VIGIL_LOG_LEVEL: 'warn' });
+    child = spawnVigil(['start', '--no-engine', '--no-pull', '--backfill', '0', '--interval', '1s', '--status-interval', '1', '--expose', '--file-sd-out', targets], { VIGIL_LOG_LEVEL: 'warn' });
     const [, brokers, registryUrl] = await child.waitFor(LINES, 60_000);
     expect((await fetch(`${registryUrl}/subjects`)).status).toBe(200);
     await stderrMatch(child, /vigil start: fleet: \+\d+s \| event \S+ \| [\d,]+ samples\/s .*records [1-9][\d,]* /);
@@ -50,7 +50,7 @@ describe('vigil start (interim: stack + simulated fleet)', () => {
   });
 
   it('refuses bad fleet options before starting anything', async () => {
-    child = spawnVigil(['start', '--faults', 'cpu:nohost@1s+1m']);
+    child = spawnVigil(['start', '--no-engine', '--no-pull', '--faults', 'cpu:nohost@1s+1m']);
     const { proc } = child;
     const code = proc.exitCode ?? (await new Promise((resolve) => proc.once('exit', resolve)));
     expect(code).toBe(1);
