@@ -61,7 +61,8 @@ function flash(message, bad = false) {
 }
 
 function matchersFromLabels(labels) {
-  return Object.entries(labels).filter(([k]) => k !== 'severity')
+  const rank = (k) => (k === 'alertname' ? '' : k);
+  return Object.entries(labels).filter(([k]) => k !== 'severity').sort(([a], [b]) => rank(a).localeCompare(rank(b)))
     .map(([name, value]) => ({ name, value, isRegex: false, isEqual: true }));
 }
 
@@ -81,6 +82,9 @@ function parseMatchers(text) {
 const matcherOp = (m) => m.op ?? (m.isRegex ? (m.isEqual === false ? '!~' : '=~') : m.isEqual === false ? '!=' : '=');
 const formatMatchers = (ms) => (ms || []).map((m) => `${m.name}${matcherOp(m)}"${m.value}"`).join(', ');
 const when = (t) => (typeof t === 'number' ? new Date(t).toISOString() : t ?? '');
+/** `2026-11-25 19:20:10Z`: a compact UTC time for tables. */
+const shortTime = (t) => (t === undefined || t === null || t === '' ? '' : new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
+const details = (o) => Object.entries(o).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' · ');
 
 // ---- pages ----
 const pages = {
@@ -93,15 +97,18 @@ const pages = {
       return (n.silencedBy?.length ? ' <span class="label">silenced</span>' : '') + (n.acked ? ' <span class="label">acked</span>' : '')
         + (n.inhibitedBy ? ' <span class="label">inhibited</span>' : '');
     };
-    const rows = data.alerts.map((a) => `
+    // Firing before pending, then by name: what needs attention first.
+    const order = (a) => (a.state === 'firing' ? 0 : 1);
+    const sorted = [...data.alerts].sort((a, b) => order(a) - order(b) || String(a.labels.alertname).localeCompare(String(b.labels.alertname)));
+    const rows = sorted.map((a) => `
       <tr data-fingerprint="${esc(a.fingerprint)}">
         <td class="state state-${esc(a.state)}">${esc(a.state)}${a.level ? ` <span class="muted">(${esc(a.level)})</span>` : ''}</td>
         <td><a href="#/alert/${encodeURIComponent(a.fingerprint)}">${esc(a.labels.alertname)}</a>${badges(a.fingerprint)}</td>
         <td>${labelsHtml(a.labels)}</td>
-        <td title="${esc(a.activeAt)}">${esc(since(a.activeAt))}</td>
+        <td class="time" title="${esc(a.activeAt)}">${esc(since(a.activeAt))}</td>
         <td>${a.value === null || a.value === undefined ? '' : esc(Number(a.value).toPrecision(4))}</td>
         <td>${esc(a.annotations?.summary ?? '')}</td>
-        <td><button class="secondary" data-action="silence">Silence</button>
+        <td class="actions"><button class="secondary" data-action="silence">Silence</button>
             <button class="secondary" data-action="ack">Ack</button></td>
       </tr>`).join('');
     page().innerHTML = `<h1>Alerts <span class="muted">(${data.alerts.length})</span></h1>
@@ -138,14 +145,14 @@ const pages = {
       <h2>Series behind it</h2><div id="chart"></div>
       <h2>History</h2>
       ${history.error ? `<p class="error">${esc(history.error)}</p>` : `<table><thead><tr><th>Time</th><th>What</th><th>Details</th></tr></thead><tbody>
-        ${entries.map(({ at, type, ...rest }) => `<tr><td>${esc(when(at))}</td><td>${esc(type)}</td><td>${esc(JSON.stringify(rest))}</td></tr>`).join('') || '<tr><td colspan="3" class="muted">Nothing yet.</td></tr>'}
+        ${entries.map(({ at, type, ...rest }) => `<tr><td class="time" title="${esc(when(at))}">${esc(shortTime(at))}</td><td>${esc(type)}</td><td>${esc(details(rest))}</td></tr>`).join('') || '<tr><td colspan="3" class="muted">Nothing yet.</td></tr>'}
       </tbody></table>`}`;
     if (alert?.query) await drawQuery(alert.query, 3600, document.getElementById('chart'));
   },
 
   async silences(params) {
-    const { data } = await api.silences();
-    const active = data.filter((s) => s.status?.state !== 'expired');
+    const list = await api.silences(); // a plain array, like Alertmanager's
+    const active = list.filter((s) => s.status?.state !== 'expired');
     page().innerHTML = `<h1>Silences</h1>
       <form class="inline" id="new-silence">
         <label>Matchers<input name="matchers" size="50" required value="${esc(params.get('matchers') ?? '')}" placeholder='alertname="HighCpuLoad", host="web1"'></label>
@@ -155,8 +162,8 @@ const pages = {
         <button type="submit">Create silence</button>
       </form>
       <table id="silences"><thead><tr><th>State</th><th>Matchers</th><th>Starts</th><th>Ends</th><th>Author</th><th>Comment</th><th></th></tr></thead><tbody>
-      ${active.map((s) => `<tr data-id="${esc(s.id)}"><td class="state">${esc(s.status?.state ?? '')}</td><td>${esc(formatMatchers(s.matchers))}</td>
-        <td>${esc(s.startsAt)}</td><td>${esc(s.endsAt)}</td><td>${esc(s.createdBy)}</td><td>${esc(s.comment)}</td>
+      ${active.map((s) => `<tr data-id="${esc(s.id)}"><td class="state">${esc(s.status?.state ?? '')}</td><td><code>${esc(formatMatchers(s.matchers))}</code></td>
+        <td class="time" title="${esc(s.startsAt)}">${esc(shortTime(s.startsAt))}</td><td class="time" title="${esc(s.endsAt)}">${esc(shortTime(s.endsAt))}</td><td>${esc(s.createdBy)}</td><td>${esc(s.comment)}</td>
         <td><button class="secondary" data-action="expire">Expire</button></td></tr>`).join('') || '<tr><td colspan="7" class="muted">No silences.</td></tr>'}
       </tbody></table>`;
     document.getElementById('new-silence').addEventListener('submit', async (event) => {
@@ -213,11 +220,32 @@ const pages = {
   },
 
   async status() {
-    const { data } = await api.status();
-    page().innerHTML = `<h1>Status</h1><dl class="kv" id="status">${Object.entries(data)
-      .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(typeof v === 'object' ? JSON.stringify(v) : v)}</dd>`).join('')}</dl>`;
+    const { data: d } = await api.status();
+    const num = (v, digits = 1) => (v === null || v === undefined ? '–' : Number(v).toLocaleString('en', { maximumFractionDigits: digits }));
+    const per = (o, unit) => Object.entries(o || {}).map(([k, v]) => `${esc(k)} ${esc(num(v))}${unit}`).join(' · ');
+    const a = d.archive || {};
+    const rows = [
+      ['Samples/s', `${num(d.samples.perSecond)} <span class="muted">(last ${esc(d.samples.overSeconds)} s; ${num(d.samples.published, 0)} published by this process)</span>`],
+      ['Records/s', per(d.samples.recordsPerSecondByTopology, '')],
+      ['Consumer lag', `${num(d.consumerLag.total, 0)} records <span class="muted">${per(d.consumerLag.byTopology, '')}</span>`],
+      ['Late', `${num(d.late.records, 0)} records, ${num(d.late.samples, 0)} samples`],
+      ['Dead letters', `${num(d.dlq.records, 0)} records, ${num(d.dlq.samples, 0)} samples${Object.keys(d.dlq.byReason || {}).length ? ` <span class="muted">${per(d.dlq.byReason, '')}</span>` : ''}; ${num(d.dlq.notifications, 0)} notifications`],
+      ['Archive', a.error ? `<span class="error">${esc(a.error)}</span>` : `${num(a.objects, 0)} files, ${esc(formatBytes(a.bytes))} <span class="muted">(${esc(formatBytes(a.bytesWritten))} written by this process, ${num(a.bufferedRows, 0)} rows buffered) ${esc(a.url ?? '')}</span>`],
+      ['Uptime', `${num(d.uptimeSeconds / 60)} min`],
+    ];
+    page().innerHTML = `<h1>Status</h1><dl class="kv" id="status">${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>
+      <h2>Components</h2><table id="components"><thead><tr><th>Component</th><th>Status</th></tr></thead><tbody>
+      ${Object.entries(d.components || {}).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('')}</tbody></table>`;
   },
 };
+
+function formatBytes(b) {
+  if (b === undefined || b === null) return '–';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (b >= 1024 && i < units.length - 1) { b /= 1024; i++; }
+  return `${i ? b.toFixed(1) : b} ${units[i]}`;
+}
 
 // Steps that tile the archive's 1m and 1h rollups, so long ranges read rollups instead of raw samples.
 const STEPS = [10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400];
