@@ -53,8 +53,9 @@ export interface RegistryRulesTopologyOptions {
   idleMs?: number;
   /** Send undecodable records to the DLQ (default true; false when another topology on the same input does). */
   writeDeadLetters?: boolean;
-  /** See RulesTopologyOptions.repartition. */
+  /** See RulesTopologyOptions.repartition and inputPartitions. */
   repartition?: boolean;
+  inputPartitions?: number;
 }
 
 export interface RegistryRulesTopology {
@@ -114,6 +115,7 @@ export function buildRegistryRulesTopology(o: RegistryRulesTopologyOptions): Reg
     ...(o.lateTopic ? { lateTopic: o.lateTopic } : {}),
     ...(o.idleMs !== undefined ? { idleMs: o.idleMs } : {}),
     ...(o.repartition !== undefined ? { repartition: o.repartition } : {}),
+    ...(o.inputPartitions !== undefined ? { inputPartitions: o.inputPartitions } : {}),
     decode,
     prepare: (records) => {
       const waits = [prefetchWriters(records), alerts.prepare(), samples.prepare()].filter((w) => w !== undefined);

@@ -78,6 +78,7 @@ export function rulesModule(options: RulesEngineModuleOptions = {}): RulesEngine
         dlqTopic: t.metricsDlq,
         writeDeadLetters: false,
         repartition: ctx.config.rules.repartition,
+        inputPartitions: ctx.config.kafka.partitions,
         ...(options.idleMs !== undefined ? { idleMs: options.idleMs } : {}),
       });
       return [topology];

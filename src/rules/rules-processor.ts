@@ -83,6 +83,8 @@ export class RulesProcessor implements Processor<unknown, DecodedBatch> {
     private readonly module: RulesModule,
     private readonly idleMs = 60_000,
     private readonly byRecordKey = false,
+    /** Number of input partitions stage 1 runs on (repartitioned mode): windows wait for all of them. */
+    private readonly inputPartitions = 0,
   ) {}
 
   init(ctx: ProcessorContext): void {
@@ -102,8 +104,21 @@ export class RulesProcessor implements Processor<unknown, DecodedBatch> {
    */
   private streamTime = -Infinity;
 
+  /** Stream time of each stage-1 input partition, with the wall time it was last heard of. */
+  private readonly sources = new Map<string, { wm: number; wall: number }>();
+  private firstWall = NaN;
+
   private currentStreamTime(): number {
-    return this.byRecordKey ? this.streamTime : this.ctx.streamTime;
+    if (!this.byRecordKey) return this.ctx.streamTime;
+    if (this.sources.size === 0) return this.streamTime;
+    // The slowest input partition heard of recently decides (Kafka Streams' max.task.idle.ms idea):
+    // a partition silent for idleMs no longer holds windows open; until every expected partition has
+    // spoken (or idleMs passed), nothing closes.
+    const now = this.ctx.wallClockTime;
+    if (this.sources.size < this.inputPartitions && now - this.firstWall < this.idleMs) return -Infinity;
+    let min = Infinity;
+    for (const s of this.sources.values()) if (now - s.wall < this.idleMs && s.wm < min) min = s.wm;
+    return min === Infinity ? this.streamTime : min;
   }
 
   private onWallClock(now: number): void {
@@ -125,6 +140,14 @@ export class RulesProcessor implements Processor<unknown, DecodedBatch> {
     const b = record.value;
     const onlyKey = this.byRecordKey ? String(record.key ?? '') : undefined;
     if (record.timestamp > this.streamTime) this.streamTime = record.timestamp;
+    const src = record.headers?.[SRC_HEADER];
+    if (this.byRecordKey && src !== undefined) {
+      const wm = Number(record.headers![WM_HEADER]);
+      const now = this.ctx.wallClockTime;
+      if (Number.isNaN(this.firstWall)) this.firstWall = now;
+      const prev = this.sources.get(src);
+      this.sources.set(src, { wm: prev && prev.wm > wm ? prev.wm : wm, wall: now });
+    }
     let late = 0;
     for (let i = 0; i < b.length; i++) {
       const series = b.series.get(b.seriesRefs[i]!);
@@ -198,14 +221,16 @@ export class RulesRouterProcessor implements Processor<unknown, DecodedBatch> {
         batch.samples.push(sample);
       }
     }
+    // Where the samples come from and how far that input partition is: stage 2 aligns on the slowest.
+    const headers = { [SRC_HEADER]: String(this.ctx.partition), [WM_HEADER]: String(this.ctx.streamTime) };
     if (out.size === 0) {
-      this.ctx.forward<string, SampleBatch>({ key: '', value: { source: {}, samples: [] }, timestamp: record.timestamp }, REPARTITION_CHILD);
+      this.ctx.forward<string, SampleBatch>({ key: '', value: { source: {}, samples: [] }, timestamp: record.timestamp, headers }, REPARTITION_CHILD);
       return;
     }
     for (const [k, batch] of out) {
       let t = -Infinity;
       for (const s of batch.samples) if (s.timestamp > t) t = s.timestamp;
-      this.ctx.forward<string, SampleBatch>({ key: k, value: batch, timestamp: t }, REPARTITION_CHILD);
+      this.ctx.forward<string, SampleBatch>({ key: k, value: batch, timestamp: t, headers }, REPARTITION_CHILD);
     }
   }
 
@@ -215,3 +240,6 @@ export class RulesRouterProcessor implements Processor<unknown, DecodedBatch> {
 }
 
 export const REPARTITION_CHILD = 'rules-repartition-sink';
+/** Headers of repartitioned records: source partition and its stream time. */
+export const SRC_HEADER = 'vigil.rules-src';
+export const WM_HEADER = 'vigil.rules-wm';

@@ -39,6 +39,8 @@ export interface RulesTopologyOptions {
    * samples of its own input partition (exact for groups within one source, e.g. by host).
    */
   repartition?: boolean;
+  /** Partitions of the input (repartitioned mode): stage 2 waits for the stream time of all of them. */
+  inputPartitions?: number;
 }
 
 export const RULES_PROCESSOR = 'rules';
@@ -60,7 +62,7 @@ export function buildRulesTopology(o: RulesTopologyOptions): Topology {
     topology.addSink(REPARTITION_CHILD, repartitionTopic, { key: stringSerde as Serde<string>, value: jsonSerde<SampleBatch>() }, ['rules-router']);
     topology.internalTopics.add(repartitionTopic);
     topology.addSource('rules-groups-source', [repartitionTopic], jsonSampleBatchDecoder());
-    topology.addProcessor(RULES_PROCESSOR, () => new RulesProcessor(o.module, o.idleMs, true), ['rules-groups-source'], [RULES_STATE_STORE]);
+    topology.addProcessor(RULES_PROCESSOR, () => new RulesProcessor(o.module, o.idleMs, true, o.inputPartitions ?? 0), ['rules-groups-source'], [RULES_STATE_STORE]);
   } else {
     topology.addProcessor(RULES_PROCESSOR, () => new RulesProcessor(o.module, o.idleMs), ['rules-source'], [RULES_STATE_STORE]);
   }
@@ -110,6 +112,6 @@ export function jsonSampleBatchDecoder(table = new SeriesTable()): RecordDecoder
     const decoded = toDecodedBatch(batch, table, { topic: raw.topic, partition: raw.partition, offset: raw.offset, key: raw.key });
     let ts = -Infinity;
     for (let i = 0; i < decoded.length; i++) if (decoded.timestamps[i]! > ts) ts = decoded.timestamps[i]!;
-    return { key: raw.key?.toString() ?? null, value: decoded, timestamp: ts === -Infinity ? raw.timestamp : ts };
+    return { key: raw.key?.toString() ?? null, value: decoded, timestamp: ts === -Infinity ? raw.timestamp : ts, ...(raw.headers ? { headers: raw.headers } : {}) };
   };
 }

@@ -17,47 +17,59 @@ afterAll(() => {
 
 const T0 = 1_700_000_000_000 - (1_700_000_000_000 % 60_000);
 
+export async function runScenario(rulesText: string, repartition: boolean, wanted: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-rules-e2e-'));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'fleet.rules'), rulesText);
+  const kafka = createKafka(stack.brokers, 'rules-e2e');
+  const serde = sampleBatchSerde({ registry: stack.registryUrl });
+  const producer = kafka.producer();
+  await producer.connect();
+  // 12 minutes of 10 s scrapes for two hosts (two sources, two partitions); host a is hot from minute 2 to 6.
+  const messages = [];
+  for (let i = 0; i < 72; i++) {
+    const t = T0 + i * 10_000;
+    for (const host of ['a', 'b']) {
+      const hot = host === 'a' && t >= T0 + 120_000 && t < T0 + 360_000;
+      const batch: SampleBatch = { source: { host, pool: 'p1', env: 'prod' }, samples: [{ name: 'cpu.load', labels: {}, timestamp: t, value: hot ? 0.97 : 0.4, kind: 'GAUGE' }] };
+      messages.push({ key: `host=${host}`, value: await serde.encode('metrics', batch) });
+    }
+  }
+  const topic = `metrics`;
+  await producer.send({ topic, messages, acks: -1 });
+  await producer.disconnect();
+
+  const events: { key: string; value: AlertEvent }[] = [];
+  const alerts = alertEventSerde({ registry: stack.registryUrl });
+  const consumer = kafka.consumer({ groupId: `rules-e2e-${Date.now()}`, sessionTimeout: 6000, heartbeatInterval: 1000, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: ['alerts'], fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void events.push({ key: message.key!.toString(), value: await alerts.decode(message.value) }) });
+  const config = { ...stack.config, state: { dir: join(dir, 'state') }, rules: { ...stack.config.rules, repartition } };
+  const engine = new Engine({ config, modules: [rulesModule({ watch: false })], rulesPaths: [join(dir, 'fleet.rules')], embedded: true, httpPort: 0, commitIntervalMs: 200 });
+  let api: { alerts: { alertname: string; phase: string }[] } = { alerts: [] };
+  try {
+    await engine.start();
+    const end = Date.now() + 60_000;
+    while (events.length < wanted && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1000));
+    api = (await (await fetch(`${engine.url()}/api/alerts`)).json()) as typeof api;
+  } finally {
+    await engine.stop();
+    await consumer.disconnect();
+  }
+  const of = (name: string) => events.filter((e) => e.value.alertname === name).map((e) => [e.value.transition, e.value.labels.host ?? e.value.labels.pool, e.value.window_end - T0, e.value.sequence]);
+  return { events, api, of };
+}
+
+const HOST_HOT = 'alert HostHot {\n  when max(cpu.load) by (host) > 0.9\n  window 1m\n  for 2m\n  severity critical\n}\n';
+// Needs both hosts, whose sources live on different partitions: only true when groups are evaluated whole.
+const POOL_BUSY = 'alert PoolBusy { when sum(last(cpu.load) by (host, pool)) by (pool) > 1.2 }\n';
+
 describe('rules in vigil run on the embedded Kafka + schema registry', () => {
   it('a CPU fault produces one FIRING and one RESOLVED event on alerts, keyed by fingerprint', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vigil-rules-e2e-'));
-    dirs.push(dir);
-    writeFileSync(join(dir, 'fleet.rules'), 'alert HostHot {\n  when max(cpu.load) by (host) > 0.9\n  window 1m\n  for 2m\n  severity critical\n}\n');
-    const kafka = createKafka(stack.brokers, 'rules-e2e');
-    const serde = sampleBatchSerde({ registry: stack.registryUrl });
-    const producer = kafka.producer();
-    await producer.connect();
-    // 12 minutes of 10 s scrapes for two hosts; host a is hot from minute 2 to 6.
-    const messages = [];
-    for (let i = 0; i < 72; i++) {
-      const t = T0 + i * 10_000;
-      for (const host of ['a', 'b']) {
-        const hot = host === 'a' && t >= T0 + 120_000 && t < T0 + 360_000;
-        const batch: SampleBatch = { source: { host, pool: 'p1', env: 'prod' }, samples: [{ name: 'cpu.load', labels: {}, timestamp: t, value: hot ? 0.97 : 0.4, kind: 'GAUGE' }] };
-        messages.push({ key: `host=${host}`, value: await serde.encode('metrics', batch) });
-      }
-    }
-    await producer.send({ topic: 'metrics', messages, acks: -1 });
-    await producer.disconnect();
-
-    const events: { key: string; value: AlertEvent }[] = [];
-    const alerts = alertEventSerde({ registry: stack.registryUrl });
-    const consumer = kafka.consumer({ groupId: `rules-e2e-${Date.now()}`, sessionTimeout: 6000, heartbeatInterval: 1000, maxWaitTimeInMs: 100 });
-    await consumer.connect();
-    await consumer.subscribe({ topics: ['alerts'], fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void events.push({ key: message.key!.toString(), value: await alerts.decode(message.value) }) });
-    const engine = new Engine({ config: { ...stack.config, state: { dir: join(dir, 'state') } }, modules: [rulesModule({ watch: false })], rulesPaths: [join(dir, 'fleet.rules')], embedded: true, httpPort: 0, commitIntervalMs: 200 });
-    try {
-      await engine.start();
-      const end = Date.now() + 60_000;
-      while (events.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-      await new Promise((r) => setTimeout(r, 1000));
-      const api = (await (await fetch(`${engine.url()}/api/alerts`)).json()) as { alerts: { alertname: string; phase: string }[] };
-      expect(api.alerts).toContainEqual(expect.objectContaining({ alertname: 'HostHot', phase: 'resolved' }));
-    } finally {
-      await engine.stop();
-      await consumer.disconnect();
-    }
-    const of = (name: string) => events.filter((e) => e.value.alertname === name).map((e) => [e.value.transition, e.value.labels.host ?? e.value.labels.pool, e.value.window_end - T0, e.value.sequence]);
+    const { events, api, of } = await runScenario(HOST_HOT, false, 2);
+    expect(api.alerts).toContainEqual(expect.objectContaining({ alertname: 'HostHot', phase: 'resolved' }));
     expect(of('HostHot')).toEqual([
       ['FIRING', 'a', 300_000, 1],
       ['RESOLVED', 'a', 420_000, 2],
@@ -65,4 +77,5 @@ describe('rules in vigil run on the embedded Kafka + schema registry', () => {
     expect(events.every((e) => e.key === e.value.fingerprint)).toBe(true);
     expect(new Set(events.map((e) => e.value.event_id)).size).toBe(2);
   }, 120_000);
+
 });
