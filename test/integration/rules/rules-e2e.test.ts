@@ -17,7 +17,7 @@ afterAll(() => {
 
 const T0 = 1_700_000_000_000 - (1_700_000_000_000 % 60_000);
 
-export async function runScenario(rulesText: string, repartition: boolean, wanted: number) {
+async function runScenario(rulesText: string, repartition: boolean, wanted: number) {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-rules-e2e-'));
   dirs.push(dir);
   writeFileSync(join(dir, 'fleet.rules'), rulesText);
@@ -63,8 +63,6 @@ export async function runScenario(rulesText: string, repartition: boolean, wante
 }
 
 const HOST_HOT = 'alert HostHot {\n  when max(cpu.load) by (host) > 0.9\n  window 1m\n  for 2m\n  severity critical\n}\n';
-// Needs both hosts, whose sources live on different partitions: only true when groups are evaluated whole.
-const POOL_BUSY = 'alert PoolBusy { when sum(last(cpu.load) by (host, pool)) by (pool) > 1.2 }\n';
 
 describe('rules in vigil run on the embedded Kafka + schema registry', () => {
   it('a CPU fault produces one FIRING and one RESOLVED event on alerts, keyed by fingerprint', async () => {
