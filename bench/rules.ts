@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- rules [--series 1000000] [--rounds 4] [--close-groups 1000000]`
+ * `npm run bench -- rules [--series 1000000] [--rounds 7] [--close-groups 1000000]`
  *
  * 1) Throughput: SampleBatch records (100 samples each, Confluent wire format) for `--series` series
  *    -> SampleBatchDecoder -> RulesEngine with 100 rules (selection by metric name + matchers,
@@ -26,7 +26,7 @@ const arg = (name: string, def: string) => {
   return i >= 0 ? args[i + 1]! : def;
 };
 const SERIES = Number(arg('series', '1000000'));
-const ROUNDS = Number(arg('rounds', '4'));
+const ROUNDS = Number(arg('rounds', '7'));
 const CLOSE_GROUPS = Number(arg('close-groups', '1000000'));
 const PER_SOURCE = 100;
 const METRICS = 20;
