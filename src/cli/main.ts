@@ -30,10 +30,21 @@ export async function main(argv: string[]): Promise<void> {
       }
       process.exit(err.exitCode === 0 ? 0 : 2);
     }
-    if (err instanceof ConfigError || err instanceof UserError) {
-      process.stderr.write(`vigil: ${err.message}\n`);
+    if (err instanceof ConfigError || err instanceof UserError || isExpectedFailure(err)) {
+      process.stderr.write(`vigil: ${(err as Error).message}\n`);
       process.exit(1);
     }
     throw err;
   }
+}
+
+/**
+ * Errors that carry a stable `code` (RulesLoadError RULES_INVALID, a receiver config error, a port
+ * in use, ...) are failures the user can act on: printed as a message, exit 1. Errors without one are
+ * our bugs and keep their stack trace.
+ */
+function isExpectedFailure(err: unknown): boolean {
+  if (!(err instanceof Error) || err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError) return false;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code);
 }
