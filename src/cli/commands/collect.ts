@@ -16,6 +16,7 @@ import { createKafka } from '../../kafka/client.js';
 import { SampleBatchPublisher } from '../../kafka/publisher.js';
 import { sampleBatchSerde } from '../../model/serde.js';
 import { UserError } from '../user-error.js';
+import { stopSignals } from '../stop-signals.js';
 
 interface CollectFlags {
   fileSd?: string[];
@@ -83,15 +84,7 @@ async function runCollect(flags: CollectFlags, program: Command): Promise<void> 
   }
   const statusMs = duration(flags.statusInterval, '--status-interval');
 
-  let signalled: NodeJS.Signals | undefined;
-  let wake = () => {};
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) process.exit(130);
-    signalled = signal;
-    wake();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const signals = stopSignals();
   const keepAlive = setInterval(() => undefined, 1 << 30);
   let stack: Stack | undefined;
   let publisher: SampleBatchPublisher | undefined;
@@ -145,16 +138,14 @@ async function runCollect(flags: CollectFlags, program: Command): Promise<void> 
           `samples=${s.samples} published_records=${p.records} buffered_bytes=${p.bufferedBytes} publish_errors=${s.publishErrors}`,
       );
     }, statusMs);
-    if (!signalled) await new Promise<void>((resolve) => (wake = resolve));
-    say(`${signalled}, stopping`);
+    say(`${await signals.received}, stopping`);
   } finally {
     clearInterval(statusTimer);
     await service?.stop();
     await publisher?.close();
     await stack?.stop();
     clearInterval(keepAlive);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signals.dispose();
   }
 }
 

@@ -10,6 +10,7 @@ import { NotifyConfigError } from '../../sinks/notify/errors.js';
 import { loadNotifyConfig } from '../../sinks/notify/config-from-rules.js';
 import { startNotifier } from '../../sinks/notify/notifier-service.js';
 import { UserError } from '../user-error.js';
+import { stopSignals } from '../stop-signals.js';
 
 interface NotifyFlags {
   rules: string[];
@@ -44,18 +45,11 @@ async function runNotify(flags: NotifyFlags, program: Command): Promise<void> {
   }
   process.stdout.write(`vigil notify: API on ${notifier.url}\n`);
   process.stderr.write('vigil notify: running; stop with Ctrl-C (SIGINT) or SIGTERM\n');
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
-  const force = () => process.exit(130);
-  process.once('SIGINT', force);
-  process.once('SIGTERM', force);
-  process.stderr.write(`vigil notify: ${signal}, stopping\n`);
+  const signals = stopSignals();
+  process.stderr.write(`vigil notify: ${await signals.received}, stopping\n`);
   await notifier.stop();
   await stack.stop();
-  process.off('SIGINT', force);
-  process.off('SIGTERM', force);
+  signals.dispose();
 }
 
 export function register(program: Command): void {

@@ -21,6 +21,7 @@ import { createKafka, ensureTopics } from '../../kafka/client.js';
 import { SampleBatchPublisher } from '../../kafka/publisher.js';
 import { sampleBatchSerde } from '../../model/serde.js';
 import { UserError } from '../user-error.js';
+import { stopSignals } from '../stop-signals.js';
 
 interface ProduceFlags extends FleetOptionValues {
   fast?: boolean;
@@ -65,13 +66,10 @@ async function runProduce(flags: ProduceFlags, program: Command): Promise<void> 
   if (!(statusMs > 0)) throw new UserError(`Invalid --status-interval "${flags.statusInterval}": expected seconds above 0`);
 
   const ac = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (ac.signal.aborted) process.exit(130); // a second Ctrl-C means now
+  const signals = stopSignals((sig) => {
     say(`${sig}, stopping after flushing what was published`);
     ac.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  });
 
   const stops: (() => Promise<void>)[] = [];
   try {
@@ -108,8 +106,7 @@ async function runProduce(flags: ProduceFlags, program: Command): Promise<void> 
     say(result.summary);
   } finally {
     for (const stop of stops.reverse()) await stop().catch((err: Error) => say(`while stopping: ${err.message}`));
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signals.dispose();
   }
 }
 

@@ -16,6 +16,7 @@ import { archiveModule } from '../../sinks/archive/archive-module.js';
 import { rulesModule } from '../../rules/rules-engine-module.js';
 import { queryModule } from '../../query/query-module.js';
 import { UserError } from '../user-error.js';
+import { stopSignals } from '../stop-signals.js';
 
 /** The engine's modules. Rules, archive and query modules are added here by their areas. */
 export function engineModules(): EngineModule[] {
@@ -32,15 +33,7 @@ async function run(flags: RunFlags, program: Command): Promise<void> {
   const loaded = loadConfig({ path: program.opts().config });
   const commitIntervalMs = Number(flags.commitInterval);
   if (!Number.isInteger(commitIntervalMs) || commitIntervalMs < 10) throw new UserError(`--commit-interval must be an integer of ms >= 10, got "${flags.commitInterval}"`);
-  let signalled = false;
-  let wake = () => {};
-  const onSignal = () => {
-    if (signalled) process.exit(130);
-    signalled = true;
-    wake();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const signals = stopSignals();
   let stack: Stack | null = null;
   let engine: Engine | null = null;
   try {
@@ -49,12 +42,11 @@ async function run(flags: RunFlags, program: Command): Promise<void> {
     engine = new Engine({ config: stack.config, modules: engineModules(), rulesPaths: flags.rules ?? loaded.rules.paths, embedded, commitIntervalMs });
     await engine.start();
     process.stdout.write(`vigil run: engine started (${engine.status()}); http ${engine.url() ?? 'off'}\n`);
-    if (!signalled) await new Promise<void>((resolve) => (wake = resolve));
+    await signals.received;
   } finally {
     await engine?.stop();
     await stack?.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signals.dispose();
   }
   process.stdout.write('vigil run: stopped\n');
 }

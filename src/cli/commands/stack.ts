@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
 import { startStack, type Stack } from '../../dev/stack.js';
 import { UserError } from '../user-error.js';
+import { stopSignals } from '../stop-signals.js';
 
 interface StackFlags {
   brokerCount: string;
@@ -31,15 +32,7 @@ async function runStack(flags: StackFlags, program: Command): Promise<void> {
   };
   // Handlers first: whoever reads our stdout may signal us the moment the lines appear. A second
   // signal while stopping means "now".
-  let signalled: NodeJS.Signals | undefined;
-  let wake = () => {};
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) process.exit(130);
-    signalled = signal;
-    wake();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const signals = stopSignals();
   // Nothing else may keep the event loop alive (the embedded Kafka runs on native threads).
   const keepAlive = setInterval(() => undefined, 1 << 30);
   try {
@@ -52,17 +45,15 @@ async function runStack(flags: StackFlags, program: Command): Promise<void> {
       if (typeof e.code === 'string') throw new UserError(e.message, e.code);
       throw err;
     }
-    if (!signalled) {
+    if (!signals.signal) {
       process.stdout.write(`KAFKA_BROKERS=${stack.brokers}\nSCHEMA_REGISTRY_URL=${stack.registryUrl}\n`);
       process.stderr.write('vigil stack: ready; stop with Ctrl-C (SIGINT) or SIGTERM\n');
-      await new Promise<void>((resolve) => (wake = resolve));
     }
-    process.stderr.write(`vigil stack: ${signalled}, stopping\n`);
+    process.stderr.write(`vigil stack: ${await signals.received}, stopping\n`);
     await stack.stop();
   } finally {
     clearInterval(keepAlive);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signals.dispose();
   }
 }
 

@@ -24,6 +24,7 @@ import { FleetSession } from '../../fleet/fleet-session.js';
 import { FLEET_DEFAULTS } from '../../fleet/fleet-setup.js';
 import { componentLogger } from '../../obs/logger.js';
 import { UserError } from '../user-error.js';
+import { stopSignals } from '../stop-signals.js';
 import { connectPublisher, createFleetPublisher, exposePort, produceSetup } from './produce.js';
 import { jobsFromFlags } from './collect.js';
 import { CollectService } from '../../collect/collect-service.js';
@@ -209,14 +210,11 @@ async function runStart(flags: StartFlags, program: Command): Promise<void> {
 
   let stopRequested: (reason: string) => void = () => undefined;
   const stopping = new Promise<string>((resolve) => (stopRequested = resolve));
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (stopped) process.exit(130); // a second signal means now
+  let stopped = false;
+  const signals = stopSignals((sig) => {
     stopped = true;
     stopRequested(sig);
-  };
-  let stopped = false;
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  });
 
   const running: { name: string; component: RunningComponent }[] = [];
   let failure: unknown;
@@ -247,12 +245,12 @@ async function runStart(flags: StartFlags, program: Command): Promise<void> {
     failure = err;
   } finally {
     stopped = true;
+    signals.forceNext();
     if (timer) clearInterval(timer);
     for (const { name, component } of running.reverse()) {
       await component.stop().catch((err: Error) => log.warn({ err, component: name }, 'stop failed'));
     }
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signals.dispose();
   }
   if (failure) throw failure instanceof UserError ? failure : new UserError(`vigil start failed: ${(failure as Error).message}`);
   say('stopped');
