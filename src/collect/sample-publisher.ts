@@ -2,6 +2,7 @@
  * What the collectors need from a publisher of SampleBatch records (src/kafka/publisher.ts
  * satisfies it): both the scraper and the push endpoint hand it samples grouped by source.
  */
+import { PublisherBackpressureError as BackpressureError } from '../kafka/publisher.js';
 import type { Sample } from '../model/types.js';
 
 export interface SamplePublisher {
@@ -17,17 +18,7 @@ export interface SamplePublisher {
 }
 
 /** The publisher cannot take more now; the caller should retry after `retryAfterSeconds`. */
-export class BackpressureError extends Error {
-  readonly code = 'PUBLISHER_BACKPRESSURE';
-  readonly retriable = true;
-  constructor(
-    message: string,
-    readonly retryAfterSeconds = 1,
-  ) {
-    super(message);
-    this.name = 'BackpressureError';
-  }
-}
+export { BackpressureError };
 
 /** True for errors that mean "saturated, retry later" (ours, or any error flagged retriable with that code). */
 export function isBackpressure(err: unknown): err is { retryAfterSeconds?: number; message: string } {
