@@ -6,46 +6,29 @@
  */
 import type { CommitBatch, KeyValueStore } from '../topology/api.js';
 import type { ValueCodec } from './codec.js';
+import { WrappedKeyValueStore } from './wrapped-kv-store.js';
 
-export class ChangeLoggingKeyValueStore<V> implements KeyValueStore<V> {
+export class ChangeLoggingKeyValueStore<V> extends WrappedKeyValueStore<V> {
   private readonly dirty = new Set<string>();
 
   constructor(
-    private readonly inner: KeyValueStore<V>,
+    inner: KeyValueStore<V>,
     private readonly codec: ValueCodec<V>,
-  ) {}
-
-  get name(): string {
-    return this.inner.name;
+  ) {
+    super(inner);
   }
 
-  get(key: string): V | undefined {
-    return this.inner.get(key);
-  }
-
-  put(key: string, value: V): void {
+  override put(key: string, value: V): void {
     this.inner.put(key, value);
     this.dirty.add(key);
   }
 
-  delete(key: string): V | undefined {
+  override delete(key: string): V | undefined {
     this.dirty.add(key);
     return this.inner.delete(key);
   }
 
-  range(from?: string, to?: string): IterableIterator<[string, V]> {
-    return this.inner.range(from, to);
-  }
-
-  all(): IterableIterator<[string, V]> {
-    return this.inner.all();
-  }
-
-  restore(key: string, value: Buffer | null): void {
-    this.inner.restore(key, value);
-  }
-
-  commit(batch: CommitBatch): void {
+  override commit(batch: CommitBatch): void {
     for (const key of this.dirty) {
       const value = this.inner.get(key);
       if (value === undefined) batch.del(key);
@@ -60,11 +43,7 @@ export class ChangeLoggingKeyValueStore<V> implements KeyValueStore<V> {
     return this.dirty.size;
   }
 
-  approximateEntries(): number {
-    return this.inner.approximateEntries();
-  }
-
-  close(): void {
+  override close(): void {
     this.dirty.clear();
     this.inner.close();
   }
