@@ -144,21 +144,44 @@ function emitWindow(
   }
 }
 
-/** Folds decoded sample batches into the open windows and emits windows as they close. */
-class SampleRollupProcessor implements Processor<Buffer | null, DecodedBatch> {
-  private ctx!: ProcessorContext;
-  private store!: SampleRollupStore;
-  private nextClose = Infinity;
+/** What both rollup processors share: their store, the next close time, late counting and window closing. */
+abstract class RollupProcessor<S extends RollupStore, V> implements Processor<Buffer | null, V> {
+  protected ctx!: ProcessorContext;
+  protected store!: S;
+  protected nextClose = Infinity;
 
   constructor(
     private readonly storeName: string,
     private readonly maxPerRecord: number,
+    private readonly boundaryDelta: boolean,
   ) {}
 
   init(ctx: ProcessorContext): void {
     this.ctx = ctx;
-    this.store = ctx.getStateStore<SampleRollupStore>(this.storeName);
+    this.store = ctx.getStateStore<S>(this.storeName);
     this.nextClose = this.store.nextCloseTime();
+  }
+
+  abstract process(record: StreamRecord<Buffer | null, V>): void;
+
+  /** Reports `late` inputs of the record, then emits the windows stream time `st` has closed. */
+  protected finishRecord(late: number, st: number): void {
+    const store = this.store;
+    if (late > 0) {
+      lateSamples.inc({ topology: this.ctx.taskId.replace(/-\d+$/, '') }, late);
+      this.ctx.reportLate({ 'vigil.late_samples': String(late) });
+    }
+    if (st >= this.nextClose) {
+      store.closeWindows(st, (win, slots) => emitWindow(this.ctx, store, win, slots, this.maxPerRecord), this.boundaryDelta);
+      this.nextClose = store.nextCloseTime();
+    }
+  }
+}
+
+/** Folds decoded sample batches into the open windows and emits windows as they close. */
+class SampleRollupProcessor extends RollupProcessor<SampleRollupStore, DecodedBatch> {
+  constructor(storeName: string, maxPerRecord: number) {
+    super(storeName, maxPerRecord, true);
   }
 
   process(record: StreamRecord<Buffer | null, DecodedBatch>): void {
@@ -194,14 +217,7 @@ class SampleRollupProcessor implements Processor<Buffer | null, DecodedBatch> {
       if (ref >= store.sourceOf.length) store.ensureSeries(ref);
       if (store.sourceOf[ref] !== src || store.kindOf[ref] !== kind) store.noteSeries(ref, src, kind);
     }
-    if (late > 0) {
-      lateSamples.inc({ topology: this.ctx.taskId.replace(/-\d+$/, '') }, late);
-      this.ctx.reportLate({ 'vigil.late_samples': String(late) });
-    }
-    if (st >= this.nextClose) {
-      store.closeWindows(st, (win, slots) => emitWindow(this.ctx, store, win, slots, this.maxPerRecord), true);
-      this.nextClose = store.nextCloseTime();
-    }
+    this.finishRecord(late, st);
   }
 }
 
@@ -322,18 +338,9 @@ class RollupRollupStore extends RollupStore {
 }
 
 /** Merges finer rollups (1m) into coarser windows (1h). */
-class RollupMergeProcessor implements Processor<Buffer | null, RollupBatch> {
-  private ctx!: ProcessorContext;
-  private store!: RollupRollupStore;
-  private nextClose = Infinity;
-  constructor(
-    private readonly storeName: string,
-    private readonly maxPerRecord: number,
-  ) {}
-  init(ctx: ProcessorContext): void {
-    this.ctx = ctx;
-    this.store = ctx.getStateStore<RollupRollupStore>(this.storeName);
-    this.nextClose = this.store.nextCloseTime();
+class RollupMergeProcessor extends RollupProcessor<RollupRollupStore, RollupBatch> {
+  constructor(storeName: string, maxPerRecord: number) {
+    super(storeName, maxPerRecord, false);
   }
   process(record: StreamRecord<Buffer | null, RollupBatch>): void {
     const store = this.store;
@@ -355,14 +362,7 @@ class RollupMergeProcessor implements Processor<Buffer | null, RollupBatch> {
       w.addPartial(ref, r.start, r.count, r.sum, r.min, r.max, r.first, r.last, r.increase ?? 0);
       store.noteSeries(ref, src, r.increase === null ? 1 : 2);
     }
-    if (late > 0) {
-      lateSamples.inc({ topology: this.ctx.taskId.replace(/-\d+$/, '') }, late);
-      this.ctx.reportLate({ 'vigil.late_samples': String(late) });
-    }
-    if (st >= this.nextClose) {
-      store.closeWindows(st, (win, slots) => emitWindow(this.ctx, store, win, slots, this.maxPerRecord), false);
-      this.nextClose = store.nextCloseTime();
-    }
+    this.finishRecord(late, st);
   }
 }
 
