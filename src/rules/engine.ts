@@ -11,9 +11,9 @@
  */
 import type { CExpr, CheckedRule, CheckedRules } from '../dsl/model.js';
 import { compilePlan, matchesAll, type Leaf, type Plan, type PlanRule } from '../dsl/compile.js';
-import { renderTemplate } from '../dsl/template.js';
-import { alertFingerprint, canonicalLabels, hash64 } from '../model/series.js';
-import type { AlertEvent, Sample, Transition } from '../model/types.js';
+import { canonicalLabels } from '../model/series.js';
+import type { AlertEvent, Sample } from '../model/types.js';
+import { alertAnnotations, alertEvent, alertLabels } from './alert-event.js';
 import { accAdd, accFromJSON, accToJSON, accValue, newAcc, type Acc } from './aggregators.js';
 import { initialState, stepAlert, type AlertPhase, type AlertState } from './alert-state.js';
 import { collectInputs, compare, evaluate, groupKeyOf, type Entry, type LeafSource, type Result } from './evaluate.js';
@@ -530,7 +530,7 @@ export class RulesEngine {
       });
       if (transition) {
         const inputs = collectInputs(clear?.get(key), collectInputs(entry, collectInputs(valueEntry)));
-        out.events.push(this.makeEvent(rule, st, transition, start, end, inputs));
+        out.events.push(alertEvent(rule, st, transition, start, end, inputs, this.watermark));
       }
       const ak = `a${SEP}${rt.prefix}${key}`;
       if (st.phase === 'inactive' && st.sequence === 0) {
@@ -546,55 +546,13 @@ export class RulesEngine {
     for (const key of [...rt.alerts.keys()]) if (!primary.has(key) && !others.some((o) => o.has(key))) visit(key);
   }
 
-  /** Alert labels: group labels, then rule labels (with defaults), alertname, and the severity/level. */
-  private labelsOf(rule: CheckedRule, st: AlertState): Record<string, string> {
-    const labels: Record<string, string> = { ...st.group, ...rule.labels, alertname: rule.name };
-    const sev = rule.levels.length ? st.level : rule.severity;
-    if (sev) labels.severity = sev;
-    else delete labels.severity;
-    return labels;
-  }
-
-  private annotationsOf(rule: CheckedRule, st: AlertState, labels: Record<string, string>): Record<string, string> {
-    const out: Record<string, string> = {};
-    const ctx = { value: st.value, alertname: rule.name, level: st.level ?? rule.severity, labels };
-    for (const [k, parts] of Object.entries(rule.annotations)) out[k] = renderTemplate(parts, ctx);
-    return out;
-  }
-
-  private makeEvent(rule: CheckedRule, st: AlertState, transition: Transition, start: number, end: number, inputs: Record<string, number>): AlertEvent {
-    const labels = this.labelsOf(rule, st);
-    const fingerprint = alertFingerprint(labels);
-    const numeric: Record<string, number> = {};
-    for (const [k, v] of Object.entries(inputs)) if (Number.isFinite(v)) numeric[k] = v;
-    if (st.value !== null && Number.isFinite(st.value)) numeric.value = st.value;
-    return {
-      event_id: hash64(`${fingerprint}|${transition}|${end}`).key,
-      fingerprint,
-      sequence: st.sequence,
-      transition,
-      alertname: rule.name,
-      level: rule.levels.length ? st.level : null,
-      labels: Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1))),
-      annotations: this.annotationsOf(rule, st, labels),
-      value: st.value !== null && Number.isFinite(st.value) ? st.value : null,
-      rule_file: rule.file,
-      rule_hash: rule.hash,
-      window_start: start,
-      window_end: end,
-      watermark: Number.isFinite(this.watermark) ? this.watermark : end,
-      active_since: st.activeSince,
-      inputs: numeric,
-    };
-  }
-
   /** The alert groups of rule `name` as the state machine sees them now. */
   alertStates(name: string): AlertView[] {
     const rt = this.rules.get(name);
     if (!rt) return [];
     return [...rt.alerts.values()].map((st) => {
-      const labels = this.labelsOf(rt.pr.rule, st);
-      return { phase: st.phase, level: st.level, labels, annotations: this.annotationsOf(rt.pr.rule, st, labels), value: st.value, activeSince: st.activeSince };
+      const labels = alertLabels(rt.pr.rule, st);
+      return { phase: st.phase, level: st.level, labels, annotations: alertAnnotations(rt.pr.rule, st, labels), value: st.value, activeSince: st.activeSince };
     });
   }
 
