@@ -1,19 +1,16 @@
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer, type HttpServer } from '../../../src/http/http-server.js';
-import { seriesId } from '../../../src/model/series.js';
 import { ArchiveSource } from '../../../src/query/archive-source.js';
 import { CombinedSource } from '../../../src/query/combined-source.js';
 import { Head } from '../../../src/query/head.js';
 import { registerQueryRoutes } from '../../../src/query/query-routes.js';
 import { ArchiveQuery } from '../../../src/sinks/archive/archive-query.js';
-import type { ArchiveSeries } from '../../../src/sinks/archive/archive-rows.js';
-import { partKey, type Resolution } from '../../../src/sinks/archive/layout.js';
-import { ParquetWriter } from '../../../src/sinks/archive/parquet-writer.js';
 import { openObjectStore } from '../../../src/sinks/archive/storage/open-store.js';
 import { SeriesTable } from '../../../src/model/decoded-batch.js';
+import { writeArchiveFixture } from '../../support/archive-fixture.js';
 import { decodedBatchOf } from '../../support/decoded-batch.js';
 
 // Two closed hours of known data: 4 hosts in 2 pools, cpu.load every 10 s, and a counter.
@@ -33,78 +30,18 @@ let archive: ArchiveQuery;
 let server: HttpServer;
 let base: string;
 
-function rowsOf(metrics: Array<{ name: string; value: (h: number, t: number) => number }>) {
-  const series: ArchiveSeries[] = [];
-  const samples: Array<{ s: number; t: number; v: number }> = [];
-  for (const m of metrics) {
-    HOSTS.forEach((labels, h) => {
-      const s = series.push({ id: seriesId(m.name, { env: 'prod', ...labels }), name: m.name, labels: { env: 'prod', ...labels } }) - 1;
-      for (let t = T0; t < T0 + HOURS * 3_600_000; t += 10_000) samples.push({ s, t, v: m.value(h, t) });
-    });
-  }
-  return { series, samples };
-}
-
-async function writePart(writer: ParquetWriter, resolution: Resolution, hourStart: number, write: (path: string) => Promise<unknown>) {
-  const path = join(root, partKey({ resolution, hourStart, partition: 0, firstOffset: 0, lastOffset: 9 }));
-  mkdirSync(dirname(path), { recursive: true });
-  await write(path);
-}
-
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'vigil-query-'));
-  const { series, samples } = rowsOf([
-    { name: 'cpu.load', value: cpu },
-    { name: 'http.requests', value: requests },
-  ]);
-  const writer = await ParquetWriter.open();
-  for (let hour = 0; hour < HOURS; hour++) {
-    const hourStart = T0 + hour * 3_600_000;
-    const inHour = samples.filter((x) => x.t >= hourStart && x.t < hourStart + 3_600_000);
-    await writePart(writer, 'raw', hourStart, (path) =>
-      writer.writeRaw(
-        {
-          series,
-          length: inHour.length,
-          seriesIndex: Uint32Array.from(inHour.map((x) => x.s)),
-          timestamps: Float64Array.from(inHour.map((x) => x.t)),
-          values: Float64Array.from(inHour.map((x) => x.v)),
-        },
-        path,
-      ),
-    );
-    for (const [resolution, size] of [['1m', 60_000], ['1h', 3_600_000]] as const) {
-      const windows = new Map<string, { s: number; start: number; vs: number[] }>();
-      for (const x of inHour) {
-        const start = Math.floor(x.t / size) * size;
-        const k = `${x.s}|${start}`;
-        if (!windows.has(k)) windows.set(k, { s: x.s, start, vs: [] });
-        windows.get(k)!.vs.push(x.v);
-      }
-      const w = [...windows.values()];
-      const counter = (s: number) => series[s]!.name === 'http.requests';
-      await writePart(writer, resolution, hourStart, (path) =>
-        writer.writeRollups(
-          {
-            series,
-            length: w.length,
-            seriesIndex: Uint32Array.from(w.map((x) => x.s)),
-            starts: Float64Array.from(w.map((x) => x.start)),
-            counts: Float64Array.from(w.map((x) => x.vs.length)),
-            sums: Float64Array.from(w.map((x) => x.vs.reduce((a, b) => a + b, 0))),
-            mins: Float64Array.from(w.map((x) => Math.min(...x.vs))),
-            maxs: Float64Array.from(w.map((x) => Math.max(...x.vs))),
-            firsts: Float64Array.from(w.map((x) => x.vs[0]!)),
-            lasts: Float64Array.from(w.map((x) => x.vs.at(-1)!)),
-            increases: Float64Array.from(w.map((x) => (counter(x.s) ? x.vs.at(-1)! - x.vs[0]! : 0))),
-            hasIncrease: Uint8Array.from(w.map((x) => (counter(x.s) ? 1 : 0))),
-          },
-          path,
-        ),
-      );
-    }
-  }
-  writer.close();
+  await writeArchiveFixture({
+    root,
+    t0: T0,
+    hours: HOURS,
+    labels: HOSTS.map((labels) => ({ env: 'prod', ...labels })),
+    metrics: [
+      { name: 'cpu.load', value: cpu },
+      { name: 'http.requests', value: requests, counter: true },
+    ],
+  });
   archive = await ArchiveQuery.open(openObjectStore({ root }));
   const head = new Head();
   server = createHttpServer({ port: 0, host: '127.0.0.1' });
