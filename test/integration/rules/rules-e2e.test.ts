@@ -6,8 +6,9 @@ import { useStack } from '../../support/stack.js';
 import { createKafka } from '../../../src/kafka/client.js';
 import { Engine } from '../../../src/engine/engine.js';
 import { rulesModule } from '../../../src/rules/rules-engine-module.js';
-import { alertEventSerde, sampleBatchSerde } from '../../../src/model/serde.js';
-import type { AlertEvent, SampleBatch } from '../../../src/model/types.js';
+import { alertEventSerde } from '../../../src/model/serde.js';
+import type { AlertEvent } from '../../../src/model/types.js';
+import { publishHotHost, T0 } from './hot-host.js';
 
 const stack = useStack({ partitions: 2 });
 const dirs: string[] = [];
@@ -15,29 +16,12 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const T0 = 1_700_000_000_000 - (1_700_000_000_000 % 60_000);
-
 async function runScenario(rulesText: string, repartition: boolean, wanted: number) {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-rules-e2e-'));
   dirs.push(dir);
   writeFileSync(join(dir, 'fleet.rules'), rulesText);
   const kafka = createKafka(stack.brokers, 'rules-e2e');
-  const serde = sampleBatchSerde({ registry: stack.registryUrl });
-  const producer = kafka.producer();
-  await producer.connect();
-  // 12 minutes of 10 s scrapes for two hosts (two sources, two partitions); host a is hot from minute 2 to 6.
-  const messages = [];
-  for (let i = 0; i < 72; i++) {
-    const t = T0 + i * 10_000;
-    for (const host of ['a', 'b']) {
-      const hot = host === 'a' && t >= T0 + 120_000 && t < T0 + 360_000;
-      const batch: SampleBatch = { source: { host, pool: 'p1', env: 'prod' }, samples: [{ name: 'cpu.load', labels: {}, timestamp: t, value: hot ? 0.97 : 0.4, kind: 'GAUGE' }] };
-      messages.push({ key: `host=${host}`, value: await serde.encode('metrics', batch) });
-    }
-  }
-  const topic = `metrics`;
-  await producer.send({ topic, messages, acks: -1 });
-  await producer.disconnect();
+  await publishHotHost(kafka, stack.registryUrl, { pool: 'p1', env: 'prod' });
 
   const events: { key: string; value: AlertEvent }[] = [];
   const alerts = alertEventSerde({ registry: stack.registryUrl });

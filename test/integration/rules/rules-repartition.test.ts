@@ -7,15 +7,15 @@ import { useStack } from '../../support/stack.js';
 import { createKafka } from '../../../src/kafka/client.js';
 import { Engine } from '../../../src/engine/engine.js';
 import { rulesModule } from '../../../src/rules/rules-engine-module.js';
-import { alertEventSerde, sampleBatchSerde } from '../../../src/model/serde.js';
-import type { AlertEvent, SampleBatch } from '../../../src/model/types.js';
+import { alertEventSerde } from '../../../src/model/serde.js';
+import type { AlertEvent } from '../../../src/model/types.js';
+import { publishHotHost, T0 } from './hot-host.js';
 
 const stack = useStack({ partitions: 2 });
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-const T0 = 1_700_000_000_000 - (1_700_000_000_000 % 60_000);
 
 describe('rules.repartition on the embedded Kafka', () => {
   it('evaluates a group whose sources live on different partitions whole', async () => {
@@ -24,20 +24,7 @@ describe('rules.repartition on the embedded Kafka', () => {
     // Needs both hosts (two sources, two partitions): true only when the group is evaluated whole.
     writeFileSync(join(dir, 'pool.rules'), 'alert PoolBusy { when sum(last(cpu.load) by (host, pool)) by (pool) > 1.2 }\n');
     const kafka = createKafka(stack.brokers, 'rules-rep');
-    const serde = sampleBatchSerde({ registry: stack.registryUrl });
-    const producer = kafka.producer();
-    await producer.connect();
-    const messages = [];
-    for (let i = 0; i < 72; i++) {
-      const t = T0 + i * 10_000;
-      for (const host of ['a', 'b']) {
-        const hot = host === 'a' && t >= T0 + 120_000 && t < T0 + 360_000;
-        const batch: SampleBatch = { source: { host, pool: 'p1' }, samples: [{ name: 'cpu.load', labels: {}, timestamp: t, value: hot ? 0.97 : 0.4, kind: 'GAUGE' }] };
-        messages.push({ key: `host=${host}`, value: await serde.encode('metrics', batch) });
-      }
-    }
-    await producer.send({ topic: 'metrics', messages, acks: -1 });
-    await producer.disconnect();
+    await publishHotHost(kafka, stack.registryUrl, { pool: 'p1' });
     const events: AlertEvent[] = [];
     const alerts = alertEventSerde({ registry: stack.registryUrl });
     const consumer = kafka.consumer({ groupId: `rules-rep-${Date.now()}`, sessionTimeout: 6000, heartbeatInterval: 1000, maxWaitTimeInMs: 100 });
