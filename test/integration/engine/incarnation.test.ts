@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestStack } from '../../support/stack.js';
+import { until } from '../../support/until.js';
 import { createKafka } from '../../../src/kafka/client.js';
 import { Engine } from '../../../src/engine/engine.js';
 import { rollupModule } from '../../../src/engine/rollup-module.js';
@@ -13,14 +14,6 @@ const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('a new embedded Kafka (new cluster incarnation) with surviving LevelDB state', () => {
   it('drops only the stored input offsets: open windows continue, nothing new is skipped', async () => {
