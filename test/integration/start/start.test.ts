@@ -5,7 +5,7 @@
  * firing notification for the alert that is still firing.
  */
 import { rmSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mailedAlerts, startDir, startVigil, topicKeys, waitFor, type RunningVigil } from './vigil-start.js';
 
 interface ApiAlert {
@@ -14,12 +14,16 @@ interface ApiAlert {
   labels: Record<string, string>;
 }
 
-const dir = startDir();
+let dir: string;
 let running: RunningVigil | undefined;
+
+beforeAll(() => {
+  dir = startDir();
+});
 
 afterAll(async () => {
   await running?.stop(5_000);
-  rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const firing = async (v: RunningVigil) => ((await v.get<{ data: { alerts: ApiAlert[] } }>('/api/v1/alerts')).data.alerts).filter((a) => a.state === 'firing');

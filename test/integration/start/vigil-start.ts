@@ -16,7 +16,7 @@ const CLI = join(repoRoot, 'test/support/vigil-cli.ts');
 
 /** A temporary directory holding a copy of the repository's rules/ (tests, fleet and notify rules). */
 export function startDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-start-'));
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
   cpSync(join(repoRoot, 'rules'), join(dir, 'rules'), { recursive: true });
   return dir;
 }

@@ -35,18 +35,19 @@ interface HistoryEntry {
   receiver?: string;
 }
 
-const dir = startDir();
+let dir: string;
 let vigil: RunningVigil;
 let browser: TestBrowser;
 
 beforeAll(async () => {
+  dir = startDir();
   [vigil, browser] = await Promise.all([startVigil(dir, ['--faults', FAULTS]), launchBrowser()]);
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
   const code = await vigil?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
   expect(code).toBe(0);
 }, 60_000);
 
