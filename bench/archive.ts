@@ -22,16 +22,13 @@ import type { ArchiveSeries, RawRows, RollupRows } from '../src/sinks/archive/ar
 import { ParquetWriter, type ParquetTuning } from '../src/sinks/archive/parquet-writer.js';
 import { seriesIdentity } from '../src/model/series.js';
 import { FleetModel } from '../src/fleet/fleet-model.js';
+import { numArg, rng } from './support/harness.js';
 
-const arg = (name: string, def: number): number => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-};
 const QUICK = process.argv.includes('--quick');
 /** Only the settings sweep on one full partition (how the defaults were chosen). */
 const DICT_SWEEP = process.argv.includes('--sweep');
-const SERIES = arg('--series', QUICK ? 20_000 : 100_000);
-const MINUTES = arg('--minutes', 60);
+const SERIES = numArg('series', QUICK ? 20_000 : 100_000);
+const MINUTES = numArg('minutes', 60);
 const PARTITIONS = 4;
 const CONCURRENCY = 2;
 const METRICS = 100;
@@ -45,17 +42,6 @@ const KINDS: [Kind, number][] = [['const', 20], ['rare', 10], ['busy', 20], ['fc
 const kindOf: Kind[] = KINDS.flatMap(([k, n]) => Array<Kind>(n).fill(k));
 const isCounter = (k: Kind) => k === 'rare' || k === 'busy' || k === 'fcounter';
 const NAMES: Record<Kind, string> = { const: 'node_info', rare: 'node_errors_total', busy: 'node_bytes_total', fcounter: 'node_cpu_seconds_total', igauge: 'node_memory_bytes', dgauge: 'node_load', fgauge: 'node_duration_seconds' };
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One partition's hour: raw rows in arrival order (tick-major) plus its 1m and 1h rollups. */
 interface PartitionData {

@@ -19,14 +19,10 @@ import { sampleBatchSerde } from '../src/model/serde.js';
 import type { SampleBatch } from '../src/model/types.js';
 import { Engine } from '../src/engine/engine.js';
 import { rollupModule } from '../src/engine/rollup-module.js';
+import { arg } from './support/harness.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : def;
-};
-const SAMPLES = Number(opt('samples', '1500000'));
-const PARTITIONS = Number(opt('partitions', '16'));
+const SAMPLES = Number(arg('samples', '1500000'));
+const PARTITIONS = Number(arg('partitions', '16'));
 const PER_SOURCE = 100;
 const SOURCES = 1000; // 100k series
 const RECORDS = Math.ceil(SAMPLES / PER_SOURCE);

@@ -29,13 +29,10 @@ import type { ArchiveSeries, RollupRows } from '../src/sinks/archive/archive-row
 import { partKey, type Resolution } from '../src/sinks/archive/layout.js';
 import { ParquetWriter } from '../src/sinks/archive/parquet-writer.js';
 import { openObjectStore } from '../src/sinks/archive/storage/open-store.js';
+import { numArg, rng } from './support/harness.js';
 
-const arg = (name: string, def: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-};
-const SERIES = arg('series', 10_000);
-const HOURS = arg('hours', 24);
+const SERIES = numArg('series', 10_000);
+const HOURS = numArg('hours', 24);
 const HOSTS_PER_POOL = 100;
 const POOLS = Math.ceil(SERIES / HOSTS_PER_POOL);
 const INTERVAL = 10_000;
@@ -47,17 +44,6 @@ const RAW_STEP_S = 15;
 
 const say = (line: string) => console.log(line);
 const ms = (x: number) => Math.round(x * 10) / 10;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function rollupRows(series: ArchiveSeries[], length: number): RollupRows & { [k: string]: unknown } {
   return {

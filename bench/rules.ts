@@ -11,20 +11,14 @@
  */
 import { checkSources } from '../src/dsl/index.js';
 import { RulesEngine } from '../src/rules/engine.js';
-import { sampleBatchSerde } from '../src/model/serde.js';
 import { SampleBatchDecoder } from '../src/model/sample-batch-decoder.js';
 import { SeriesTable } from '../src/model/decoded-batch.js';
-import type { SampleBatch } from '../src/model/types.js';
 import { MemoryRegistryClient } from '../src/topology/memory-registry.js';
 import { buildRollup1mTopology } from '../src/topology/rollup/rollup-topology.js';
 import { StreamTask } from '../src/topology/internals/stream-task.js';
 import type { RawRecord } from '../src/topology/topology.js';
+import { arg, encodeSampleRounds } from './support/harness.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : def;
-};
 const SERIES = Number(arg('series', '1000000'));
 const ROUNDS = Number(arg('rounds', '7'));
 const CLOSE_GROUPS = Number(arg('close-groups', '1000000'));
@@ -47,26 +41,16 @@ function rulesText(): string {
   return out.join('\n');
 }
 
-async function encode(series: number, rounds: number, registry: MemoryRegistryClient): Promise<RawRecord[][]> {
-  const serde = sampleBatchSerde({ registry });
-  const id = await serde.schemaId('metrics');
-  const sources = Math.ceil(series / PER_SOURCE);
-  const out: RawRecord[][] = [];
-  let offset = 0;
-  for (let r = 0; r < rounds; r++) {
-    const t = T0 + r * INTERVAL;
-    const list: RawRecord[] = [];
-    for (let s = 0; s < sources; s++) {
-      const samples = [];
-      for (let m = 0; m < PER_SOURCE; m++) {
-        samples.push({ name: `metric_${m % METRICS}`, labels: { idx: String(m) }, timestamp: t, value: (s * 7 + m + r * 13) % 1000, kind: 'GAUGE' as const });
-      }
-      const batch: SampleBatch = { source: { pool: `p${s % 100}`, host: `h${s}` }, samples };
-      list.push({ topic: 'metrics', partition: 0, offset: String(offset++), key: Buffer.from(`pool=p${s % 100},host=h${s}`), value: serde.encodeWithId(id, batch), timestamp: t });
-    }
-    out.push(list);
-  }
-  return out;
+function encode(series: number, rounds: number, registry: MemoryRegistryClient): Promise<RawRecord[][]> {
+  return encodeSampleRounds({
+    series,
+    rounds,
+    registry,
+    t0: T0,
+    intervalMs: INTERVAL,
+    perSource: PER_SOURCE,
+    sample: (s, m, r, t) => ({ name: `metric_${m % METRICS}`, labels: { idx: String(m) }, timestamp: t, value: (s * 7 + m + r * 13) % 1000, kind: 'GAUGE' }),
+  });
 }
 
 async function runRollup(rounds: RawRecord[][], registry: MemoryRegistryClient): Promise<number> {

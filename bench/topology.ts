@@ -10,7 +10,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sampleBatchSerde } from '../src/model/serde.js';
 import { avroTypes } from '../src/model/avro-schemas.js';
 import type { SampleBatch } from '../src/model/types.js';
 import { MemoryRegistryClient } from '../src/topology/memory-registry.js';
@@ -18,12 +17,8 @@ import { buildRollup1mTopology } from '../src/topology/rollup/rollup-topology.js
 import { StreamTask } from '../src/topology/internals/stream-task.js';
 import { LevelTaskStorage } from '../src/state/level-task-storage.js';
 import type { RawRecord } from '../src/topology/topology.js';
+import { arg, encodeSampleRounds } from './support/harness.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : def;
-};
 const sizes = arg('sizes', '100000,1000000').split(',').map(Number);
 const roundsArg = Number(arg('rounds', '0'));
 // One commit per 5M samples = the runtime's default 5 s commit interval at the 1M samples/s goal.
@@ -32,26 +27,16 @@ const PER_SOURCE = 100;
 const INTERVAL = 10_000;
 const T0 = 1_700_000_040_000; // a minute boundary + 40 s, so a window closes during the run
 
-async function encodeRounds(series: number, rounds: number, registry: MemoryRegistryClient): Promise<RawRecord[][]> {
-  const serde = sampleBatchSerde({ registry });
-  const id = await serde.schemaId('metrics');
-  const sources = Math.ceil(series / PER_SOURCE);
-  const out: RawRecord[][] = [];
-  let offset = 0;
-  for (let r = 0; r < rounds; r++) {
-    const t = T0 + r * INTERVAL;
-    const list: RawRecord[] = [];
-    for (let s = 0; s < sources; s++) {
-      const samples = [];
-      for (let m = 0; m < PER_SOURCE; m++) {
-        samples.push({ name: `metric_${m % 20}`, labels: { idx: String(m) }, timestamp: t, value: (s * 7 + m + r) % 1000, kind: m % 4 === 0 ? ('COUNTER' as const) : ('GAUGE' as const) });
-      }
-      const batch: SampleBatch = { source: { pool: `p${s % 100}`, host: `h${s}` }, samples };
-      list.push({ topic: 'metrics', partition: 0, offset: String(offset++), key: Buffer.from(`pool=p${s % 100},host=h${s}`), value: serde.encodeWithId(id, batch), timestamp: t });
-    }
-    out.push(list);
-  }
-  return out;
+function encodeRounds(series: number, rounds: number, registry: MemoryRegistryClient): Promise<RawRecord[][]> {
+  return encodeSampleRounds({
+    series,
+    rounds,
+    registry,
+    t0: T0,
+    intervalMs: INTERVAL,
+    perSource: PER_SOURCE,
+    sample: (s, m, r, t) => ({ name: `metric_${m % 20}`, labels: { idx: String(m) }, timestamp: t, value: (s * 7 + m + r) % 1000, kind: m % 4 === 0 ? 'COUNTER' : 'GAUGE' }),
+  });
 }
 
 function baseline(rounds: RawRecord[][]): number {
