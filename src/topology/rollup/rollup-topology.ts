@@ -239,20 +239,25 @@ function both(a: Promise<void> | undefined, b: Promise<void> | undefined): Promi
   return Promise.all([a, b]).then(() => undefined);
 }
 
-/** Per-series 1-minute rollups of `metrics` into `metrics.rollup.1m`. */
-export function buildRollup1mTopology(options: RollupTopologyOptions): Topology {
-  const inputTopic = options.inputTopic ?? 'metrics';
-  const outputTopic = options.outputTopic ?? 'metrics.rollup.1m';
+/** What both rollup topologies start from: topics, the Topology, limits, the output encoder, the store name. */
+function rollupBase(options: RollupTopologyOptions, res: '1m' | '1h', defaultInput: string, defaultGraceMs: number) {
+  const inputTopic = options.inputTopic ?? defaultInput;
+  const outputTopic = options.outputTopic ?? `metrics.rollup.${res}`;
   const topo = new Topology({
-    applicationId: options.applicationId ?? 'vigil-rollup-1m',
+    applicationId: options.applicationId ?? `vigil-rollup-${res}`,
     lateTopic: options.lateTopic ?? 'metrics.late',
     dlqTopic: options.dlqTopic ?? 'metrics.dlq',
   });
-  const grace = options.graceMs ?? 10_000;
+  const grace = options.graceMs ?? defaultGraceMs;
   const maxPer = options.maxRollupsPerRecord ?? 1000;
   const serde = rollupBatchSerde({ registry: options.registry });
   const encoder = new RollupEncoder(serde, outputTopic);
-  const storeName = 'rollup-1m';
+  return { inputTopic, outputTopic, topo, grace, maxPer, serde, encoder, storeName: `rollup-${res}` };
+}
+
+/** Per-series 1-minute rollups of `metrics` into `metrics.rollup.1m`. */
+export function buildRollup1mTopology(options: RollupTopologyOptions): Topology {
+  const { inputTopic, outputTopic, topo, grace, maxPer, encoder, storeName } = rollupBase(options, '1m', 'metrics', 10_000);
   topo.addStore({
     name: storeName,
     build: () => new SampleRollupStore(storeName, ROLLUP_1M_MS, grace, new SampleBatchDecoder({ registry: options.registry, series: new SeriesTable(), maxCacheEntries: options.maxSeriesCacheEntries ?? 4_000_000 })),
@@ -368,18 +373,7 @@ class RollupMergeProcessor extends RollupProcessor<RollupRollupStore, RollupBatc
 
 /** 1-hour rollups of `metrics.rollup.1m` into `metrics.rollup.1h`. */
 export function buildRollup1hTopology(options: RollupTopologyOptions): Topology {
-  const inputTopic = options.inputTopic ?? 'metrics.rollup.1m';
-  const outputTopic = options.outputTopic ?? 'metrics.rollup.1h';
-  const topo = new Topology({
-    applicationId: options.applicationId ?? 'vigil-rollup-1h',
-    lateTopic: options.lateTopic ?? 'metrics.late',
-    dlqTopic: options.dlqTopic ?? 'metrics.dlq',
-  });
-  const grace = options.graceMs ?? 0;
-  const maxPer = options.maxRollupsPerRecord ?? 1000;
-  const serde = rollupBatchSerde({ registry: options.registry });
-  const encoder = new RollupEncoder(serde, outputTopic);
-  const storeName = 'rollup-1h';
+  const { inputTopic, outputTopic, topo, grace, maxPer, serde, encoder, storeName } = rollupBase(options, '1h', 'metrics.rollup.1m', 0);
   topo.addStore({ name: storeName, build: () => new RollupRollupStore(storeName, ROLLUP_1H_MS, grace, new RollupSeriesTable()) });
   const dlq = topo.dlqTopic;
   topo.addSource<Buffer | null, RollupBatch>(
