@@ -101,11 +101,14 @@ export const configSchema = z
     rules: z
       .object({
         paths: z.array(z.string()).default(['rules']),
-        /** Evaluate groups spanning input partitions whole, through a repartition topic (see docs/rules-language.md). */
-        repartition: z.boolean().default(false),
+        /**
+         * Evaluate groups spanning input partitions whole, through a repartition topic (default). false:
+         * each task evaluates its own partition (exact only for groups that identify the source).
+         */
+        repartition: z.boolean().default(true),
       })
       .strict()
-      .default({ paths: ['rules'], repartition: false }),
+      .default({ paths: ['rules'], repartition: true }),
   })
   .strict();
 

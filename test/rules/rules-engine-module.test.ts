@@ -25,6 +25,17 @@ describe('rules engine module', () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-rules-mod-'));
     writeFileSync(join(dir, 'a.rules'), 'alert A { when avg(x) > 1 }');
     const topologies = await rulesModule().topologies!(ctx([join(dir, 'missing'), dir]));
+    // By default groups are evaluated whole, through the repartition topic.
+    expect(topologies.map((t) => [t.applicationId, t.sourceTopics(), t.sinkTopics().sort()])).toEqual([
+      ['vigil-rules', ['metrics', 'vigil-rules-groups-repartition'], ['alerts', 'metrics', 'vigil-rules-groups-repartition']],
+    ]);
+  });
+
+  it('evaluates per input partition with rules.repartition false', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-rules-mod-'));
+    writeFileSync(join(dir, 'a.rules'), 'alert A { when avg(x) > 1 }');
+    const perPartition = { ...ctx([dir]), config: configSchema.parse({ rules: { repartition: false } }) } as EngineContext;
+    const topologies = await rulesModule().topologies!(perPartition);
     expect(topologies.map((t) => [t.applicationId, t.sourceTopics(), t.sinkTopics().sort()])).toEqual([['vigil-rules', ['metrics'], ['alerts', 'metrics']]]);
   });
 });
