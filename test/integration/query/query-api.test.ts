@@ -61,7 +61,7 @@ afterAll(async () => {
 });
 
 async function get(path: string, params: Record<string, string | number>) {
-  const res = await fetch(`${base}${path}?${new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]))}`);
+  const res = await fetch(`${base}${path}?${new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]))}`);
   return { status: res.status, body: (await res.json()) as any };
 }
 
