@@ -225,7 +225,7 @@ const pages = {
     const per = (o, unit) => Object.entries(o || {}).map(([k, v]) => `${esc(k)} ${esc(num(v))}${unit}`).join(' · ');
     const a = d.archive || {};
     const rows = [
-      ['Samples/s', `${num(d.samples.perSecond)} <span class="muted">(last ${esc(d.samples.overSeconds)} s; ${num(d.samples.published, 0)} published by this process)</span>`],
+      ['Samples/s', `${num(d.samples.perSecond)} <span class="muted">(last ${esc(d.samples.overSeconds)} s; ${num(d.samples.total, 0)} ${esc(d.samples.counted)})</span>`],
       ['Records/s', per(d.samples.recordsPerSecondByTopology, '')],
       ['Consumer lag', `${num(d.consumerLag.total, 0)} records <span class="muted">${per(d.consumerLag.byTopology, '')}</span>`],
       ['Late', `${num(d.late.records, 0)} records, ${num(d.late.samples, 0)} samples`],

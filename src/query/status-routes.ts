@@ -29,7 +29,8 @@ export interface StatusRoutesOptions {
   archiveListMs?: number;
 }
 
-/** Counters of samples entering Kafka from this process. */
+/** Samples the engine in this process took in; when it runs no engine, samples its producers published. */
+const ENGINE_SAMPLES = 'vigil_engine_samples_total';
 const SAMPLE_COUNTERS = ['vigil_publisher_samples_total', 'vigil_push_samples_total'];
 
 type Values = Map<string, Array<{ value: number; labels: Record<string, string | number> }>>;
@@ -91,7 +92,8 @@ export function registerStatusRoutes(app: FastifyInstance, options: StatusRoutes
 
   app.get('/api/v1/status', async () => {
     const values = await read();
-    const samplesTotal = SAMPLE_COUNTERS.reduce((n, name) => n + sum(values, name), 0);
+    const ingested = sum(values, ENGINE_SAMPLES);
+    const samplesTotal = values.has(ENGINE_SAMPLES) ? ingested : SAMPLE_COUNTERS.reduce((n, name) => n + sum(values, name), 0);
     const size = await archiveSize();
     return {
       status: 'success',
@@ -99,7 +101,8 @@ export function registerStatusRoutes(app: FastifyInstance, options: StatusRoutes
         uptimeSeconds: Math.round((now() - startedAt) / 1000),
         consumerLag: { total: sum(values, 'vigil_consumer_lag'), byTopology: by(values, 'vigil_consumer_lag', 'topology') },
         samples: {
-          published: samplesTotal,
+          counted: values.has(ENGINE_SAMPLES) ? 'ingested by the engine' : 'published by this process',
+          total: samplesTotal,
           ...samplesRate(samplesTotal),
           recordsPerSecondByTopology: by(values, 'vigil_topology_records_per_second', 'topology'),
         },

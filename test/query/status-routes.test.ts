@@ -85,15 +85,25 @@ describe('GET /api/v1/status', () => {
     app = Fastify();
     registerStatusRoutes(app, { registry, now: () => now, rateWindowMs: 60_000 });
     // Nothing measured yet at the start.
-    expect((await status()).samples).toMatchObject({ published: 0, perSecond: null });
+    expect((await status()).samples).toMatchObject({ counted: 'published by this process', total: 0, perSecond: null });
     now += 10_000;
     m.published.inc({ topic: 'metrics' }, 1000);
     m.pushed.inc({ api: 'influx' }, 500);
-    expect((await status()).samples).toMatchObject({ published: 1500, perSecond: 150, overSeconds: 10 });
+    expect((await status()).samples).toMatchObject({ total: 1500, perSecond: 150, overSeconds: 10 });
     // Later requests measure against the newest sample at least a window old: the first burst drops out.
     now += 60_000;
     m.published.inc({ topic: 'metrics' }, 600);
-    expect((await status()).samples).toMatchObject({ published: 2100, perSecond: 10, overSeconds: 60 });
+    expect((await status()).samples).toMatchObject({ total: 2100, perSecond: 10, overSeconds: 60 });
+  });
+
+  it('counts the samples the engine took in when an engine runs in the process', async () => {
+    const { registry, m } = fixture();
+    const ingested = new Counter({ name: 'vigil_engine_samples_total', help: 'x', registers: [registry] });
+    app = Fastify();
+    registerStatusRoutes(app, { registry, now: () => 1_000_000 });
+    m.published.inc({ topic: 'metrics' }, 1000);
+    ingested.inc(700);
+    expect((await status()).samples).toMatchObject({ counted: 'ingested by the engine', total: 700 });
   });
 
   it('lists the archive at most once per interval and reports a listing error', async () => {

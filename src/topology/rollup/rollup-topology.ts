@@ -27,6 +27,7 @@ export const ROLLUP_1H_MS = 3_600_000;
 
 const dlqRecords = counter('vigil_dlq_records_total', 'Records written to a dead-letter topic, by reason', ['reason']);
 const lateSamples = counter('vigil_late_samples_total', 'Samples that arrived after their window closed (sent to metrics.late)', ['topology']);
+const samplesIn = counter('vigil_engine_samples_total', 'Valid samples taken in from the metrics topic (by the 1m rollup, which reads every one)');
 const rollupsOut = counter('vigil_rollups_emitted_total', 'Rollups emitted (one per series per closed window)', ['resolution']);
 
 export interface RollupTopologyOptions {
@@ -187,6 +188,7 @@ class SampleRollupProcessor extends RollupProcessor<SampleRollupStore, DecodedBa
   process(record: StreamRecord<Buffer | null, DecodedBatch>): void {
     const store = this.store;
     const b = record.value;
+    samplesIn.inc(b.length);
     const st = this.ctx.streamTime;
     const res = store.resolutionMs;
     const horizon = st - res - store.graceMs; // windows starting at or before this are closed
