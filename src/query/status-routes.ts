@@ -2,7 +2,7 @@
  * GET /api/v1/status: the health of the pipeline at a glance (the web UI's Status page), read from
  * the process's prom-client registry and the engine's status lines:
  *   consumerLag    records behind the high watermark, in total and per topology (vigil_consumer_lag)
- *   samples        samples/s published by this process's producers (simulated fleet, collector, push),
+ *   samples        samples/s the engine in this process ingests (vigil_engine_samples_total), or without an engine, what its producers (fleet, collector, push) publish,
  *                  measured between status requests over up to `rateWindowMs`; records/s per topology
  *   late, dlq      records and samples sent to metrics.late / dead-letter topics since start
  *   archive        objects and bytes in the archive store (listed at most every `archiveListMs`),
