@@ -18,7 +18,7 @@ import type { Clock } from './api.js';
 import { TopologyError } from './api.js';
 import type { RawRecord, Topology } from './topology.js';
 import { StreamTask, KEYS, type TaskCommit } from './internals/stream-task.js';
-import { ChangelogRestorer } from './internals/changelog-restore.js';
+import { readChangelog } from './internals/changelog-restore.js';
 import type { QueuedMessage } from './internals/message-codec.js';
 import type { StorageOp, TaskStorage, TaskStorageFactory } from '../state/task-storage.js';
 import { startResilientConsumer, type ResilientConsumer } from '../kafka/resilient-consumer.js';
@@ -311,41 +311,17 @@ export class TopologyRuntime {
       return;
     }
     if (from > 0n && from < BigInt(o.low)) throw new TopologyError(`Changelog ${topic}/${partition} no longer holds offset ${from} (log start ${o.low}): cannot restore the tail`, 'CHANGELOG_TRUNCATED');
-    const restorer = new ChangelogRestorer();
-    const consumer = kafka.consumer({ groupId: `${this.applicationId}-restore-${taskId}-${Date.now()}`, ...(this.options.consumer ?? {}) } as never);
     const started = this.clock.now();
-    let lastLog = started;
-    await consumer.connect();
-    try {
-      await new Promise<void>((resolve, reject) => {
-        consumer.subscribe({ topics: [topic], fromBeginning: true }).then(() => {
-          const running = consumer.run({
-            autoCommit: false,
-            eachBatch: async ({ batch }) => {
-              if (batch.partition !== partition) return;
-              for (const m of batch.messages) {
-                if (BigInt(m.offset) < from) continue;
-                restorer.add({ key: m.key, value: m.value });
-                if (BigInt(m.offset) + 1n >= high) return resolve();
-              }
-              const now = Date.now();
-              if (now - lastLog > 2000) {
-                lastLog = now;
-                this.log.info({ taskId, read: restorer.records, total: (high - from).toString() }, 'restoring from changelog');
-              }
-            },
-          });
-          try {
-            if (from > 0n) consumer.seek({ topic, partition, offset: from.toString() });
-          } catch {
-            // not seekable yet: the offset filter above still restores the tail only
-          }
-          return running;
-        }).catch(reject);
-      });
-    } finally {
-      await consumer.disconnect();
-    }
+    const restorer = await readChangelog({
+      kafka,
+      topic,
+      partition,
+      from,
+      high,
+      groupId: `${this.applicationId}-restore-${taskId}-${Date.now()}`,
+      ...(this.options.consumer ? { consumer: this.options.consumer } : {}),
+      onProgress: (read) => this.log.info({ taskId, read, total: (high - from).toString() }, 'restoring from changelog'),
+    });
     restoredTotal.inc({ topology: this.applicationId }, restorer.records);
     restoresTotal.inc({ topology: this.applicationId, mode: from > 0n ? 'tail' : 'full' });
     if (from > 0n && !restorer.lastMarker) throw new TopologyError(`Changelog tail of ${taskId} from ${from} has no complete commit although the group committed past the local state`, 'CHANGELOG_INCOMPLETE');
