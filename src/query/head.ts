@@ -8,6 +8,8 @@ import { KIND_COUNTER } from '../model/types.js';
 import { RESOLUTION_MS, type RawVisitor, type RollupColumns, type RollupResolution, type RollupVisitor, type SampleSource, type SeriesMeta } from './sample-source.js';
 
 interface HeadSeries {
+  /** Set when trimmed away: cached references to it are stale. */
+  dropped?: boolean;
   key: string;
   name: string;
   labels: Readonly<Record<string, string>>;
@@ -25,6 +27,8 @@ export interface HeadOptions {
 
 export class Head implements SampleSource {
   private readonly byMetric = new Map<string, Map<string, HeadSeries>>();
+  /** The head series of each decoder's series refs, so a sample costs no string building or map lookups. */
+  private readonly byRef = new WeakMap<DecodedBatch['series'], Array<HeadSeries | undefined>>();
   private readonly retentionMs: number;
   private readonly maxSeries: number;
   private seriesCount = 0;
@@ -40,19 +44,15 @@ export class Head implements SampleSource {
 
   /** Adds the valid samples of a decoded batch. */
   append(batch: DecodedBatch): void {
+    let refs = this.byRef.get(batch.series);
+    if (!refs) this.byRef.set(batch.series, (refs = []));
     for (let i = 0; i < batch.length; i++) {
-      const info = batch.series.get(batch.seriesRefs[i]!);
-      let metric = this.byMetric.get(info.name);
-      if (!metric) this.byMetric.set(info.name, (metric = new Map()));
-      const key = String(info.id);
-      let s = metric.get(key);
-      if (!s) {
-        if (this.seriesCount >= this.maxSeries) {
-          this.droppedSeries++;
-          continue;
-        }
-        this.seriesCount++;
-        metric.set(key, (s = { key, name: info.name, labels: info.labels, counter: false, times: [], values: [] }));
+      const ref = batch.seriesRefs[i]!;
+      let s = refs[ref];
+      if (!s || s.dropped) {
+        s = this.seriesOf(batch.series.get(ref));
+        if (!s) continue;
+        refs[ref] = s;
       }
       const t = batch.timestamps[i]!;
       if (batch.kinds[i] === KIND_COUNTER) s.counter = true;
@@ -69,6 +69,23 @@ export class Head implements SampleSource {
     }
   }
 
+  /** The head series of a decoded series, created on first sight; undefined past `maxSeries`. */
+  private seriesOf(info: { id: bigint; name: string; labels: Readonly<Record<string, string>> }): HeadSeries | undefined {
+    let metric = this.byMetric.get(info.name);
+    if (!metric) this.byMetric.set(info.name, (metric = new Map()));
+    const key = String(info.id);
+    let s = metric.get(key);
+    if (!s) {
+      if (this.seriesCount >= this.maxSeries) {
+        this.droppedSeries++;
+        return undefined;
+      }
+      this.seriesCount++;
+      metric.set(key, (s = { key, name: info.name, labels: info.labels, counter: false, times: [], values: [] }));
+    }
+    return s;
+  }
+
   /** Drops samples older than the retention, relative to the newest sample seen. */
   trim(): void {
     const horizon = this.newest - this.retentionMs;
@@ -80,6 +97,7 @@ export class Head implements SampleSource {
         s.times.splice(0, n);
         s.values.splice(0, n);
         if (s.times.length === 0) {
+          s.dropped = true;
           metric.delete(key);
           this.seriesCount--;
         }

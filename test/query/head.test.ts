@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { SeriesTable } from '../../src/model/decoded-batch.js';
+import { Head } from '../../src/query/head.js';
+import { KIND_COUNTER } from '../../src/model/types.js';
+import { decodedBatchOf } from '../support/decoded-batch.js';
+
+/** Collects what a raw visit streams: [host, times, values] per call. */
+async function rawOf(head: Head, metric: string, start: number, end: number) {
+  const out: Array<[string | undefined, number[], number[]]> = [];
+  await head.raw(metric, start, end, (series, c, from, to) => {
+    out.push([series.labels.host, [...c.times.subarray(from, to)], [...c.values.subarray(from, to)]]);
+  });
+  return out;
+}
+
+const cpu = (host: string, samples: Array<[number, number]>) => ({ name: 'cpu.load', labels: { host }, samples });
+
+describe('Head', () => {
+  it('keeps samples per series in time order and answers raw ranges', async () => {
+    const head = new Head();
+    const table = new SeriesTable();
+    head.append(decodedBatchOf(table, [cpu('a', [[2000, 2], [1000, 1]]), cpu('b', [[1000, 5]])]));
+    head.append(decodedBatchOf(table, [cpu('a', [[3000, 3]])]));
+    expect(await rawOf(head, 'cpu.load', 0, 2500)).toEqual([
+      ['a', [1000, 2000], [1, 2]],
+      ['b', [1000], [5]],
+    ]);
+    expect(head.coverageStart()).toBe(1000);
+  });
+
+  it('trims old samples and takes a trimmed series back when it sends again', async () => {
+    const head = new Head({ retentionMs: 10_000 });
+    const table = new SeriesTable();
+    head.append(decodedBatchOf(table, [cpu('a', [[1000, 1]])]));
+    head.append(decodedBatchOf(table, [cpu('b', [[20_000, 2]])]));
+    head.trim();
+    expect(head.size).toBe(1);
+    head.append(decodedBatchOf(table, [cpu('a', [[21_000, 3]])]));
+    expect(head.size).toBe(2);
+    expect(await rawOf(head, 'cpu.load', 0, 30_000)).toEqual([
+      ['b', [20_000], [2]],
+      ['a', [21_000], [3]],
+    ]);
+  });
+
+  it('counts samples of series past its limit instead of keeping them', () => {
+    const head = new Head({ maxSeries: 1 });
+    const table = new SeriesTable();
+    head.append(decodedBatchOf(table, [cpu('a', [[1000, 1]]), cpu('b', [[1000, 2], [2000, 3]])]));
+    expect(head.size).toBe(1);
+    expect(head.droppedSeries).toBe(2);
+  });
+
+  it('computes counter rollups with resets from its samples', async () => {
+    const head = new Head();
+    const table = new SeriesTable();
+    head.append(decodedBatchOf(table, [{ name: 'reqs', labels: { host: 'a' }, kind: KIND_COUNTER, samples: [[0, 10], [20_000, 15], [40_000, 3], [60_000, 8]] }]));
+    const points: object[] = [];
+    await head.rollups('1m', 'reqs', 0, 120_000, (_series, c, from, to) => {
+      for (let j = from; j < to; j++) {
+        points.push({ start: c.start[j], count: c.count[j], sum: c.sum[j], min: c.min[j], max: c.max[j], first: c.first[j], last: c.last[j], increase: c.increase[j] });
+      }
+    });
+    expect(points).toEqual([
+      { start: 0, count: 3, sum: 28, min: 3, max: 15, first: 10, last: 3, increase: 8 },
+      { start: 60_000, count: 1, sum: 8, min: 8, max: 8, first: 8, last: 8, increase: 0 },
+    ]);
+  });
+});
