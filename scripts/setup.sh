@@ -4,6 +4,8 @@
 #   - kcat (an independent Kafka client used by the integration tests)
 #   - chromium (browser tests of the web UI drive Debian's chromium via playwright-core)
 #   - node_modules from the committed lockfile (npm ci) when absent or older than the lockfile
+#   - fixes to dependencies in patches/ (patch-package; npm ci applies them through postinstall, this
+#     re-applies them when a patch is newer than the last application)
 # Idempotent: a second run on a set-up machine only checks and prints nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,4 +27,10 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund
+fi
+
+marker=node_modules/.vigil-patches-applied
+if [ -n "$(find patches -name '*.patch' -newer "$marker" 2>/dev/null)" ] || [ ! -e "$marker" ]; then
+  npx --no-install patch-package --error-on-fail >/dev/null
+  touch "$marker"
 fi

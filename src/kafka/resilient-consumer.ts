@@ -28,6 +28,12 @@ export interface ResilientConsumerOptions {
   restartDelayMs?: number;
   /** Called once when the consumer gives up (after maxRestarts); it is then stopped. Default: logs the error. */
   onFatal?: (error: Error) => void;
+  /**
+   * How long `stop()` waits for kafkajs to leave the group, default 10 s. kafkajs waits for an in-flight fetch
+   * before it disconnects; a fetch sent to a broker that went down just before (the embedded Kafka's fault
+   * injection does this) may only end at the 30 s request timeout, and a stopping process must not hang on it.
+   */
+  stopTimeoutMs?: number;
 }
 
 /** A running resilient consumer. */
@@ -107,6 +113,16 @@ class ResilientHandle implements ResilientConsumer {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.pending);
-    await this.consumer.disconnect();
+    const limitMs = this.options.stopTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), limitMs);
+    });
+    try {
+      const outcome = await Promise.race([this.consumer.disconnect().then(() => 'stopped' as const), timedOut]);
+      if (outcome === 'timeout') this.log.warn({ limitMs }, 'consumer did not leave the group in time; stopping without waiting for it');
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
