@@ -15,7 +15,8 @@ import { loadConfig, type VigilConfig } from '../../config/config.js';
 import { startStack, type Stack } from '../../dev/stack.js';
 import { FleetExporter } from '../../fleet/fleet-exporter.js';
 import { FleetSession } from '../../fleet/fleet-session.js';
-import { FLEET_DEFAULTS, fleetSetup, type FleetOptionValues, type FleetSetup } from '../../fleet/fleet-setup.js';
+import { fleetSetup, type FleetOptionValues, type FleetSetup } from '../../fleet/fleet-setup.js';
+import { addFleetShapeOptions } from './fleet-options.js';
 import { FleetOptionError } from '../../fleet/fleet-option-error.js';
 import { createKafka, ensureTopics } from '../../kafka/client.js';
 import { SampleBatchPublisher } from '../../kafka/publisher.js';
@@ -162,20 +163,15 @@ function describe(s: FleetSetup): string {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('produce')
-    .description('simulated fleet publishing realistic metrics (and failing a few hosts so alerts fire)')
-    .option('--pools <n>', 'server pools', FLEET_DEFAULTS.pools)
-    .option('--hosts <n>', 'hosts per pool', FLEET_DEFAULTS.hosts)
-    .option('--metrics <n>', 'series per host (at least 11)', FLEET_DEFAULTS.metrics)
-    .option('--interval <duration>', 'sample interval (event time)', FLEET_DEFAULTS.interval)
+    .description('simulated fleet publishing realistic metrics (and failing a few hosts so alerts fire)');
+  addFleetShapeOptions(command)
     .option('--speed <n>', 'event time runs N times faster than the wall clock (default 1: real time)')
     .option('--as-fast-as-possible', 'no pacing: event time runs as fast as Kafka takes it')
     .option('--fast', 'same as --as-fast-as-possible')
     .option('--duration <duration>', 'event time to cover, e.g. 10s, 5m (default: until Ctrl-C)')
     .option('--start <time>', 'event time of the first sample: ISO-8601 or epoch ms (default: now)')
-    .option('--seed <n>', 'random seed: same seed, same samples', FLEET_DEFAULTS.seed)
-    .option('--faults <spec>', 'none | default | KIND:TARGET@START+DURATION,... (kinds cpu, disk, mem, errors, heartbeat)', FLEET_DEFAULTS.faults)
     .option('--topic <name>', 'topic to publish to (default: config topics.metrics, "metrics")')
     .option('--expose [port]', 'serve the hosts as Prometheus exporters on 127.0.0.1 (port 0 or none: any free port) instead of publishing')
     .option('--publish', 'with --expose: publish to Kafka as well')

@@ -21,7 +21,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FleetExporter } from '../../fleet/fleet-exporter.js';
 import { FleetSession } from '../../fleet/fleet-session.js';
-import { FLEET_DEFAULTS } from '../../fleet/fleet-setup.js';
+import { addFleetShapeOptions } from './fleet-options.js';
 import { componentLogger } from '../../obs/logger.js';
 import { UserError } from '../user-error.js';
 import { stopSignals } from '../stop-signals.js';
@@ -257,21 +257,16 @@ async function runStart(flags: StartFlags, program: Command): Promise<void> {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('start')
     .description(
       'everything in one process on the embedded default: Kafka, schema registry, the engine (rollups, rules, archive, query API and UI), the notifier and the simulated fleet',
     )
     .option('--rules <paths...>', 'rules files or directories (default: config rules.paths, ./rules)')
     .option('--no-engine', 'do not run the engine and notifier (stack and fleet only)')
-    .option('--no-pull', 'do not serve the fleet as exporters and scrape them (the pull path)')
+    .option('--no-pull', 'do not serve the fleet as exporters and scrape them (the pull path)');
+  addFleetShapeOptions(command, 'simulated fleet: ')
     .option('--backfill <duration>', 'simulated fleet: history sent at start before following the wall clock (0 = none)', '5m')
-    .option('--pools <n>', 'simulated fleet: server pools', FLEET_DEFAULTS.pools)
-    .option('--hosts <n>', 'simulated fleet: hosts per pool', FLEET_DEFAULTS.hosts)
-    .option('--metrics <n>', 'simulated fleet: series per host (at least 11)', FLEET_DEFAULTS.metrics)
-    .option('--interval <duration>', 'simulated fleet: sample interval', FLEET_DEFAULTS.interval)
-    .option('--seed <n>', 'simulated fleet: random seed', FLEET_DEFAULTS.seed)
-    .option('--faults <spec>', 'simulated fleet: none | default | KIND:TARGET@START+DURATION,...', FLEET_DEFAULTS.faults)
     .option('--no-fleet', 'do not run the simulated fleet')
     .option('--expose [port]', 'simulated fleet: also serve the hosts as Prometheus exporters on 127.0.0.1 (any free port by default)')
     .option('--file-sd-out <file>', 'with --expose: file_sd list of the exporters (default: fleet-targets.json next to the state dir)')
