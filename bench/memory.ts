@@ -3,7 +3,7 @@
  *
  * Resident bytes per active series of the engine's rollup path at 1M series: SampleBatch records are
  * decoded and folded into the 1m windows (two scrapes of every series, one commit into LevelDB); then,
- * after a full GC, the growth of live memory (V8 heap + array buffers) is divided by the series count.
+ * after a full GC (the last commit's batch already written and dropped), the growth of live memory (V8 heap + array buffers) is divided by the series count.
  * Also printed: the share of the rollup store's typed arrays and of the decoder's series table, and the
  * RSS growth. Baseline (same run): the live memory of a bare Map<seriesId, Float64Array(7)> per series,
  * the "accumulator objects" design. Last line JSON with bytes_per_series.
@@ -56,11 +56,11 @@ async function main(): Promise<void> {
   const before = live();
   const rssBefore = process.memoryUsage().rss;
   let offset = 0;
-  for (let round = 0; round < 2; round++) {
-    const t = T0 + round * 10_000;
+  /** One scrape of every series, then one commit (a function, so the commit batch is garbage when it returns). */
+  const round = async (t: number, delta: number): Promise<void> => {
     for (let s = 0; s < sources; s++) {
       const samples = [];
-      for (let m = 0; m < PER_SOURCE; m++) samples.push({ name: `metric_${m % 20}`, labels: { idx: String(m) }, timestamp: t, value: m + round, kind: 'GAUGE' as const });
+      for (let m = 0; m < PER_SOURCE; m++) samples.push({ name: `metric_${m % 20}`, labels: { idx: String(m) }, timestamp: t, value: m + delta, kind: 'GAUGE' as const });
       const batch: SampleBatch = { source: { pool: `p${s % 100}`, host: `h${s}` }, samples };
       const raw = { topic: 'metrics', partition: 0, offset: String(offset++), key: Buffer.from(`pool=p${s % 100},host=h${s}`), value: serde.encodeWithId(id, batch), timestamp: t };
       if (offset === 1) await task.prepare([raw]);
@@ -69,7 +69,8 @@ async function main(): Promise<void> {
     const c = task.prepareCommit();
     await storage.write(c.ops);
     task.commitSent(c);
-  }
+  };
+  for (let r = 0; r < 2; r++) await round(T0 + r * 10_000, r);
   const after = live();
   const rssAfter = process.memoryUsage().rss;
   const store = task.getStore('rollup-1m') as SampleRollupStore;

@@ -13,88 +13,10 @@
  * The arrays are views on one ArrayBuffer owned by the batch: the consumer may keep them (the
  * decoder never reuses them).
  */
-import { canonicalSeries } from './series.js';
+import type { SeriesTable } from './series-table.js';
 import { METRIC_KINDS } from './types.js';
 
-/**
- * One series, interned once per process. Name and labels are never rebuilt per sample.
- */
-export interface SeriesInfo {
-  /** Dense index in its SeriesTable (the value found in `DecodedBatch.seriesRefs`). */
-  readonly ref: number;
-  /**
-   * The archive's BIGINT `series_id`: xxh64 (seed 0) of the UTF-8 canonical form, read as a signed
-   * two's-complement int64 (see docs/data-model.md).
-   */
-  readonly id: bigint;
-  /** The same 64 bits as 16 lower-case hex digits (unsigned): a stable string key for stores/logs. */
-  readonly key: string;
-  /** High and low 32 bits of the unsigned hash (for numeric partitioning without BigInt). */
-  readonly hi: number;
-  readonly lo: number;
-  /** Metric name. */
-  readonly name: string;
-  /** Merged labels (source, overridden by sample), keys sorted, no empty values. Frozen. */
-  readonly labels: Readonly<Record<string, string>>;
-  /** Canonical form `name{a="1",b="2"}` (what `id` hashes); may be computed on each access. */
-  readonly canonical: string;
-}
-
-/** The interned form of a series: the canonical form is recomputed on demand to save ~100 B/series. */
-class Series implements SeriesInfo {
-  constructor(
-    readonly ref: number,
-    readonly id: bigint,
-    readonly key: string,
-    readonly hi: number,
-    readonly lo: number,
-    readonly name: string,
-    readonly labels: Readonly<Record<string, string>>,
-  ) {
-    Object.freeze(this);
-  }
-
-  get canonical(): string {
-    return canonicalSeries(this.name, this.labels);
-  }
-}
-
-/**
- * Interns SeriesInfo by 64-bit id and hands out dense refs (0, 1, 2, ...).
- * Grows with the number of distinct series seen (~one entry per active series of the instance).
- */
-export class SeriesTable {
-  private readonly byKey = new Map<string, SeriesInfo>();
-  private readonly byRef: SeriesInfo[] = [];
-
-  /** Number of series interned so far (= the next ref). */
-  get size(): number {
-    return this.byRef.length;
-  }
-
-  /** The series with this ref; throws on an unknown ref (a bug, never user input). */
-  get(ref: number): SeriesInfo {
-    const info = this.byRef[ref];
-    if (info === undefined) throw new RangeError(`unknown series ref ${ref}`);
-    return info;
-  }
-
-  /** The series with this 16-hex-digit key, if interned. */
-  byId(key: string): SeriesInfo | undefined {
-    return this.byKey.get(key);
-  }
-
-  /** Returns the interned series for this identity, adding it if new (`canonical` is not kept). */
-  intern(fields: Omit<SeriesInfo, 'ref'>): SeriesInfo {
-    const existing = this.byKey.get(fields.key);
-    if (existing) return existing;
-    const labels = Object.isFrozen(fields.labels) ? fields.labels : Object.freeze({ ...fields.labels });
-    const info = new Series(this.byRef.length, fields.id, fields.key, fields.hi, fields.lo, fields.name, labels);
-    this.byRef.push(info);
-    this.byKey.set(info.key, info);
-    return info;
-  }
-}
+export { SeriesTable, type SeriesInfo } from './series-table.js';
 
 /** Where a record came from (also what dead letters carry). */
 export interface RecordOrigin {

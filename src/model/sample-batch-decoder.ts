@@ -20,7 +20,7 @@ import {
   SeriesTable,
 } from './decoded-batch.js';
 import { HttpRegistryClient, type RegistryClient } from './registry-client.js';
-import { SeriesCache } from './series-cache.js';
+import { MISSING, SeriesCache } from './series-cache.js';
 import {
   CONTRACT_LAYOUT,
   MAX_TIMESTAMP_MS,
@@ -197,8 +197,9 @@ export class SampleBatchDecoder {
         const v = s.labels[k]!;
         key += `${k.length}:${k}${v.length}:${v}`;
       }
-      let ref = ctx.refs.get(key);
-      if (ref === undefined) ref = cache.resolve(ctx, key, s.name, s.labels);
+      const bytes = Buffer.from(key);
+      let ref = cache.lookup(ctx, bytes, 0, bytes.length);
+      if (ref === MISSING) ref = cache.resolve(ctx, bytes, 0, bytes.length, s.name, s.labels);
       if (ref < 0) sink.bad(i, ref);
       else if (!(Math.abs(s.timestamp) <= MAX_TIMESTAMP_MS)) sink.bad(i, TIMESTAMP_PROBLEM);
       else sink.push(ref, s.timestamp, s.value, KIND_CODES[s.kind] ?? 0);

@@ -9,7 +9,7 @@
  * enum = int index.
  */
 import type avro from 'avsc';
-import type { SeriesCache, SourceContext } from './series-cache.js';
+import { MISSING, type SeriesCache, type SourceContext } from './series-cache.js';
 import { setLabel } from './series.js';
 
 /** Largest |timestamp| accepted, in ms (the range of a JavaScript Date). */
@@ -265,9 +265,8 @@ function readSamples(ctx: SourceContext, cache: SeriesCache, sink: SampleSink, e
       skipString();
       skipStringMap();
       const b = pos;
-      const key = latin1(a, b);
-      let ref = ctx.refs.get(key);
-      if (ref === undefined) ref = missingSeries(ctx, cache, key, a, b);
+      let ref = cache.lookup(ctx, buf, a, b);
+      if (ref === MISSING) ref = missingSeries(ctx, cache, a, b);
       const timestamp = readLong();
       if (pos + 8 > end) fail('Truncated sample');
       const value = buf.readDoubleLE(pos);
@@ -285,10 +284,10 @@ function readSamples(ctx: SourceContext, cache: SeriesCache, sink: SampleSink, e
 
 const EMPTY = Buffer.alloc(0);
 
-function missingSeries(ctx: SourceContext, cache: SeriesCache, key: string, a: number, b: number): number {
+function missingSeries(ctx: SourceContext, cache: SeriesCache, a: number, b: number): number {
   pos = a;
   const name = readString();
   const labels = readStringMap();
   pos = b;
-  return cache.resolve(ctx, key, name, labels);
+  return cache.resolve(ctx, buf, a, b, name, labels);
 }

@@ -1,16 +1,20 @@
 /**
  * Series resolution for the decoder's hot path: identity (merge, validity, canonical form, xxh64) is
  * computed once per distinct (source labels, sample name + labels) and then found by a cheap key,
- * the raw Avro bytes of the source map and of the sample's name + labels. Invalid series are cached
- * too, as negative codes, so a bad sample costs one lookup as well.
+ * the raw Avro bytes of the source map and of the sample's name + labels (kept in a ByteKeyTable:
+ * no string or object per key). Invalid series are cached too, as negative codes, so a bad sample
+ * costs one lookup as well.
  */
-import { SeriesTable } from './decoded-batch.js';
+import { ByteKeyTable } from './byte-key-table.js';
+import { SeriesTable } from './series-table.js';
 import { checkSeries, seriesIdentity, setLabel, type SeriesProblem } from './series.js';
 
-/** Per-source state: its decoded labels and the cache of its series keys -> ref (>= 0) or problem (< 0). */
+export { MISSING } from './byte-key-table.js';
+
+/** Per-source state: its decoded labels and its number (the owner of its series keys). */
 export interface SourceContext {
   readonly labels: Readonly<Record<string, string>>;
-  readonly refs: Map<string, number>;
+  readonly id: number;
 }
 
 export interface SeriesCacheOptions {
@@ -23,12 +27,12 @@ export interface SeriesCacheOptions {
 export class SeriesCache {
   readonly table: SeriesTable;
   private readonly sources = new Map<string, SourceContext>();
+  private readonly keys = new ByteKeyTable();
+  /** Never reused (also across `clear`), so a context held by a caller never owns another source's keys. */
+  private nextSourceId = 0;
   private readonly problems: SeriesProblem[] = [];
   private readonly problemIndex = new Map<string, number>();
-  private entries = 0;
   private readonly maxEntries: number;
-  /** One copy of each metric name and sample label value (strings read from bytes are all distinct copies). */
-  private readonly strings = new Map<string, string>();
 
   constructor(options: SeriesCacheOptions = {}) {
     this.table = options.table ?? new SeriesTable();
@@ -39,43 +43,41 @@ export class SeriesCache {
   source(key: string, decode: () => Record<string, string>): SourceContext {
     let ctx = this.sources.get(key);
     if (ctx === undefined) {
-      ctx = { labels: decode(), refs: new Map() };
+      ctx = { labels: decode(), id: this.nextSourceId++ };
       this.sources.set(key, ctx);
     }
     return ctx;
   }
 
+  /** The cached code (ref >= 0 or problem < 0) of the series keyed by bytes[a..b) in `ctx`, or MISSING. */
+  lookup(ctx: SourceContext, bytes: Uint8Array, a: number, b: number): number {
+    return this.keys.get(ctx.id, bytes, a, b);
+  }
+
   /**
-   * Resolves a series not yet in `ctx.refs` and caches it under `key`: returns its ref (>= 0), or a
-   * negative code for `problem()` when the series is invalid.
+   * Resolves a series whose key bytes[a..b) `lookup` did not find and caches it: returns its ref
+   * (>= 0), or a negative code for `problem()` when the series is invalid.
    */
-  resolve(ctx: SourceContext, key: string, name: string, labels: Readonly<Record<string, string>>): number {
+  resolve(ctx: SourceContext, bytes: Uint8Array, a: number, b: number, name: string, labels: Readonly<Record<string, string>>): number {
     const merged: Record<string, string> = {};
     for (const k in ctx.labels) setLabel(merged, k, ctx.labels[k]!);
-    for (const k in labels) setLabel(merged, k, this.intern(labels[k]!));
+    for (const k in labels) setLabel(merged, k, labels[k]!);
     for (const k in merged) if (merged[k] === '') delete merged[k];
     const problem = checkSeries(name, merged);
-    const code = problem ? -1 - this.problemCode(problem) : this.table.intern(seriesIdentity(this.intern(name), merged)).ref;
-    if (++this.entries > this.maxEntries) {
-      // Simple bound: forget every key (the table keeps the series and their refs).
+    const code = problem ? -1 - this.problemCode(problem) : this.table.internRef(seriesIdentity(name, merged));
+    if (this.keys.size >= this.maxEntries) {
+      // Simple bound: forget every key (the table keeps the series and their refs). The caller's
+      // context stays valid: its id only owns keys added from now on.
       this.sources.clear();
-      this.entries = 0;
+      this.keys.clear();
     }
-    ctx.refs.set(key, code);
+    this.keys.add(ctx.id, bytes, a, b, code);
     return code;
   }
 
   /** The problem of a negative code returned by `resolve`. */
   problem(code: number): SeriesProblem {
     return this.problems[-1 - code]!;
-  }
-
-  private intern(s: string): string {
-    const found = this.strings.get(s);
-    if (found !== undefined) return found;
-    // Bounded: past 200,000 distinct strings (high-cardinality values), new ones are kept as they are.
-    if (this.strings.size < 200_000) this.strings.set(s, s);
-    return s;
   }
 
   private problemCode(problem: SeriesProblem): number {

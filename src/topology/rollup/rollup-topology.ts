@@ -76,11 +76,13 @@ class TableDirectory implements SeriesDirectory {
     return this.table.size;
   }
   get(ref: number) {
-    return this.table.get(ref);
+    // Built on demand, not kept: the table stores series compactly (see SeriesTable).
+    return { name: this.table.nameOf(ref), labels: this.table.labelsOf(ref) };
   }
   restore(expectedRef: number, name: string, labels: Record<string, string>): void {
-    const info = this.table.intern(seriesIdentity(name, labels));
-    if (info.ref !== expectedRef) throw new TopologyError(`Restored series ${info.canonical} got ref ${info.ref}, expected ${expectedRef}`, 'CORRUPT_STATE');
+    const identity = seriesIdentity(name, labels);
+    const ref = this.table.internRef(identity);
+    if (ref !== expectedRef) throw new TopologyError(`Restored series ${identity.canonical} got ref ${ref}, expected ${expectedRef}`, 'CORRUPT_STATE');
   }
 }
 
@@ -316,14 +318,14 @@ class RollupSeriesTable implements SeriesDirectory {
     return this.table.size;
   }
   get(ref: number) {
-    return this.table.get(ref);
+    return { name: this.table.nameOf(ref), labels: this.table.labelsOf(ref) };
   }
   lookup(name: string, labels: Record<string, string>): number {
     let text = name;
     for (const k in labels) text += `\u0000${k}\u0000${labels[k]}`;
     let ref = this.byText.get(text);
     if (ref === undefined) {
-      ref = this.table.intern(seriesIdentity(name, labels)).ref;
+      ref = this.table.internRef(seriesIdentity(name, labels));
       this.byText.set(text, ref);
     }
     return ref;
