@@ -13,8 +13,13 @@ import type { CExpr, CheckedRule, CheckedRules } from '../dsl/model.js';
 import { compilePlan, matchesAll, type Leaf, type Plan, type PlanRule } from '../dsl/compile.js';
 import { canonicalLabels } from '../model/series.js';
 import type { AlertEvent, Sample } from '../model/types.js';
+import type { DecodedBatch } from '../model/decoded-batch.js';
 import { alertAnnotations, alertEvent, alertLabels } from './alert-event.js';
-import { accAdd, accFromJSON, accToJSON, accValue, newAcc, type Acc } from './aggregators.js';
+import { accFromJSON, type Acc, type SeriesAcc } from './aggregators.js';
+import { LeafState } from './leaf-state.js';
+import { RouteTable, type RouteTarget } from './route-table.js';
+import { perSeries, type GroupColumn, type WindowAccumulators } from './window-accumulators.js';
+import type { SketchState } from './sketch.js';
 import { initialState, stepAlert, type AlertPhase, type AlertState } from './alert-state.js';
 import { collectInputs, compare, evaluate, groupKeyOf, type Entry, type LeafSource, type Result } from './evaluate.js';
 
@@ -31,23 +36,6 @@ export interface SeriesRef {
   labels: Readonly<Record<string, string>>;
 }
 
-/** One group of one aggregation in one window. */
-class Slot {
-  /** Queued for persistence. */
-  d = false;
-  /** The window was evaluated and dropped. */
-  dead = false;
-  constructor(
-    readonly labels: Record<string, string>,
-    readonly acc: Acc,
-    /** Store key (persistence). */
-    readonly k: string,
-  ) {}
-  toJSON(): unknown {
-    return { labels: this.labels, acc: accToJSON(this.acc) };
-  }
-}
-
 interface Known {
   labels: Record<string, string>;
   lastSeen: number;
@@ -56,8 +44,8 @@ interface Known {
 /** Runtime state of one rule. */
 interface RuleRuntime {
   pr: PlanRule;
-  /** leaf id -> window start -> group key -> slot. */
-  windows: Map<number, Map<number, Map<string, Slot>>>;
+  /** leaf id -> groups, series and open windows of that leaf. */
+  leaves: Map<number, LeafState>;
   /** absent() leaf id -> group key -> last seen. */
   known: Map<number, Map<string, Known>>;
   alerts: Map<string, AlertState>;
@@ -69,16 +57,19 @@ interface RuleRuntime {
 
 const SEP = '\u0000';
 
-interface Route {
-  leaf: Leaf;
-  rt: RuleRuntime;
-  key: string;
-  labels: Record<string, string>;
-  /** Last slot written (tumbling fast path) and its window start. */
-  slot: Slot | null;
-  slotStart: number;
-  /** Canonical labels of the rule-level group this series feeds (repartition key). */
-  pkey: string;
+/** A changed block of a window as a store value: encoded (toJSON) when the store writes it. */
+class BlockValue {
+  constructor(
+    private readonly ls: LeafState,
+    private readonly w: WindowAccumulators,
+    private readonly block: number,
+    private readonly members: boolean,
+  ) {}
+  toJSON(): unknown {
+    const { ls, w, block } = this;
+    if (this.members) return { m: w.memberBlock(block, (m, g) => [ls.memberKeys[m], ls.groupKeys[g]]) };
+    return w.groupBlock(block, (g) => [ls.groupKeys[g], ls.groupLabels[g] ?? {}]);
+  }
 }
 
 /** The rule-level group labels a series feeds: the leaf's groupings applied innermost first. */
@@ -114,8 +105,7 @@ export interface EngineCounters {
 export class RulesEngine {
   private plan!: Plan;
   private rules = new Map<string, RuleRuntime>();
-  private routes = new Map<string, Route[]>();
-  private routesByRef: Route[][] = [];
+  private routes = new RouteTable<RuleRuntime>();
   readonly counters: EngineCounters = { samples: 0, late: 0, divByZero: 0, evaluations: 0 };
   /** Stream time of the last `advance`. */
   watermark = -Infinity;
@@ -126,47 +116,57 @@ export class RulesEngine {
 
   private newRuntime(pr: PlanRule): RuleRuntime {
     const prefix = `${pr.rule.name}${SEP}${pr.rule.hash}${SEP}`;
-    return { pr, windows: new Map(), known: new Map(), alerts: new Map(), nextEnd: null, lastEvaluatedEnd: -Infinity, prefix };
+    return { pr, leaves: new Map(pr.leaves.map((l) => [l.id, new LeafState(l)])), known: new Map(), alerts: new Map(), nextEnd: null, lastEvaluatedEnd: -Infinity, prefix };
   }
 
   /** Marks every persisted entry of a rule runtime for deletion. */
   private forget(rt: RuleRuntime): void {
-    for (const [leafId, byStart] of rt.windows) for (const [start, groups] of byStart) for (const gk of groups.keys()) this.dirty.set(`w${SEP}${rt.prefix}${leafId}${SEP}${start}${SEP}${gk}`, null);
+    for (const [leafId, ls] of rt.leaves) for (const w of ls.windows.values()) this.deleteBlocks(rt, leafId, w, this.dirty);
     for (const [leafId, m] of rt.known) for (const gk of m.keys()) this.dirty.set(`k${SEP}${rt.prefix}${leafId}${SEP}${gk}`, null);
     for (const gk of rt.alerts.keys()) this.dirty.set(`a${SEP}${rt.prefix}${gk}`, null);
     this.dirty.set(`r${SEP}${rt.prefix}`, null);
   }
 
   private readonly forgetByName = new Map<string, () => void>();
-  private readonly groupIntern = new Map<string, { key: string; labels: Record<string, string> }>();
   private readonly dirty = new Map<string, unknown>();
-  private readonly dirtySlots = new Set<Slot>();
-  private deadWindows: Map<string, Slot>[] = [];
+  /** Restored entries rewritten under this process' slots: deleted before the rewrite is stored. */
+  private readonly stale = new Map<string, null>();
+  private deadWindows: Array<{ rt: RuleRuntime; leafId: number; w: WindowAccumulators }> = [];
+
+  private blockKey(rt: RuleRuntime, leafId: number, start: number, block: string): string {
+    return `c${SEP}${rt.prefix}${leafId}${SEP}${start}${SEP}${block}`;
+  }
+
+  /** Schedules the deletion of every block of window `w` that was handed to the store. */
+  private deleteBlocks(rt: RuleRuntime, leafId: number, w: WindowAccumulators, into: Map<string, unknown> | Array<[string, unknown]>): void {
+    const del = (k: string) => (Array.isArray(into) ? into.push([k, null]) : into.set(k, null));
+    for (const b of w.persistedBlocks) del(this.blockKey(rt, leafId, w.start, `g${b}`));
+    for (const b of w.persistedMemberBlocks) del(this.blockKey(rt, leafId, w.start, `m${b}`));
+  }
 
   /**
    * Changes since the last call, as store entries (value null = delete). The rules processor writes
    * them to its changelogged store at each commit; `restore` reads them back.
    */
   drainChanges(): Array<[string, unknown]> {
-    // Slots go straight to the output (no keyed map: hashing a million keys twice is what made commits slow).
-    const out: Array<[string, unknown]> = [];
-    for (const groups of this.deadWindows) {
-      for (const slot of groups.values()) {
-        slot.dead = true;
-        out.push([slot.k, null]);
+    // Windows are written as blocks of groups (no entry per group: a million keys per commit was the cost).
+    const out: Array<[string, unknown]> = [...this.stale];
+    this.stale.clear();
+    for (const { rt, leafId, w } of this.deadWindows) this.deleteBlocks(rt, leafId, w, out);
+    this.deadWindows = [];
+    for (const rt of this.rules.values()) {
+      for (const [leafId, ls] of rt.leaves) {
+        for (const w of ls.windows.values()) {
+          const { groups, members } = w.takeDirty();
+          for (const b of groups) out.push([this.blockKey(rt, leafId, w.start, `g${b}`), new BlockValue(ls, w, b, false)]);
+          for (const b of members) out.push([this.blockKey(rt, leafId, w.start, `m${b}`), new BlockValue(ls, w, b, true)]);
+        }
       }
     }
-    this.deadWindows = [];
-    for (const slot of this.dirtySlots) {
-      slot.d = false;
-      if (!slot.dead) out.push([slot.k, slot]);
-    }
-    this.dirtySlots.clear();
     for (const e of this.dirty) out.push(e);
     this.dirty.clear();
     return out;
   }
-
 
   /** Loads one persisted entry (in any order). Entries of rules that changed are scheduled for deletion. */
   restore(key: string, value: unknown): void {
@@ -193,20 +193,45 @@ export class RulesEngine {
         m.set(parts.slice(4).join(SEP), value as Known);
         return;
       }
-      case 'w': {
-        const leafId = Number(parts[3]);
-        const start = Number(parts[4]);
-        const gk = parts.slice(5).join(SEP);
-        let byStart = rt.windows.get(leafId);
-        if (!byStart) rt.windows.set(leafId, (byStart = new Map()));
-        let groups = byStart.get(start);
-        if (!groups) byStart.set(start, (groups = new Map()));
-        const v = value as { labels: Record<string, string>; acc: Acc };
-        groups.set(gk, new Slot(v.labels, accFromJSON(v.acc), key));
+      case 'c': {
+        const ls = rt.leaves.get(Number(parts[3]));
+        if (!ls) break;
+        this.stale.set(key, null);
+        this.restoreBlock(ls, Number(parts[4]), parts[5]!, (value as { toJSON?: () => unknown }).toJSON?.() ?? value);
         return;
       }
-      default:
-        this.dirty.set(key, null);
+      case 'w': {
+        // One entry per group (the format before column blocks): read once, rewritten as blocks.
+        const ls = rt.leaves.get(Number(parts[3]));
+        if (!ls) break;
+        this.stale.set(key, null);
+        const v = value as { labels: Record<string, string>; acc: Acc };
+        const acc = accFromJSON(v.acc);
+        const w = ls.window(Number(parts[4]));
+        const g = ls.group(parts.slice(5).join(SEP), v.labels);
+        w.restoreGroup(g, acc, acc.sk);
+        for (const [sk, st] of acc.series ?? []) w.restoreMember(g, ls.member(sk), st);
+        return;
+      }
+    }
+    this.dirty.set(key, null);
+  }
+
+  private restoreBlock(ls: LeafState, start: number, block: string, value: unknown): void {
+    const w = ls.window(start);
+    if (block.startsWith('m')) {
+      for (const row of (value as { m: unknown[][] }).m) {
+        const [sk, gk, n, ft, fv, lt, lv, inc] = row as [string, string, ...number[]];
+        const s: SeriesAcc = { n: n!, ft: ft!, fv: fv!, lt: lt!, lv: lv!, inc: inc! };
+        w.restoreMember(ls.group(gk, null), ls.member(sk), s);
+      }
+      return;
+    }
+    const { cols, g } = value as { cols: GroupColumn[]; g: unknown[][] };
+    for (const row of g) {
+      const values: Partial<Record<GroupColumn, number>> = {};
+      cols.forEach((c, i) => (values[c] = row[2 + i] as number));
+      w.restoreGroup(ls.group(row[0] as string, row[1] as Record<string, string>), values, row[2 + cols.length] as SketchState | null | undefined);
     }
   }
 
@@ -220,15 +245,18 @@ export class RulesEngine {
       if (prev && prev.pr.rule.hash === pr.rule.hash && prev.pr.rule.kind === pr.rule.kind) {
         // Unchanged rule: keep its windows and alert states (leaf ids are stable for equal text).
         prev.pr = pr;
+        for (const l of pr.leaves) {
+          const ls = prev.leaves.get(l.id);
+          if (ls) ls.leaf = l;
+          else prev.leaves.set(l.id, new LeafState(l));
+        }
         this.rules.set(pr.rule.name, prev);
       } else {
         if (prev) this.forget(prev);
         this.rules.set(pr.rule.name, this.newRuntime(pr));
       }
     }
-    this.routes.clear();
-    this.routesByRef = [];
-    this.groupIntern.clear();
+    this.routes = new RouteTable<RuleRuntime>();
   }
 
   /**
@@ -255,10 +283,14 @@ export class RulesEngine {
 
   /** The distinct rule-level group keys a series feeds (where the repartition stage sends its samples). */
   partitionKeys(series: SeriesRef): string[] {
-    const routes = this.routesFor(series);
-    if (routes.length === 0) return [];
-    if (routes.length === 1) return [routes[0]!.pkey];
-    return [...new Set(routes.map((r) => r.pkey))];
+    const list = this.routeList(series);
+    const from = this.routes.start(list);
+    const to = this.routes.end(list);
+    if (from === to) return [];
+    if (to - from === 1) return [this.pkeyOf(from, series)];
+    const keys = new Set<string>();
+    for (let r = from; r < to; r++) keys.add(this.pkeyOf(r, series));
+    return [...keys];
   }
 
   /** True when some rule selects `metric` (lets callers skip whole series cheaply). */
@@ -266,27 +298,25 @@ export class RulesEngine {
     return this.plan.byMetric.has(metric);
   }
 
-  private routesFor(series: SeriesRef): Route[] {
-    const ref = series.ref;
-    let r = ref === undefined ? this.routes.get(series.key) : this.routesByRef[ref];
-    if (r) return r;
-    r = [];
+  private pkeyOf(route: number, series: SeriesRef): string {
+    return (this.routes.pkey[route] ??= partitionKeyOf(series.labels, this.routes.leaf[route]!.leaf.chain));
+  }
+
+  /** The route list of a series, resolved on first sight: the leaves it feeds, its group and member slots. */
+  private routeList(series: SeriesRef): number {
+    const list = this.routes.lookup(series.ref, series.key);
+    if (list >= 0) return list;
+    const targets: Array<RouteTarget<RuleRuntime>> = [];
     for (const leaf of this.plan.byMetric.get(series.name) ?? []) {
       if (!matchesAll(leaf.sel.matchers, series.labels)) continue;
-      const rt = this.rules.get(leaf.rule.rule.name)!;
-      const pkey = partitionKeyOf(series.labels, leaf.chain);
-      if (leaf.grouping === 'series') r.push({ leaf, rt, key: series.key, labels: series.labels as Record<string, string>, slot: null, slotStart: NaN, pkey });
-      else {
-        const [k, l] = groupKeyOf(series.labels as Record<string, string>, leaf.grouping);
-        // One key string and label object per group, shared by all its series.
-        let interned = this.groupIntern.get(k);
-        if (!interned) this.groupIntern.set(k, (interned = { key: k, labels: l }));
-        r.push({ leaf, rt, key: interned.key, labels: interned.labels, slot: null, slotStart: NaN, pkey });
-      }
+      const rule = this.rules.get(leaf.rule.rule.name)!;
+      const ls = rule.leaves.get(leaf.id)!;
+      const labels = series.labels as Record<string, string>;
+      const group = leaf.grouping === 'series' ? ls.group(series.key, labels) : ls.group(...groupKeyOf(labels, leaf.grouping));
+      const member = perSeries(leaf.fn) ? ls.member(series.key) : 0;
+      targets.push({ rule, leaf: ls, group, member });
     }
-    if (ref === undefined) this.routes.set(series.key, r);
-    else this.routesByRef[ref] = r;
-    return r;
+    return this.routes.add(series.ref, series.key, targets);
   }
 
   /**
@@ -295,14 +325,51 @@ export class RulesEngine {
    * selects it).
    */
   ingest(series: SeriesRef, ts: number, value: number, onlyKey?: string): 'ok' | 'late' {
-    const routes = this.routesFor(series);
-    if (routes.length === 0) return 'ok';
+    let list = this.routes.lookup(series.ref, series.key);
+    if (list < 0) list = this.routeList(series);
+    return this.feed(list, ts, value, onlyKey, series) ? 'late' : 'ok';
+  }
+
+  /**
+   * Adds every sample of a decoded batch (`ingest` per sample, series found by their decoder refs);
+   * returns how many were late.
+   */
+  ingestBatch(b: Pick<DecodedBatch, 'length' | 'seriesRefs' | 'timestamps' | 'values' | 'series'>, onlyKey?: string): number {
+    const { seriesRefs, timestamps, values } = b;
+    const routes = this.routes;
+    let late = 0;
+    for (let i = 0; i < b.length; i++) {
+      const ref = seriesRefs[i]!;
+      let list = routes.lookupRef(ref);
+      if (list < 0) list = this.routeList(b.series.get(ref));
+      if (routes.start(list) === routes.end(list)) continue;
+      if (this.feed(list, timestamps[i]!, values[i]!, onlyKey, onlyKey === undefined ? null : b.series.get(ref))) late++;
+    }
+    return late;
+  }
+
+  /** Adds one sample to the routes of `list`; true when it was late. `series` is needed with `onlyKey`. */
+  private feed(list: number, ts: number, value: number, onlyKey: string | undefined, series: SeriesRef | null): boolean {
+    const routes = this.routes;
+    const from = routes.start(list);
+    const to = routes.end(list);
+    if (from === to) return false;
     this.counters.samples++;
     let late = false;
-    for (const route of routes) {
+    for (let r = from; r < to; r++) {
       // Repartitioned input: a sample arrives once per rule-level group key; feed only those rules.
-      if (onlyKey !== undefined && route.pkey !== onlyKey) continue;
-      const { leaf, rt } = route;
+      if (onlyKey !== undefined && this.pkeyOf(r, series!) !== onlyKey) continue;
+      const ls = routes.leaf[r]!;
+      const group = routes.group[r]!;
+      const rt = routes.rule[r]!;
+      if (ls.leaf.kind === 'absent') this.seen(rt, ls, group, ts);
+      const cur = ls.cur;
+      // The window written last is still open and the only one for this sample (the common case):
+      // the rule's next evaluation already covers it (see below), so only the columns change.
+      if (cur !== null && ts >= cur.start && ts < cur.fastEnd) {
+        cur.add(group, routes.member[r]!, ts, value);
+        continue;
+      }
       const { windowMs, stepMs } = rt.pr.rule;
       const lastStart = Math.floor(ts / stepMs) * stepMs;
       const firstEnd = lastStart + stepMs;
@@ -310,53 +377,36 @@ export class RulesEngine {
         rt.nextEnd = Math.max(firstEnd, rt.lastEvaluatedEnd + stepMs);
         this.dirty.set(`r${SEP}${rt.prefix}`, { nextEnd: rt.nextEnd, lastEvaluatedEnd: rt.lastEvaluatedEnd });
       }
-      if (leaf.kind === 'absent') {
-        let known = rt.known.get(leaf.id);
-        if (!known) rt.known.set(leaf.id, (known = new Map()));
-        const k = known.get(route.key);
-        const kk = `k${SEP}${rt.prefix}${leaf.id}${SEP}${route.key}`;
-        if (!k) {
-          const nk = { labels: route.labels, lastSeen: ts };
-          known.set(route.key, nk);
-          this.dirty.set(kk, nk);
-        } else if (ts > k.lastSeen) {
-          k.lastSeen = ts;
-          this.dirty.set(kk, k);
-        }
-      }
-      const cached = route.slot;
-      if (cached !== null && route.slotStart === lastStart && windowMs === stepMs && !cached.dead && lastStart + windowMs > rt.lastEvaluatedEnd) {
-        accAdd(cached.acc, leaf.fn, series.key, ts, value);
-        if (!cached.d) {
-          cached.d = true;
-          this.dirtySlots.add(cached);
-        }
-        continue;
-      }
-      let byStart = rt.windows.get(leaf.id);
-      if (!byStart) rt.windows.set(leaf.id, (byStart = new Map()));
       let added = false;
       for (let start = lastStart; start > ts - windowMs; start -= stepMs) {
         if (start + windowMs <= rt.lastEvaluatedEnd) break;
-        let groups = byStart.get(start);
-        if (!groups) byStart.set(start, (groups = new Map()));
-        let slot = groups.get(route.key);
-        if (!slot) groups.set(route.key, (slot = new Slot(route.labels, newAcc(leaf.fn), `w${SEP}${rt.prefix}${leaf.id}${SEP}${start}${SEP}${route.key}`)));
-        accAdd(slot.acc, leaf.fn, series.key, ts, value);
-        if (!slot.d) {
-          slot.d = true;
-          this.dirtySlots.add(slot);
-        }
-        if (start === lastStart) {
-          route.slot = slot;
-          route.slotStart = start;
-        }
+        const w = ls.window(start);
+        w.add(group, routes.member[r]!, ts, value);
+        if (start === lastStart) ls.cur = w;
         added = true;
       }
       if (!added) late = true;
     }
     if (late) this.counters.late++;
-    return late ? 'late' : 'ok';
+    return late;
+  }
+
+  /** absent(): the group was seen at `ts`. */
+  private seen(rt: RuleRuntime, ls: LeafState, group: number, ts: number): void {
+    const id = ls.leaf.id;
+    let known = rt.known.get(id);
+    if (!known) rt.known.set(id, (known = new Map()));
+    const key = ls.groupKeys[group]!;
+    const k = known.get(key);
+    const kk = `k${SEP}${rt.prefix}${id}${SEP}${key}`;
+    if (!k) {
+      const nk = { labels: ls.groupLabels[group]!, lastSeen: ts };
+      known.set(key, nk);
+      this.dirty.set(kk, nk);
+    } else if (ts > k.lastSeen) {
+      k.lastSeen = ts;
+      this.dirty.set(kk, k);
+    }
   }
 
   /** Evaluates every window that closed at `streamTime` (end + grace <= streamTime), in time order. */
@@ -390,13 +440,11 @@ export class RulesEngine {
       }
     } else this.evaluateAlert(rt, start, end, src, cache, out);
     rt.lastEvaluatedEnd = end;
-    // Drop windows that can no longer receive samples.
-    for (const byStart of rt.windows.values()) {
-      for (const [s, groups] of byStart) {
+    // Drop windows that can no longer receive samples (their store entries go at the next commit).
+    for (const [leafId, ls] of rt.leaves) {
+      for (const s of [...ls.windows.keys()]) {
         if (s + rule.windowMs > end) continue;
-        // Deleting a million slots from the store is commit work (drainChanges), not close work.
-        this.deadWindows.push(groups);
-        byStart.delete(s);
+        this.deadWindows.push({ rt, leafId, w: ls.drop(s)! });
       }
     }
     rt.nextEnd = this.needsEvaluation(rt) ? end + rule.stepMs : null;
@@ -416,23 +464,26 @@ export class RulesEngine {
     const agg = (leftAgg ? e.left : e.right) as Extract<CExpr, { t: 'agg' }>;
     const c = ((leftAgg ? e.right : e.left) as Extract<CExpr, { t: 'num' }>).value;
     const out = new Map<string, Entry>();
-    const groups = rt.windows.get(agg.id)?.get(start);
-    if (!groups) return out;
+    const ls = rt.leaves.get(agg.id)!;
+    const w = ls.windows.get(start);
+    if (!w) return out;
     const windowMs = rt.pr.rule.windowMs;
     const alerts = rt.alerts;
-    for (const [key, slot] of groups) {
-      const v = accValue(slot.acc, agg.fn, agg.q, windowMs);
+    for (const g of w.groups()) {
+      const v = w.value(g, agg.q, windowMs);
       if (v === null) continue;
       const truth = leftAgg ? compare(e.op, v, c) : compare(e.op, c, v);
+      const key = ls.groupKeys[g]!;
       if (!truth && (alerts.size === 0 || !alerts.has(key))) continue;
-      out.set(key, { labels: slot.labels, value: v, truth, thr: c, a: { labels: slot.labels, value: v, name: agg.text, iv: v } });
+      const labels = ls.groupLabels[g]!;
+      out.set(key, { labels, value: v, truth, thr: c, a: { labels, value: v, name: agg.text, iv: v } });
     }
     return out;
   }
 
   /** Whether the next window end must be evaluated even if no sample arrives (data, live alerts, known absent keys). */
   private needsEvaluation(rt: RuleRuntime): boolean {
-    for (const m of rt.windows.values()) if (m.size > 0) return true;
+    for (const ls of rt.leaves.values()) if (ls.windows.size > 0) return true;
     for (const m of rt.known.values()) if (m.size > 0) return true;
     for (const a of rt.alerts.values()) if (a.phase === 'pending' || a.phase === 'firing') return true;
     return false;
@@ -440,17 +491,16 @@ export class RulesEngine {
 
   private leafSource(rt: RuleRuntime, start: number, end: number): LeafSource {
     const rule = rt.pr.rule;
-    const leaves = new Map(rt.pr.leaves.map((l) => [l.id, l]));
     return {
       agg: (id) => {
-        const leaf = leaves.get(id)!;
+        const ls = rt.leaves.get(id)!;
         const out = new Map<string, Entry>();
-        const groups = rt.windows.get(id)?.get(start);
-        if (!groups) return out;
-        const text = leaf.text;
-        for (const [key, slot] of groups) {
-          const v = accValue(slot.acc, leaf.fn, leaf.q, rule.windowMs);
-          if (v !== null) out.set(key, { labels: slot.labels, value: v, name: text, iv: v });
+        const w = ls.windows.get(start);
+        if (!w) return out;
+        const { text, q } = ls.leaf;
+        for (const g of w.groups()) {
+          const v = w.value(g, q, rule.windowMs);
+          if (v !== null) out.set(ls.groupKeys[g]!, { labels: ls.groupLabels[g]!, value: v, name: text, iv: v });
         }
         return out;
       },
@@ -458,14 +508,15 @@ export class RulesEngine {
         const out = new Map<string, Entry>();
         const known = rt.known.get(id);
         if (!known) return out;
-        const present = rt.windows.get(id)?.get(start);
+        const ls = rt.leaves.get(id)!;
+        const present = ls.windows.get(start);
         for (const [key, k] of known) {
           if (end - k.lastSeen >= rule.forgetMs) {
             known.delete(key);
             this.dirty.set(`k${SEP}${rt.prefix}${id}${SEP}${key}`, null);
             continue;
           }
-          if (present?.has(key)) out.set(key, { labels: k.labels, value: null, truth: false });
+          if (present?.has(ls.slotOf(key))) out.set(key, { labels: k.labels, value: null, truth: false });
           else {
             // Absent = silent for the rule's `for` (contract); the alert then fires at once (since = last seen).
             const truth = end - k.lastSeen >= rule.forMs;

@@ -148,11 +148,7 @@ export class RulesProcessor implements Processor<unknown, DecodedBatch> {
       const prev = this.sources.get(src);
       this.sources.set(src, { wm: prev && prev.wm > wm ? prev.wm : wm, wall: now });
     }
-    let late = 0;
-    for (let i = 0; i < b.length; i++) {
-      const series = b.series.get(b.seriesRefs[i]!);
-      if (this.engine.ingest(series, b.timestamps[i]!, b.values[i]!, onlyKey) === 'late') late++;
-    }
+    const late = this.engine.ingestBatch(b, onlyKey);
     if (late > 0) {
       lateCounter.inc(late);
       this.ctx.reportLate({ 'vigil.late-samples': String(late) });

@@ -25,7 +25,9 @@ export interface SketchState {
 }
 
 const GAMMA = (1 + DEFAULT_RELATIVE_ACCURACY) / (1 - DEFAULT_RELATIVE_ACCURACY);
-const LN_GAMMA = Math.log(GAMMA);
+/** ln(gamma): bucket index of a magnitude m is ceil(ln(m) / LN_GAMMA). */
+export const LN_GAMMA = Math.log(GAMMA);
+export { MIN_INDEXABLE };
 
 export function newSketch(): SketchState {
   return { pos: {}, neg: {}, zero: 0, count: 0, min: Infinity, max: -Infinity };
@@ -35,7 +37,8 @@ function indexOf(magnitude: number): number {
   return Math.ceil(Math.log(magnitude) / LN_GAMMA);
 }
 
-function valueOf(index: number): number {
+/** The value a bucket stands for. */
+export function bucketValue(index: number): number {
   // The point of the bucket with equal relative distance to both edges.
   return (2 * Math.pow(GAMMA, index)) / (GAMMA + 1);
 }
@@ -73,14 +76,14 @@ export function sketchQuantile(s: SketchState, q: number): number | null {
   const negKeys = Object.keys(s.neg).map(Number).sort((a, b) => b - a);
   for (const k of negKeys) {
     seen += s.neg[k]!;
-    if (seen > rank) return clamp(-valueOf(k), s);
+    if (seen > rank) return clamp(-bucketValue(k), s);
   }
   seen += s.zero;
   if (seen > rank) return 0;
   const posKeys = Object.keys(s.pos).map(Number).sort((a, b) => a - b);
   for (const k of posKeys) {
     seen += s.pos[k]!;
-    if (seen > rank) return clamp(valueOf(k), s);
+    if (seen > rank) return clamp(bucketValue(k), s);
   }
   return s.max;
 }

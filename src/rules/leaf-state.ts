@@ -1,0 +1,66 @@
+/**
+ * The runtime state of one leaf of a rule (an aggregation over a selector, or absent()): its groups
+ * and series interned once to dense slots, and its open windows as columns over those slots
+ * (WindowAccumulators). Slots live as long as the leaf (a rule reload that changes the rule drops it);
+ * they are this process' numbering and never persisted as such (blocks carry the keys).
+ */
+import type { Leaf } from '../dsl/compile.js';
+import { WindowAccumulators } from './window-accumulators.js';
+
+export class LeafState {
+  /** Open windows by start. */
+  readonly windows = new Map<number, WindowAccumulators>();
+  /** The window written last (the tumbling fast path skips the map lookup). */
+  cur: WindowAccumulators | null = null;
+  readonly groupKeys: string[] = [];
+  /** Labels of each group (null until known: a restored per-series record may come first). */
+  readonly groupLabels: Array<Record<string, string> | null> = [];
+  private readonly groupSlots = new Map<string, number>();
+  readonly memberKeys: string[] = [];
+  private readonly memberSlots = new Map<string, number>();
+
+  constructor(public leaf: Leaf) {}
+
+  /** The slot of group `key`, interned on first use. */
+  group(key: string, labels: Record<string, string> | null): number {
+    let g = this.groupSlots.get(key);
+    if (g === undefined) {
+      g = this.groupKeys.length;
+      this.groupSlots.set(key, g);
+      this.groupKeys.push(key);
+      this.groupLabels.push(labels);
+    } else if (labels !== null && this.groupLabels[g] === null) this.groupLabels[g] = labels;
+    return g;
+  }
+
+  /** The slot of group `key`, or -1. */
+  slotOf(key: string): number {
+    return this.groupSlots.get(key) ?? -1;
+  }
+
+  /** The member slot of series `seriesKey` (per-series functions), interned on first use. */
+  member(seriesKey: string): number {
+    let m = this.memberSlots.get(seriesKey);
+    if (m === undefined) {
+      m = this.memberKeys.length;
+      this.memberSlots.set(seriesKey, m);
+      this.memberKeys.push(seriesKey);
+    }
+    return m;
+  }
+
+  /** The window starting at `start`, created on first use. */
+  window(start: number): WindowAccumulators {
+    let w = this.windows.get(start);
+    if (!w) this.windows.set(start, (w = new WindowAccumulators(start, this.leaf.fn, this.leaf.rule.rule.windowMs, this.leaf.rule.rule.stepMs)));
+    return w;
+  }
+
+  /** Drops the window starting at `start` (evaluated); returns it. */
+  drop(start: number): WindowAccumulators | undefined {
+    const w = this.windows.get(start);
+    this.windows.delete(start);
+    if (w && this.cur === w) this.cur = null;
+    return w;
+  }
+}
