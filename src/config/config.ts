@@ -80,6 +80,11 @@ export const configSchema = z
         externalUrl: z.string().url().optional(),
         /** Delivery attempts per notification before it goes to alerts.dlq (exponential backoff with jitter). */
         maxAttempts: z.number().int().positive().default(6),
+        /**
+         * How long the notifier keeps its delivery log, alert history and resolved alerts (like
+         * Alertmanager's --data.retention). Keep it above the alerts topic's retention.
+         */
+        retention: duration.default('14d'),
       })
       .strict()
       .default({
@@ -88,6 +93,7 @@ export const configSchema = z
         pagerdutyUrl: 'https://events.pagerduty.com/v2/enqueue',
         notifyResolvedWhileSilenced: true,
         maxAttempts: 6,
+        retention: '14d',
       }),
     http: z.object({ port: z.number().int().min(0).max(65535).default(9464) }).strict().default({ port: 9464 }),
     push: z

@@ -16,7 +16,7 @@ import { GroupTable, type GroupState } from './group-table.js';
 import { Inhibitor } from './inhibitor.js';
 import { sendsResolved, type CompiledNotifyConfig } from './notify-config.js';
 import { stableKey, type Notification } from './notification.js';
-import { NotifierStore, type DeliveryRecord, type HistoryEntry, type Intent, type NotifyStorage, type StorageOp } from './notifier-store.js';
+import { NotifierStore, type DeliveryRecord, type HistoryEntry, type Intent, type NotifyStorage, type PruneCounts, type StorageOp } from './notifier-store.js';
 import { failed, type Receiver } from './receiver.js';
 import { DEFAULT_RETRY, sendWithRetry, type RetryDeps, type RetryOptions } from './retry-stage.js';
 import { matchRoutes } from './route-match.js';
@@ -301,6 +301,34 @@ export class NotifierCore {
     list.push(e);
     if (list.length > this.historyLimit) list.splice(0, list.length - this.historyLimit);
     return this.store.historyOp(fingerprint, e);
+  }
+
+  /**
+   * Forgets what is older than `retentionMs` at `now`: delivery records, history entries, and alerts
+   * that resolved before then and are in no aggregation group any more. The retention must exceed how
+   * far back the alerts topic can be replayed: a forgotten alert's old transitions would be new again.
+   */
+  async prune(now: number, retentionMs: number): Promise<PruneCounts> {
+    const cutoff = now - retentionMs;
+    // Asked at the moment of deleting: an alert that fired again or joined a group meanwhile stays.
+    const expired = (fp: string) => {
+      const a = this.alerts.get(fp);
+      if (!a || !isResolved(a) || a.endsAt === null || a.endsAt >= cutoff) return false;
+      for (const g of this.groups.all()) if (g.alerts[fp]) return false;
+      return true;
+    };
+    const counts = await this.store.prune(cutoff, this.historyLimit, expired);
+    for (const fp of [...this.alerts.keys()]) {
+      if (!expired(fp)) continue;
+      this.alerts.delete(fp);
+      this.history.delete(fp);
+    }
+    for (const [fp, list] of this.history) {
+      const kept = list.filter((e) => e.at >= cutoff);
+      if (kept.length === 0) this.history.delete(fp);
+      else if (kept.length < list.length) this.history.set(fp, kept);
+    }
+    return counts;
   }
 
   /** Current alerts (latest transition per fingerprint), with ack and silence state. */

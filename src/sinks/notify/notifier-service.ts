@@ -20,6 +20,7 @@ import { alertEventSerde, SerdeError } from '../../model/serde.js';
 import type { AlertEvent } from '../../model/types.js';
 import { componentLogger } from '../../obs/logger.js';
 import { counter } from '../../obs/metrics.js';
+import { parseDurationMs } from '../../dsl/duration.js';
 import { LevelTaskStorage } from '../../state/level-task-storage.js';
 import type { Ack } from './acks.js';
 import { loadNotifyConfig } from './config-from-rules.js';
@@ -71,6 +72,8 @@ export interface RunningNotifier {
   stop(): Promise<void>;
 }
 
+/** How often the delivery log, history and resolved alerts past notify.retention are deleted. */
+const PRUNE_EVERY_MS = 3_600_000;
 const deliveries = counter('vigil_notify_notifications_total', 'Notifications by receiver and outcome', ['receiver', 'outcome']);
 const deadEvents = counter('vigil_notify_dead_letters_total', 'Alert events and notifications sent to alerts.dlq', ['reason']);
 
@@ -101,6 +104,7 @@ export async function startNotifier(config: VigilConfig, opts: StartNotifierOpti
 
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  let pruning: Promise<void> = Promise.resolve();
   // What was started so far, undone in reverse when the start fails half-way.
   const undo: (() => Promise<unknown>)[] = [];
   try {
@@ -189,6 +193,19 @@ export async function startNotifier(config: VigilConfig, opts: StartNotifierOpti
     const silences = await silencesStarting;
     await ready;
     kick();
+    const retentionMs = parseDurationMs(config.notify.retention);
+    const prune = () => {
+      if (stopped) return;
+      pruning = core.prune(Date.now(), retentionMs).then(
+        (counts) => {
+          if (counts.deliveries || counts.history || counts.alerts) log.info({ ...counts, retention: config.notify.retention }, 'pruned the notifier state');
+        },
+        (err: Error) => log.error({ err }, 'pruning the notifier state failed'),
+      );
+    };
+    prune();
+    const pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
+    pruneTimer.unref();
 
     const api: NotifyApiDeps = {
       core,
@@ -219,6 +236,8 @@ export async function startNotifier(config: VigilConfig, opts: StartNotifierOpti
         (stopping ??= (async () => {
           stopped = true;
           clearTimeout(timer);
+          clearInterval(pruneTimer);
+          await pruning;
           await alerts.stop();
           await silences.stop();
           if (own) await own.close();

@@ -6,6 +6,7 @@
  *   d/<eventId>/<receiver>       the delivery log: which transition reached which receiver, with which key
  *   h/<fingerprint>/<ms>/<n>     alert history: transitions, notifications, acks
  * Writes are serialised so a later snapshot of a group never lands before an earlier one.
+ * `prune` keeps it bounded (as Alertmanager's --data.retention does for its notification log).
  */
 import type { NotifyAlert } from './alert.js';
 import type { GroupState, LastNotification } from './group-table.js';
@@ -30,6 +31,13 @@ export type HistoryEntry =
   | { readonly at: number; readonly type: 'notification'; readonly receiver: string; readonly key: string; readonly outcome: 'sent' | 'dlq'; readonly attempts: number; readonly eventId: string; readonly reason?: string }
   | { readonly at: number; readonly type: 'muted'; readonly receiver: string; readonly eventId: string; readonly by: string }
   | { readonly at: number; readonly type: 'ack'; readonly eventId: string; readonly author: string; readonly comment: string };
+
+/** What one `prune` deleted. */
+export interface PruneCounts {
+  deliveries: number;
+  history: number;
+  alerts: number;
+}
 
 export interface LoadedState {
   alerts: NotifyAlert[];
@@ -87,6 +95,60 @@ export class NotifierStore {
     const next = this.chain.then(() => this.storage.write(ops));
     this.chain = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * Deletes delivery records and history entries older than `cutoff`, history beyond the newest
+   * `historyLimit` entries of each alert, and the alerts whose fingerprint `expired` selects. `expired`
+   * is asked again right before each batch is queued, so an alert that fired again meanwhile stays.
+   */
+  async prune(cutoff: number, historyLimit: number, expired: (fingerprint: string) => boolean): Promise<PruneCounts> {
+    const counts: PruneCounts = { deliveries: 0, history: 0, alerts: 0 };
+    const historyKeys = new Map<string, { key: string; at: number }[]>();
+    let keys: string[] = [];
+    const flush = async () => {
+      const ops: StorageOp[] = [];
+      for (const key of keys) {
+        if (key.startsWith('a/')) {
+          if (!expired(key.slice(2))) continue;
+          counts.alerts++;
+        }
+        ops.push({ type: 'del', key });
+      }
+      keys = [];
+      if (ops.length) await this.write(ops);
+    };
+    const del = async (key: string) => {
+      keys.push(key);
+      if (keys.length >= 1000) await flush();
+    };
+    for await (const [key, value] of this.storage.entries()) {
+      const kind = key.slice(0, 2);
+      if (kind === 'd/') {
+        if ((JSON.parse(value.toString()) as DeliveryRecord).at < cutoff) {
+          counts.deliveries++;
+          await del(key);
+        }
+      } else if (kind === 'h/') {
+        const [, fp, at] = key.split('/');
+        let list = historyKeys.get(fp!);
+        if (!list) historyKeys.set(fp!, (list = []));
+        list.push({ key, at: Number(at) });
+      } else if (kind === 'a/' && expired(key.slice(2))) {
+        await del(key);
+      }
+    }
+    for (const list of historyKeys.values()) {
+      list.sort((x, y) => x.at - y.at || (x.key < y.key ? -1 : 1));
+      for (let i = 0; i < list.length; i++) {
+        if (list[i]!.at < cutoff || i < list.length - historyLimit) {
+          counts.history++;
+          await del(list[i]!.key);
+        }
+      }
+    }
+    await flush();
+    return counts;
   }
 
   async delivery(eventId: string, receiver: string): Promise<DeliveryRecord | undefined> {
