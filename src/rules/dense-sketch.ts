@@ -24,8 +24,9 @@ class Buckets {
   private fit(i: number): void {
     const n = this.counts.length;
     if (n === 0) {
-      this.off = i - 8;
-      this.counts = new Float64Array(16);
+      // 64 buckets span a factor of 3.6 around the first value; wider spreads double the range.
+      this.off = i - 32;
+      this.counts = new Float64Array(64);
       return;
     }
     // At least double, so a group whose values spread regrows O(log) times.

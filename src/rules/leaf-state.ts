@@ -52,7 +52,11 @@ export class LeafState {
   /** The window starting at `start`, created on first use. */
   window(start: number): WindowAccumulators {
     let w = this.windows.get(start);
-    if (!w) this.windows.set(start, (w = new WindowAccumulators(start, this.leaf.fn, this.leaf.rule.rule.windowMs, this.leaf.rule.rule.stepMs)));
+    if (!w) {
+      const { windowMs, stepMs } = this.leaf.rule.rule;
+      w = new WindowAccumulators(start, this.leaf.fn, windowMs, stepMs, { groups: this.groupKeys.length, members: this.memberKeys.length });
+      this.windows.set(start, w);
+    }
     return w;
   }
 

@@ -140,11 +140,14 @@ export class WindowAccumulators {
     readonly fn: AggFn,
     windowMs: number,
     stepMs: number,
+    /** Slots interned so far: a window of a steady set of series is allocated once at its full size. */
+    sizeHint: { groups: number; members: number } = { groups: 0, members: 0 },
   ) {
     this.fastEnd = windowMs === stepMs ? start + windowMs : start;
     this.mode = modeOf(fn);
-    this.ensureGroups(15);
-    if (this.mode === Mode.PerSeries) this.ensureMembers(15);
+    this.ensureGroups(Math.max(15, sizeHint.groups - 1));
+    this.touchedGroups = new Int32Array(this.groupCapacity);
+    if (this.mode === Mode.PerSeries) this.ensureMembers(Math.max(15, sizeHint.members - 1));
   }
 
   private get groupCapacity(): number {
