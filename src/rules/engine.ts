@@ -299,7 +299,10 @@ export class RulesEngine {
   }
 
   private pkeyOf(route: number, series: SeriesRef): string {
-    return (this.routes.pkey[route] ??= partitionKeyOf(series.labels, this.routes.leaf[route]!.leaf.chain));
+    const routes = this.routes;
+    let k = routes.pkey.get(route);
+    if (k === undefined) routes.pkey.set(route, (k = partitionKeyOf(series.labels, routes.leaves[routes.leaf[route]!]!.leaf.chain)));
+    return k;
   }
 
   /** The route list of a series, resolved on first sight: the leaves it feeds, its group and member slots. */
@@ -359,9 +362,10 @@ export class RulesEngine {
     for (let r = from; r < to; r++) {
       // Repartitioned input: a sample arrives once per rule-level group key; feed only those rules.
       if (onlyKey !== undefined && this.pkeyOf(r, series!) !== onlyKey) continue;
-      const ls = routes.leaf[r]!;
+      const l = routes.leaf[r]!;
+      const ls = routes.leaves[l]!;
       const group = routes.group[r]!;
-      const rt = routes.rule[r]!;
+      const rt = routes.rules[l]!;
       if (ls.leaf.kind === 'absent') this.seen(rt, ls, group, ts);
       const cur = ls.cur;
       // The window written last is still open and the only one for this sample (the common case):

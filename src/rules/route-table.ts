@@ -1,7 +1,8 @@
 /**
  * Where each series' samples go: per series, the list of (leaf, group slot, member slot) it feeds,
- * resolved once (selection by metric name and matchers, grouping) and kept in flat columns. A series
- * is found by its decoder ref (an array index) or, without one, by its key.
+ * resolved once (selection by metric name and matchers, grouping) and kept in flat typed-array
+ * columns (millions of routes, no pointer per route for the GC to trace). A series is found by its
+ * decoder ref (an array index) or, without one, by its key.
  */
 import type { LeafState } from './leaf-state.js';
 
@@ -20,13 +21,17 @@ export class RouteTable<R> {
   private listStart: Int32Array = new Int32Array(1024);
   private listCount: Int32Array = new Int32Array(1024);
   private lists = 0;
-  /** Per route. */
-  readonly rule: R[] = [];
-  readonly leaf: LeafState[] = [];
+  /** The distinct leaves routed to, and the rule of each. */
+  readonly leaves: LeafState[] = [];
+  readonly rules: R[] = [];
+  private readonly leafIndex = new Map<LeafState, number>();
+  /** Per route: index in `leaves`, group and member slots. */
+  leaf: Int32Array = new Int32Array(1024);
   group: Int32Array = new Int32Array(1024);
   member: Int32Array = new Int32Array(1024);
-  /** Rule-level group key of each route (repartitioning), computed on first use. */
-  readonly pkey: Array<string | undefined> = [];
+  private routes = 0;
+  /** Rule-level group key of a route (repartitioning only), computed on first use. */
+  readonly pkey = new Map<number, string>();
 
   /** The route list of a series, or -1 when not resolved yet. */
   lookup(ref: number | undefined, key: string): number {
@@ -46,17 +51,23 @@ export class RouteTable<R> {
       this.listStart = grown(this.listStart, id);
       this.listCount = grown(this.listCount, id);
     }
-    const first = this.leaf.length;
+    const first = this.routes;
+    this.routes += targets.length;
     this.listStart[id] = first;
     this.listCount[id] = targets.length;
-    if (first + targets.length > this.group.length) {
-      this.group = grown(this.group, first + targets.length);
-      this.member = grown(this.member, first + targets.length);
+    if (this.routes > this.group.length) {
+      this.leaf = grown(this.leaf, this.routes);
+      this.group = grown(this.group, this.routes);
+      this.member = grown(this.member, this.routes);
     }
     targets.forEach((t, i) => {
-      this.rule.push(t.rule);
-      this.leaf.push(t.leaf);
-      this.pkey.push(undefined);
+      let l = this.leafIndex.get(t.leaf);
+      if (l === undefined) {
+        this.leafIndex.set(t.leaf, (l = this.leaves.length));
+        this.leaves.push(t.leaf);
+        this.rules.push(t.rule);
+      }
+      this.leaf[first + i] = l;
       this.group[first + i] = t.group;
       this.member[first + i] = t.member;
     });

@@ -10,7 +10,7 @@
  */
 import type { AggFn } from '../dsl/model.js';
 import type { SketchState } from './sketch.js';
-import { DenseSketch } from './dense-sketch.js';
+import { SketchColumns } from './sketch-columns.js';
 import type { SeriesAcc } from './aggregators.js';
 
 /** Group slots per persisted block. */
@@ -110,7 +110,8 @@ export class WindowAccumulators {
   lt: Float64Array = NONE;
   /** count_series: distinct members with data. */
   ns: Float64Array = NONE;
-  private sk: Array<DenseSketch | undefined> = [];
+  /** Quantile functions only. */
+  private sk!: SketchColumns;
   /** Per-series (member) rows `[n, ft, fv, lt, lv, inc]` (SeriesAcc); member -> group slot in `memberGroup`. */
   private ms: Float64Array = NONE;
   private memberCapacity = 0;
@@ -145,6 +146,7 @@ export class WindowAccumulators {
   ) {
     this.fastEnd = windowMs === stepMs ? start + windowMs : start;
     this.mode = modeOf(fn);
+    if (this.mode === Mode.Sketch) this.sk = new SketchColumns();
     this.ensureGroups(Math.max(15, sizeHint.groups - 1));
     this.touchedGroups = new Int32Array(this.groupCapacity);
     if (this.mode === Mode.PerSeries) this.ensureMembers(Math.max(15, sizeHint.members - 1));
@@ -159,6 +161,7 @@ export class WindowAccumulators {
     let cap = Math.max(16, this.groupCapacity);
     while (cap <= slot) cap *= 2;
     for (const c of COLUMNS_OF[this.mode]) this[c] = grow(this[c], cap, IDENTITY[c]);
+    if (this.mode === Mode.Sketch) this.sk.ensure(cap);
     const d = new Uint8Array((cap >> BLOCK_SHIFT) + 1);
     d.set(this.dirty);
     this.dirty = d;
@@ -221,7 +224,7 @@ export class WindowAccumulators {
         this.sumsq[group] += v * v;
         return;
       case Mode.Sketch:
-        (this.sk[group] ??= new DenseSketch()).add(v);
+        this.sk.add(group, v);
         return;
       case Mode.PerSeries:
         this.addMember(group, member, t, v);
@@ -303,7 +306,7 @@ export class WindowAccumulators {
         return Number.isNaN(v) ? null : v;
       }
       default:
-        return this.sk[group] ? this.sk[group]!.quantile(q!) : null;
+        return this.sk.quantile(group, q!);
     }
   }
 
@@ -356,7 +359,7 @@ export class WindowAccumulators {
       if (this.n[s] === 0) continue;
       const row = names(s);
       for (const c of cols) row.push(this[c][s]);
-      if (this.mode === Mode.Sketch) row.push(this.sk[s]?.toState() ?? null);
+      if (this.mode === Mode.Sketch) row.push(this.sk.toState(s));
       g.push(row);
     }
     return { cols, g };
@@ -381,7 +384,7 @@ export class WindowAccumulators {
     this.ensureGroups(group);
     if (this.n[group] === 0) this.touch(group);
     for (const c of COLUMNS_OF[this.mode]) if (c !== 'ns') this[c][group] = cols[c] ?? IDENTITY[c];
-    if (this.mode === Mode.Sketch && sk) this.sk[group] = DenseSketch.fromState(sk);
+    if (this.mode === Mode.Sketch && sk) this.sk.restore(group, sk);
     this.dirty[group >> BLOCK_SHIFT] = 1;
   }
 

@@ -1,0 +1,149 @@
+/**
+ * The DDSketches of all groups of one window as columns: per group its count, zero count, min and
+ * max, and for each sign a bucket range (first bucket index, width) inside one shared slab of counts.
+ * Same buckets and quantiles as sketch.ts (bit-identical to `sketchQuantile`); converts to and from
+ * its persisted `SketchState`. A range that must widen moves to the end of the slab (at least
+ * doubling), so a group regrows O(log) times and the slab holds at most ~2x the live buckets.
+ */
+import { LN_GAMMA, MIN_INDEXABLE, bucketValue, type SketchState } from './sketch.js';
+
+function grown<T extends Float64Array | Int32Array>(a: T, n: number, fill = 0): T {
+  const b = new (a.constructor as { new (n: number): T })(n);
+  b.set(a);
+  if (fill !== 0) b.fill(fill, a.length);
+  return b;
+}
+
+/** Bucket ranges of one sign. */
+class BucketColumns {
+  off: Int32Array = new Int32Array(0);
+  base: Int32Array = new Int32Array(0);
+  width: Int32Array = new Int32Array(0);
+  slab: Float64Array = new Float64Array(1024);
+  private used = 0;
+
+  ensure(cap: number): void {
+    if (cap <= this.off.length) return;
+    this.off = grown(this.off, cap);
+    this.base = grown(this.base, cap);
+    this.width = grown(this.width, cap);
+  }
+
+  add(g: number, i: number, c: number): void {
+    let j = i - this.off[g]!;
+    if (j < 0 || j >= this.width[g]!) {
+      this.fit(g, i);
+      j = i - this.off[g]!;
+    }
+    this.slab[this.base[g]! + j] += c;
+  }
+
+  private fit(g: number, i: number): void {
+    const n = this.width[g]!;
+    const off = this.off[g]!;
+    let lo: number;
+    let hi: number;
+    if (n === 0) {
+      // 64 buckets span a factor of 3.6 around the first value.
+      lo = i - 32;
+      hi = i + 32;
+    } else {
+      lo = i < off ? Math.min(i - 8, off - n) : off;
+      hi = i < off ? off + n : Math.max(i + 9, off + 2 * n);
+    }
+    const width = hi - lo;
+    if (this.used + width > this.slab.length) this.slab = grown(this.slab, Math.max(this.slab.length * 2, this.used + width));
+    const base = this.used;
+    this.used += width;
+    if (n > 0) this.slab.copyWithin(base + (off - lo), this.base[g]!, this.base[g]! + n);
+    this.off[g] = lo;
+    this.base[g] = base;
+    this.width[g] = width;
+  }
+
+  toRecord(g: number): Record<string, number> {
+    const out: Record<string, number> = {};
+    const b = this.base[g]!;
+    for (let j = 0; j < this.width[g]!; j++) if (this.slab[b + j] !== 0) out[this.off[g]! + j] = this.slab[b + j]!;
+    return out;
+  }
+}
+
+export class SketchColumns {
+  private count: Float64Array = new Float64Array(0);
+  private zero: Float64Array = new Float64Array(0);
+  private min: Float64Array = new Float64Array(0);
+  private max: Float64Array = new Float64Array(0);
+  private readonly pos = new BucketColumns();
+  private readonly neg = new BucketColumns();
+
+  /** Makes room for groups `0 .. cap - 1`. */
+  ensure(cap: number): void {
+    if (cap <= this.count.length) return;
+    this.count = grown(this.count, cap);
+    this.zero = grown(this.zero, cap);
+    this.min = grown(this.min, cap, Infinity);
+    this.max = grown(this.max, cap, -Infinity);
+    this.pos.ensure(cap);
+    this.neg.ensure(cap);
+  }
+
+  /** `sketchAdd` to group `g`. */
+  add(g: number, v: number): void {
+    if (Number.isNaN(v)) return;
+    this.count[g]++;
+    if (v < this.min[g]!) this.min[g] = v;
+    if (v > this.max[g]!) this.max[g] = v;
+    const m = Math.abs(v);
+    if (m < MIN_INDEXABLE) this.zero[g]++;
+    else (v > 0 ? this.pos : this.neg).add(g, Math.ceil(Math.log(m) / LN_GAMMA), 1);
+  }
+
+  /** `sketchQuantile` of group `g`; null when it has no sample. */
+  quantile(g: number, q: number): number | null {
+    const count = this.count[g] ?? 0;
+    if (count === 0) return null;
+    const min = this.min[g]!;
+    const max = this.max[g]!;
+    if (q <= 0) return min;
+    if (q >= 1) return max;
+    const clamp = (v: number) => Math.min(Math.max(v, min), max);
+    const rank = q * (count - 1);
+    let seen = 0;
+    // Negative values: largest magnitude (most negative) first.
+    const neg = this.neg;
+    for (let j = neg.width[g]! - 1; j >= 0; j--) {
+      const c = neg.slab[neg.base[g]! + j]!;
+      if (c === 0) continue;
+      seen += c;
+      if (seen > rank) return clamp(-bucketValue(neg.off[g]! + j));
+    }
+    seen += this.zero[g]!;
+    if (seen > rank) return 0;
+    const pos = this.pos;
+    for (let j = 0; j < pos.width[g]!; j++) {
+      const c = pos.slab[pos.base[g]! + j]!;
+      if (c === 0) continue;
+      seen += c;
+      if (seen > rank) return clamp(bucketValue(pos.off[g]! + j));
+    }
+    return max;
+  }
+
+  /** The persisted form of group `g` (sketch.ts' plain object); null when it has no sample. */
+  toState(g: number): SketchState | null {
+    if ((this.count[g] ?? 0) === 0) return null;
+    return { pos: this.pos.toRecord(g), neg: this.neg.toRecord(g), zero: this.zero[g]!, count: this.count[g]!, min: this.min[g]!, max: this.max[g]! };
+  }
+
+  /** Sets group `g` (empty so far) from its persisted form. */
+  restore(g: number, s: SketchState): void {
+    this.ensure(g + 1);
+    for (const [k, c] of Object.entries(s.pos)) this.pos.add(g, Number(k), c);
+    for (const [k, c] of Object.entries(s.neg)) this.neg.add(g, Number(k), c);
+    this.zero[g] = s.zero;
+    this.count[g] = s.count;
+    this.min[g] = s.min;
+    this.max[g] = s.max;
+  }
+}

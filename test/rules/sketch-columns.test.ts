@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { SketchColumns } from '../../src/rules/sketch-columns.js';
+import { newSketch, sketchAdd, sketchQuantile, type SketchState } from '../../src/rules/sketch.js';
+
+describe('SketchColumns', () => {
+  it('returns the quantiles of the keyed sketch bit for bit, per group, over negative, zero and spread values', () => {
+    const cols = new SketchColumns();
+    cols.ensure(5);
+    const keyed: SketchState[] = Array.from({ length: 5 }, () => newSketch());
+    let x = 11;
+    for (let i = 0; i < 20_000; i++) {
+      x = (x * 48271) % 2147483647;
+      const r = x / 2147483647;
+      const g = i % 5;
+      // Values over 12 orders of magnitude (ranges that widen both ways), both signs, zeros, NaN.
+      const v = i % 97 === 0 ? NaN : i % 13 === 0 ? 0 : (r < 0.3 ? -1 : 1) * Math.exp(((r * 1000) % 1) * 28 - 14) * (g + 1);
+      cols.add(g, v);
+      sketchAdd(keyed[g]!, v);
+    }
+    for (let g = 0; g < 5; g++) {
+      for (const q of [0, 0.01, 0.1, 0.25, 0.3, 0.5, 0.75, 0.9, 0.99, 0.999, 1]) expect(cols.quantile(g, q)).toBe(sketchQuantile(keyed[g]!, q));
+      expect(cols.toState(g)).toEqual(keyed[g]);
+    }
+    const back = new SketchColumns();
+    back.restore(3, cols.toState(1)!);
+    for (const q of [0.05, 0.5, 0.95]) expect(back.quantile(3, q)).toBe(cols.quantile(1, q));
+  });
+
+  it('has no value for a group without samples', () => {
+    const cols = new SketchColumns();
+    cols.ensure(2);
+    expect(cols.quantile(0, 0.5)).toBeNull();
+    cols.add(0, NaN);
+    expect(cols.quantile(0, 0.5)).toBeNull();
+    expect(cols.toState(0)).toBeNull();
+    cols.add(1, 250);
+    expect(cols.quantile(1, 0.99)).toBe(250);
+    expect(cols.quantile(7, 0.99)).toBeNull();
+  });
+});
