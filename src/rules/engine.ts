@@ -9,19 +9,19 @@
  * (returned as such, never added). Hot reload (`reload`) keeps the windows and alert states of rules
  * whose name and hash did not change.
  */
-import type { CExpr, CheckedRule, CheckedRules } from '../dsl/model.js';
-import { compilePlan, matchesAll, type Leaf, type Plan, type PlanRule } from '../dsl/compile.js';
+import type { CheckedRule, CheckedRules } from '../dsl/model.js';
+import { compilePlan, matchesAll, type Leaf, type Plan } from '../dsl/compile.js';
 import { canonicalLabels } from '../model/series.js';
-import type { AlertEvent, Sample } from '../model/types.js';
 import type { DecodedBatch } from '../model/decoded-batch.js';
-import { alertAnnotations, alertEvent, alertLabels } from './alert-event.js';
-import { accFromJSON, type Acc, type SeriesAcc } from './aggregators.js';
+import { alertAnnotations, alertLabels } from './alert-event.js';
 import { LeafState } from './leaf-state.js';
 import { RouteTable, type RouteTarget } from './route-table.js';
-import { perSeries, type GroupColumn, type WindowAccumulators } from './window-accumulators.js';
-import type { SketchState } from './sketch.js';
-import { initialState, stepAlert, type AlertPhase, type AlertState } from './alert-state.js';
-import { collectInputs, compare, evaluate, groupKeyOf, type Entry, type LeafSource, type Result } from './evaluate.js';
+import { perSeries, type WindowAccumulators } from './window-accumulators.js';
+import type { AlertState } from './alert-state.js';
+import { groupKeyOf } from './evaluate.js';
+import { SEP, needsEvaluation, newRuntime, type Known, type RuleRuntime } from './rule-runtime.js';
+import { changedBlocks, persistedBlockKeys, restoreBlock, restoreGroupEntry } from './window-blocks.js';
+import { evaluateWindow, type AlertView, type EngineCounters, type EngineOutput } from './rule-evaluation.js';
 
 /** The identity of a series as the engine needs it (a SeriesInfo satisfies it). */
 export interface SeriesRef {
@@ -36,42 +36,6 @@ export interface SeriesRef {
   labels: Readonly<Record<string, string>>;
 }
 
-interface Known {
-  labels: Record<string, string>;
-  lastSeen: number;
-}
-
-/** Runtime state of one rule. */
-interface RuleRuntime {
-  pr: PlanRule;
-  /** leaf id -> groups, series and open windows of that leaf. */
-  leaves: Map<number, LeafState>;
-  /** absent() leaf id -> group key -> last seen. */
-  known: Map<number, Map<string, Known>>;
-  alerts: Map<string, AlertState>;
-  nextEnd: number | null;
-  lastEvaluatedEnd: number;
-  /** Store key prefix: rule name and hash. */
-  prefix: string;
-}
-
-const SEP = '\u0000';
-
-/** A changed block of a window as a store value: encoded (toJSON) when the store writes it. */
-class BlockValue {
-  constructor(
-    private readonly ls: LeafState,
-    private readonly w: WindowAccumulators,
-    private readonly block: number,
-    private readonly members: boolean,
-  ) {}
-  toJSON(): unknown {
-    const { ls, w, block } = this;
-    if (this.members) return { m: w.memberBlock(block, (m, g) => [ls.memberKeys[m], ls.groupKeys[g]]) };
-    return w.groupBlock(block, (g) => [ls.groupKeys[g], ls.groupLabels[g] ?? {}]);
-  }
-}
-
 /** The rule-level group labels a series feeds: the leaf's groupings applied innermost first. */
 function partitionKeyOf(labels: Readonly<Record<string, string>>, chain: Leaf['chain']): string {
   let l = labels as Record<string, string>;
@@ -79,28 +43,7 @@ function partitionKeyOf(labels: Readonly<Record<string, string>>, chain: Leaf['c
   return canonicalLabels(l);
 }
 
-export interface EngineOutput {
-  events: AlertEvent[];
-  /** Recording rule samples (timestamp = window end). */
-  recorded: Sample[];
-}
-
-/** What `alertStates` reports for one group of an alert rule. */
-export interface AlertView {
-  phase: AlertPhase;
-  level: string | null;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  value: number | null;
-  activeSince: number;
-}
-
-export interface EngineCounters {
-  samples: number;
-  late: number;
-  divByZero: number;
-  evaluations: number;
-}
+export type { AlertView, EngineCounters, EngineOutput } from './rule-evaluation.js';
 
 export class RulesEngine {
   private plan!: Plan;
@@ -114,14 +57,9 @@ export class RulesEngine {
     this.load(model);
   }
 
-  private newRuntime(pr: PlanRule): RuleRuntime {
-    const prefix = `${pr.rule.name}${SEP}${pr.rule.hash}${SEP}`;
-    return { pr, leaves: new Map(pr.leaves.map((l) => [l.id, new LeafState(l)])), known: new Map(), alerts: new Map(), nextEnd: null, lastEvaluatedEnd: -Infinity, prefix };
-  }
-
   /** Marks every persisted entry of a rule runtime for deletion. */
   private forget(rt: RuleRuntime): void {
-    for (const [leafId, ls] of rt.leaves) for (const w of ls.windows.values()) this.deleteBlocks(rt, leafId, w, this.dirty);
+    for (const [leafId, ls] of rt.leaves) for (const w of ls.windows.values()) for (const k of persistedBlockKeys(rt, leafId, w)) this.dirty.set(k, null);
     for (const [leafId, m] of rt.known) for (const gk of m.keys()) this.dirty.set(`k${SEP}${rt.prefix}${leafId}${SEP}${gk}`, null);
     for (const gk of rt.alerts.keys()) this.dirty.set(`a${SEP}${rt.prefix}${gk}`, null);
     this.dirty.set(`r${SEP}${rt.prefix}`, null);
@@ -133,17 +71,6 @@ export class RulesEngine {
   private readonly stale = new Map<string, null>();
   private deadWindows: Array<{ rt: RuleRuntime; leafId: number; w: WindowAccumulators }> = [];
 
-  private blockKey(rt: RuleRuntime, leafId: number, start: number, block: string): string {
-    return `c${SEP}${rt.prefix}${leafId}${SEP}${start}${SEP}${block}`;
-  }
-
-  /** Schedules the deletion of every block of window `w` that was handed to the store. */
-  private deleteBlocks(rt: RuleRuntime, leafId: number, w: WindowAccumulators, into: Map<string, unknown> | Array<[string, unknown]>): void {
-    const del = (k: string) => (Array.isArray(into) ? into.push([k, null]) : into.set(k, null));
-    for (const b of w.persistedBlocks) del(this.blockKey(rt, leafId, w.start, `g${b}`));
-    for (const b of w.persistedMemberBlocks) del(this.blockKey(rt, leafId, w.start, `m${b}`));
-  }
-
   /**
    * Changes since the last call, as store entries (value null = delete). The rules processor writes
    * them to its changelogged store at each commit; `restore` reads them back.
@@ -152,17 +79,9 @@ export class RulesEngine {
     // Windows are written as blocks of groups (no entry per group: a million keys per commit was the cost).
     const out: Array<[string, unknown]> = [...this.stale];
     this.stale.clear();
-    for (const { rt, leafId, w } of this.deadWindows) this.deleteBlocks(rt, leafId, w, out);
+    for (const { rt, leafId, w } of this.deadWindows) for (const k of persistedBlockKeys(rt, leafId, w)) out.push([k, null]);
     this.deadWindows = [];
-    for (const rt of this.rules.values()) {
-      for (const [leafId, ls] of rt.leaves) {
-        for (const w of ls.windows.values()) {
-          const { groups, members } = w.takeDirty();
-          for (const b of groups) out.push([this.blockKey(rt, leafId, w.start, `g${b}`), new BlockValue(ls, w, b, false)]);
-          for (const b of members) out.push([this.blockKey(rt, leafId, w.start, `m${b}`), new BlockValue(ls, w, b, true)]);
-        }
-      }
-    }
+    for (const rt of this.rules.values()) changedBlocks(rt, out);
     for (const e of this.dirty) out.push(e);
     this.dirty.clear();
     return out;
@@ -197,7 +116,7 @@ export class RulesEngine {
         const ls = rt.leaves.get(Number(parts[3]));
         if (!ls) break;
         this.stale.set(key, null);
-        this.restoreBlock(ls, Number(parts[4]), parts[5]!, (value as { toJSON?: () => unknown }).toJSON?.() ?? value);
+        restoreBlock(ls, Number(parts[4]), parts[5]!, (value as { toJSON?: () => unknown }).toJSON?.() ?? value);
         return;
       }
       case 'w': {
@@ -205,34 +124,11 @@ export class RulesEngine {
         const ls = rt.leaves.get(Number(parts[3]));
         if (!ls) break;
         this.stale.set(key, null);
-        const v = value as { labels: Record<string, string>; acc: Acc };
-        const acc = accFromJSON(v.acc);
-        const w = ls.window(Number(parts[4]));
-        const g = ls.group(parts.slice(5).join(SEP), v.labels);
-        w.restoreGroup(g, acc, acc.sk);
-        for (const [sk, st] of acc.series ?? []) w.restoreMember(g, ls.member(sk), st);
+        restoreGroupEntry(ls, Number(parts[4]), parts.slice(5).join(SEP), value);
         return;
       }
     }
     this.dirty.set(key, null);
-  }
-
-  private restoreBlock(ls: LeafState, start: number, block: string, value: unknown): void {
-    const w = ls.window(start);
-    if (block.startsWith('m')) {
-      for (const row of (value as { m: unknown[][] }).m) {
-        const [sk, gk, n, ft, fv, lt, lv, inc] = row as [string, string, ...number[]];
-        const s: SeriesAcc = { n: n!, ft: ft!, fv: fv!, lt: lt!, lv: lv!, inc: inc! };
-        w.restoreMember(ls.group(gk, null), ls.member(sk), s);
-      }
-      return;
-    }
-    const { cols, g } = value as { cols: GroupColumn[]; g: unknown[][] };
-    for (const row of g) {
-      const values: Partial<Record<GroupColumn, number>> = {};
-      cols.forEach((c, i) => (values[c] = row[2 + i] as number));
-      w.restoreGroup(ls.group(row[0] as string, row[1] as Record<string, string>), values, row[2 + cols.length] as SketchState | null | undefined);
-    }
   }
 
   private load(model: Pick<CheckedRules, 'rules'>): void {
@@ -253,7 +149,7 @@ export class RulesEngine {
         this.rules.set(pr.rule.name, prev);
       } else {
         if (prev) this.forget(prev);
-        this.rules.set(pr.rule.name, this.newRuntime(pr));
+        this.rules.set(pr.rule.name, newRuntime(pr));
       }
     }
     this.routes = new RouteTable<RuleRuntime>();
@@ -432,17 +328,7 @@ export class RulesEngine {
     const rule = rt.pr.rule;
     const start = end - rule.windowMs;
     this.counters.evaluations++;
-    const src = this.leafSource(rt, start, end);
-    const cache = new Map<unknown, Result>() as Map<never, Result>;
-    if (rule.kind === 'record') {
-      const r = evaluate(rule.value!, src, cache);
-      if (r.k === 'v') {
-        for (const en of r.m.values()) {
-          if (en.value === null) continue;
-          out.recorded.push({ name: rule.name, labels: { ...en.labels, ...rule.labels }, timestamp: end, value: en.value, kind: 'GAUGE' });
-        }
-      }
-    } else this.evaluateAlert(rt, start, end, src, cache, out);
+    evaluateWindow(rt, start, end, { dirty: this.dirty, counters: this.counters, watermark: this.watermark }, out);
     rt.lastEvaluatedEnd = end;
     // Drop windows that can no longer receive samples (their store entries go at the next commit).
     for (const [leafId, ls] of rt.leaves) {
@@ -451,154 +337,8 @@ export class RulesEngine {
         this.deadWindows.push({ rt, leafId, w: ls.drop(s)! });
       }
     }
-    rt.nextEnd = this.needsEvaluation(rt) ? end + rule.stepMs : null;
+    rt.nextEnd = needsEvaluation(rt) ? end + rule.stepMs : null;
     this.dirty.set(`r${SEP}${rt.prefix}`, { nextEnd: rt.nextEnd, lastEvaluatedEnd: rt.lastEvaluatedEnd });
-  }
-
-  /**
-   * Fast path for the common `aggregation <op> number` condition: reads the window's slots directly
-   * and keeps only groups where the condition holds or that have alert state (the others cannot
-   * change anything), so a close over a million groups allocates little.
-   */
-  private sparseWhen(rt: RuleRuntime, start: number, e: CExpr): Map<string, Entry> | null {
-    if (e.t !== 'cmp') return null;
-    const leftAgg = e.left.t === 'agg' && e.left.sel !== null && e.right.t === 'num';
-    const rightAgg = e.right.t === 'agg' && e.right.sel !== null && e.left.t === 'num';
-    if (!leftAgg && !rightAgg) return null;
-    const agg = (leftAgg ? e.left : e.right) as Extract<CExpr, { t: 'agg' }>;
-    const c = ((leftAgg ? e.right : e.left) as Extract<CExpr, { t: 'num' }>).value;
-    const out = new Map<string, Entry>();
-    const ls = rt.leaves.get(agg.id)!;
-    const w = ls.windows.get(start);
-    if (!w) return out;
-    const windowMs = rt.pr.rule.windowMs;
-    const alerts = rt.alerts;
-    for (const g of w.groups()) {
-      const v = w.value(g, agg.q, windowMs);
-      if (v === null) continue;
-      const truth = leftAgg ? compare(e.op, v, c) : compare(e.op, c, v);
-      const key = ls.groupKeys[g]!;
-      if (!truth && (alerts.size === 0 || !alerts.has(key))) continue;
-      const labels = ls.groupLabels[g]!;
-      out.set(key, { labels, value: v, truth, thr: c, a: { labels, value: v, name: agg.text, iv: v } });
-    }
-    return out;
-  }
-
-  /** Whether the next window end must be evaluated even if no sample arrives (data, live alerts, known absent keys). */
-  private needsEvaluation(rt: RuleRuntime): boolean {
-    for (const ls of rt.leaves.values()) if (ls.windows.size > 0) return true;
-    for (const m of rt.known.values()) if (m.size > 0) return true;
-    for (const a of rt.alerts.values()) if (a.phase === 'pending' || a.phase === 'firing') return true;
-    return false;
-  }
-
-  private leafSource(rt: RuleRuntime, start: number, end: number): LeafSource {
-    const rule = rt.pr.rule;
-    return {
-      agg: (id) => {
-        const ls = rt.leaves.get(id)!;
-        const out = new Map<string, Entry>();
-        const w = ls.windows.get(start);
-        if (!w) return out;
-        const { text, q } = ls.leaf;
-        for (const g of w.groups()) {
-          const v = w.value(g, q, rule.windowMs);
-          if (v !== null) out.set(ls.groupKeys[g]!, { labels: ls.groupLabels[g]!, value: v, name: text, iv: v });
-        }
-        return out;
-      },
-      absent: (id) => {
-        const out = new Map<string, Entry>();
-        const known = rt.known.get(id);
-        if (!known) return out;
-        const ls = rt.leaves.get(id)!;
-        const present = ls.windows.get(start);
-        for (const [key, k] of known) {
-          if (end - k.lastSeen >= rule.forgetMs) {
-            known.delete(key);
-            this.dirty.set(`k${SEP}${rt.prefix}${id}${SEP}${key}`, null);
-            continue;
-          }
-          if (present?.has(ls.slotOf(key))) out.set(key, { labels: k.labels, value: null, truth: false });
-          else {
-            // Absent = silent for the rule's `for` (contract); the alert then fires at once (since = last seen).
-            const truth = end - k.lastSeen >= rule.forMs;
-            out.set(key, { labels: k.labels, value: null, truth, since: k.lastSeen, name: 'seconds_since_last_sample', iv: (end - k.lastSeen) / 1000 });
-          }
-        }
-        return out;
-      },
-      onDivByZero: () => {
-        this.counters.divByZero++;
-      },
-    };
-  }
-
-  private evaluateAlert(rt: RuleRuntime, start: number, end: number, src: LeafSource, cache: Map<never, Result>, out: EngineOutput): void {
-    const rule = rt.pr.rule;
-    const asMap = (r: Result | null) => (r && r.k === 'v' ? r.m : new Map<string, Entry>());
-    const when = rule.when ? (this.sparseWhen(rt, start, rule.when) ?? asMap(evaluate(rule.when, src, cache))) : null;
-    const levels = rule.levels.map((l) => ({ name: l.name, m: asMap(evaluate(l.cond, src, cache)) }));
-    const clear = rule.clear ? asMap(evaluate(rule.clear, src, cache)) : null;
-    const value = rule.value ? asMap(evaluate(rule.value, src, cache)) : null;
-    const levelNames = rule.levels.map((l) => l.name);
-    const visit = (key: string) => {
-      let entry: Entry | undefined;
-      let top: string | null = null;
-      let holds = false;
-      if (when) {
-        entry = when.get(key);
-        holds = entry?.truth === true;
-      } else {
-        for (const l of levels) {
-          const e = l.m.get(key);
-          if (e?.truth) {
-            top = l.name;
-            holds = true;
-            entry = e;
-          }
-        }
-        entry ??= levels.map((l) => l.m.get(key)).find((e) => e !== undefined);
-      }
-      const valueEntry = value?.get(key) ?? entry;
-      let st = rt.alerts.get(key);
-      const group = entry?.labels ?? valueEntry?.labels ?? clear?.get(key)?.labels ?? st?.group ?? {};
-      if (!st) {
-        if (!holds) return;
-        rt.alerts.set(key, (st = initialState(group)));
-      }
-      st.group = group;
-      const val = valueEntry?.value ?? null;
-      if (val !== null || holds) st.value = val;
-      const transition = stepAlert(st, {
-        now: end,
-        holds,
-        top: when ? rule.severity : top,
-        lowest: levelNames[0] ?? null,
-        levels: levelNames,
-        hasClear: clear !== null,
-        clearHolds: clear?.get(key)?.truth === true,
-        since: entry?.since ?? null,
-        forMs: rule.forMs,
-        keepFiringMs: rule.keepFiringMs,
-      });
-      if (transition) {
-        const inputs = collectInputs(clear?.get(key), collectInputs(entry, collectInputs(valueEntry)));
-        out.events.push(alertEvent(rule, st, transition, start, end, inputs, this.watermark));
-      }
-      const ak = `a${SEP}${rt.prefix}${key}`;
-      if (st.phase === 'inactive' && st.sequence === 0) {
-        rt.alerts.delete(key);
-        this.dirty.set(ak, null);
-      } else this.dirty.set(ak, st);
-    };
-    // Every group with a result, then groups with state that have none this window (condition false).
-    const primary = when ?? levels[0]?.m ?? new Map<string, Entry>();
-    for (const key of primary.keys()) visit(key);
-    const others = [...levels.slice(1).map((l) => l.m), ...(clear ? [clear] : [])];
-    for (const m of others) for (const key of m.keys()) if (!primary.has(key) && !others.slice(0, others.indexOf(m)).some((o) => o.has(key))) visit(key);
-    for (const key of [...rt.alerts.keys()]) if (!primary.has(key) && !others.some((o) => o.has(key))) visit(key);
   }
 
   /** The alert groups of rule `name` as the state machine sees them now. */
