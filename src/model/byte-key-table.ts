@@ -38,17 +38,20 @@ export function hashBytes(owner: number, bytes: Uint8Array, a: number, b: number
   return (h ^ (h >>> 15)) >>> 0;
 }
 
+/** Entry fields, interleaved so one lookup touches one slot pair, one entry and its key bytes. */
+const OWNER = 0;
+const START = 1;
+const VALUE = 2;
+const STRIDE = 3;
+
 export class ByteKeyTable {
   private arena: Uint8Array = new Uint8Array(1 << 14);
   private used = 0;
   private count = 0;
-  /** Per entry: start of its key in the arena (its end is the next entry's start, or `used`). */
-  private starts = new Uint32Array(1024);
-  private owners = new Int32Array(1024);
-  private values = new Int32Array(1024);
-  private hashes = new Uint32Array(1024);
-  /** Entry + 1, 0 = empty; load factor <= 1/2. */
-  private slots = new Int32Array(2048);
+  /** Per entry: owner, start of its key in the arena (its end is the next entry's start, or `used`), value. */
+  private entries = new Int32Array(1024 * STRIDE);
+  /** Pairs (hash, entry + 1), entry 0 = empty; load factor <= 1/2. */
+  private slots = new Int32Array(2048 * 2);
 
   /** Number of entries. */
   get size(): number {
@@ -57,44 +60,45 @@ export class ByteKeyTable {
 
   /** The value stored for (owner, bytes[a..b)), or MISSING. */
   get(owner: number, bytes: Uint8Array, a: number, b: number): number {
-    const h = hashBytes(owner, bytes, a, b);
-    const mask = this.slots.length - 1;
+    const h = hashBytes(owner, bytes, a, b) | 0;
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
+    const entries = this.entries;
     const len = b - a;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const s = this.slots[i]!;
+      const s = slots[2 * i + 1]!;
       if (s === 0) return MISSING;
-      const e = s - 1;
-      if (this.hashes[e] !== h || this.owners[e] !== owner) continue;
-      const start = this.starts[e]!;
-      const end = e + 1 < this.count ? this.starts[e + 1]! : this.used;
+      if (slots[2 * i] !== h) continue;
+      const e = (s - 1) * STRIDE;
+      if (entries[e + OWNER] !== owner) continue;
+      const start = entries[e + START]!;
+      const end = s < this.count ? entries[e + STRIDE + START]! : this.used;
       if (end - start !== len) continue;
       let j = 0;
       const arena = this.arena;
       while (j < len && arena[start + j] === bytes[a + j]) j++;
-      if (j === len) return this.values[e]!;
+      if (j === len) return entries[e + VALUE]!;
     }
   }
 
   /** Adds (owner, bytes[a..b)) -> value; the key must not be in the table (`get` returned MISSING). */
   add(owner: number, bytes: Uint8Array, a: number, b: number, value: number): void {
-    const e = this.count;
-    const n = e + 1;
-    this.starts = grown(this.starts, n, (k) => new Uint32Array(k));
-    this.owners = grown(this.owners, n, (k) => new Int32Array(k));
-    this.values = grown(this.values, n, (k) => new Int32Array(k));
-    this.hashes = grown(this.hashes, n, (k) => new Uint32Array(k));
+    const n = this.count + 1;
+    this.entries = grown(this.entries, n * STRIDE, (k) => new Int32Array(k));
     this.arena = grownU8(this.arena, this.used + (b - a));
     this.arena.set(bytes.subarray(a, b), this.used);
-    this.starts[e] = this.used;
+    const e = this.count * STRIDE;
+    this.entries[e + OWNER] = owner;
+    this.entries[e + START] = this.used;
+    this.entries[e + VALUE] = value;
     this.used += b - a;
-    this.owners[e] = owner;
-    this.values[e] = value;
-    this.hashes[e] = hashBytes(owner, bytes, a, b);
     this.count = n;
-    if (n * 2 > this.slots.length) {
-      this.slots = new Int32Array(this.slots.length * 2);
-      for (let i = 0; i < n; i++) this.place(i);
-    } else this.place(e);
+    if (n * 2 > this.slots.length >> 1) {
+      const old = this.slots;
+      this.slots = new Int32Array(old.length * 2);
+      for (let i = 0; i < old.length; i += 2) if (old[i + 1] !== 0) this.place(old[i]!, old[i + 1]!);
+    }
+    this.place(hashBytes(owner, bytes, a, b) | 0, n);
   }
 
   /** Forgets every entry (keeps the allocated memory). */
@@ -106,13 +110,14 @@ export class ByteKeyTable {
 
   /** Bytes held by the typed arrays. */
   residentBytes(): number {
-    return this.arena.byteLength + this.starts.byteLength * 4 + this.slots.byteLength;
+    return this.arena.byteLength + this.entries.byteLength + this.slots.byteLength;
   }
 
-  private place(e: number): void {
-    const mask = this.slots.length - 1;
-    let i = this.hashes[e]! & mask;
-    while (this.slots[i] !== 0) i = (i + 1) & mask;
-    this.slots[i] = e + 1;
+  private place(hash: number, entryPlusOne: number): void {
+    const mask = (this.slots.length >> 1) - 1;
+    let i = hash & mask;
+    while (this.slots[2 * i + 1] !== 0) i = (i + 1) & mask;
+    this.slots[2 * i] = hash;
+    this.slots[2 * i + 1] = entryPlusOne;
   }
 }

@@ -7,7 +7,7 @@
  */
 import { ByteKeyTable } from './byte-key-table.js';
 import { SeriesTable } from './series-table.js';
-import { checkSeries, seriesIdentity, setLabel, type SeriesProblem } from './series.js';
+import { canonicalOfSorted, checkSeries, hash64Parts, setLabel, type SeriesProblem } from './series.js';
 
 export { MISSING } from './byte-key-table.js';
 
@@ -64,7 +64,7 @@ export class SeriesCache {
     for (const k in labels) setLabel(merged, k, labels[k]!);
     for (const k in merged) if (merged[k] === '') delete merged[k];
     const problem = checkSeries(name, merged);
-    const code = problem ? -1 - this.problemCode(problem) : this.table.internRef(seriesIdentity(name, merged));
+    const code = problem ? -1 - this.problemCode(problem) : this.intern(name, merged);
     if (this.keys.size >= this.maxEntries) {
       // Simple bound: forget every key (the table keeps the series and their refs). The caller's
       // context stays valid: its id only owns keys added from now on.
@@ -73,6 +73,13 @@ export class SeriesCache {
     }
     this.keys.add(ctx.id, bytes, a, b, code);
     return code;
+  }
+
+  /** The ref of a valid series (merged labels, no empty values), interned on first sight. */
+  private intern(name: string, labels: Record<string, string>): number {
+    const names = Object.keys(labels).sort();
+    const { hi, lo } = hash64Parts(canonicalOfSorted(name, names, labels));
+    return this.table.internHashed(hi, lo, name, names, labels);
   }
 
   /** The problem of a negative code returned by `resolve`. */

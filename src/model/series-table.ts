@@ -142,6 +142,15 @@ export class SeriesTable {
     return this.add(hi, lo, fields.name, fields.labels);
   }
 
+  /**
+   * `internRef` for the decoder's first sight of a series, from what it already has: the hash halves,
+   * the name, the label names sorted and the labels (no empty values).
+   */
+  internHashed(hi: number, lo: number, name: string, sortedNames: readonly string[], labels: Readonly<Record<string, string>>): number {
+    const found = this.find(hi, lo);
+    return found >= 0 ? found : this.add(hi, lo, name, labels, sortedNames);
+  }
+
   /** Metric name of a series. */
   nameOf(ref: number): string {
     this.check(ref);
@@ -202,7 +211,7 @@ export class SeriesTable {
     if (!(ref >= 0 && ref < this.count)) throw new RangeError(`unknown series ref ${ref}`);
   }
 
-  private add(hi: number, lo: number, name: string, labels: Readonly<Record<string, string>>): number {
+  private add(hi: number, lo: number, name: string, labels: Readonly<Record<string, string>>, sortedNames?: readonly string[]): number {
     const ref = this.count;
     if (ref === this.his.length) {
       const n = ref + 1;
@@ -211,7 +220,7 @@ export class SeriesTable {
       this.names = grown(this.names, n, (k) => new Uint32Array(k));
       this.labelEnds = grown(this.labelEnds, n, (k) => new Uint32Array(k));
     }
-    const keys = Object.keys(labels).sort();
+    const keys = sortedNames ?? Object.keys(labels).sort();
     let at = ref === 0 ? 0 : this.labelEnds[ref - 1]!;
     this.pairs = grown(this.pairs, at + keys.length, (k) => new Uint32Array(k));
     for (const k of keys) this.pairs[at++] = this.pairId(this.stringId(k), this.stringId(labels[k]!));

@@ -135,20 +135,34 @@ export function hash64(text: string): Hash64 {
   };
 }
 
-/** Full identity of a series from its name and merged labels (not validated: see checkSeries). */
-export function seriesIdentity(name: string, labels: Readonly<Record<string, string>>): Omit<SeriesInfo, 'ref'> {
-  // One pass builds both the sorted labels and the canonical form (this runs once per new series).
-  const sorted: Record<string, string> = {};
+/**
+ * Canonical form of a series given its label names already sorted (`sortedNames`, each a key of
+ * `labels`); empty values are skipped.
+ */
+export function canonicalOfSorted(name: string, sortedNames: readonly string[], labels: Readonly<Record<string, string>>): string {
   let canonical = `${name}{`;
   let first = true;
-  for (const k of Object.keys(labels).sort()) {
+  for (const k of sortedNames) {
     const v = labels[k]!;
     if (v === '') continue;
-    setLabel(sorted, k, v);
     canonical += `${first ? '' : ','}${k}="${escapeLabelValue(v)}"`;
     first = false;
   }
-  canonical += '}';
+  return `${canonical}}`;
+}
+
+/** High and low 32 bits (unsigned) of xxh64 (seed 0) of `text`: `hash64` without its BigInt and hex forms. */
+export function hash64Parts(text: string): { hi: number; lo: number } {
+  const hex = hasher.h64ToString(text);
+  return { hi: parseInt(hex.slice(0, 8), 16), lo: parseInt(hex.slice(8), 16) };
+}
+
+/** Full identity of a series from its name and merged labels (not validated: see checkSeries). */
+export function seriesIdentity(name: string, labels: Readonly<Record<string, string>>): Omit<SeriesInfo, 'ref'> {
+  const names = Object.keys(labels).sort();
+  const sorted: Record<string, string> = {};
+  for (const k of names) if (labels[k] !== '') setLabel(sorted, k, labels[k]!);
+  const canonical = canonicalOfSorted(name, names, labels);
   const h = hash64(canonical);
   return { id: h.id, key: h.key, hi: h.hi, lo: h.lo, name, labels: Object.freeze(sorted), canonical };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hexKey, SeriesTable } from '../../src/model/series-table.js';
-import { seriesIdentity } from '../../src/model/series.js';
+import { canonicalOfSorted, canonicalSeries, hash64, hash64Parts, seriesIdentity } from '../../src/model/series.js';
 
 describe('SeriesTable (compact storage)', () => {
   it('keeps name, labels and hash of many series through its growth and rehashes', () => {
@@ -47,5 +47,27 @@ describe('SeriesTable (compact storage)', () => {
     const ref = t.internRef(seriesIdentity('m', { a: '1', ['__proto__']: 'x' } as Record<string, string>));
     expect(Object.keys(t.labelsOf(ref))).toEqual(['__proto__', 'a']);
     expect(t.get(ref).canonical).toBe('m{__proto__="x",a="1"}');
+  });
+});
+
+describe('first-sight helpers', () => {
+  it('canonicalOfSorted and hash64Parts agree with canonicalSeries and hash64', () => {
+    const labels = { b: 'x"y', a: '1', e: '' };
+    const names = Object.keys(labels).sort();
+    expect(canonicalOfSorted('m', names, labels)).toBe(canonicalSeries('m', labels));
+    const h = hash64('m{a="1",b="x\\"y"}');
+    expect(hash64Parts('m{a="1",b="x\\"y"}')).toEqual({ hi: h.hi, lo: h.lo });
+  });
+
+  it('internHashed finds what internRef added and adds what is new', () => {
+    const t = new SeriesTable();
+    const id = seriesIdentity('up', { job: 'a' });
+    const ref = t.internRef(id);
+    expect(t.internHashed(id.hi, id.lo, 'up', ['job'], { job: 'a' })).toBe(ref);
+    const other = seriesIdentity('up', { job: 'b', az: 'z' });
+    const r2 = t.internHashed(other.hi, other.lo, 'up', ['az', 'job'], { job: 'b', az: 'z' });
+    expect(r2).toBe(ref + 1);
+    expect(t.get(r2).key).toBe(other.key);
+    expect(t.get(r2).labels).toEqual({ az: 'z', job: 'b' });
   });
 });
