@@ -32,6 +32,7 @@ const base = configSchema.parse({ kafka: { partitions: PARTITIONS } });
 const stateDir = mkdtempSync(join(tmpdir(), 'vigil-bench-e2e-'));
 const stack = await startStack({ partitions: PARTITIONS, config: { ...base, kafka: { ...base.kafka, brokers: undefined }, schemaRegistry: { url: undefined }, state: { dir: stateDir } } });
 const kafka = createKafka(stack.brokers, 'bench-e2e');
+let result: object | undefined;
 try {
   const serde = sampleBatchSerde({ registry: stack.registryUrl });
   const id = await serde.schemaId('metrics');
@@ -100,8 +101,10 @@ try {
   await engine.stop();
   const vigil = (RECORDS * PER_SOURCE) / ((vLast - vFirst) / 1000);
   console.log(`vigil engine (rollup 1m, LevelDB commits every 5 s): ${Math.round(vigil)} samples/s`);
-  console.log(JSON.stringify({ bench: 'e2e', samples_per_s: Math.round(vigil), baseline: 'kafkajs consume + avsc decode', baseline_per_s: Math.round(baseline), ratio: Number((vigil / baseline).toFixed(3)), samples: RECORDS * PER_SOURCE, partitions: PARTITIONS }));
+  result = ({ bench: 'e2e', samples_per_s: Math.round(vigil), baseline: 'kafkajs consume + avsc decode', baseline_per_s: Math.round(baseline), ratio: Number((vigil / baseline).toFixed(3)), samples: RECORDS * PER_SOURCE, partitions: PARTITIONS });
 } finally {
   await stack.stop();
   rmSync(stateDir, { recursive: true, force: true });
 }
+// After the stack's shutdown logs, so the JSON is the last line.
+console.log(JSON.stringify(result));
