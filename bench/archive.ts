@@ -1,7 +1,8 @@
 // `npm run bench -- archive [--series N] [--minutes M] [--quick]`: the archive writer's Parquet files for
 // one hour of a simulated fleet (100k series at 10 s = 36M samples by default), written per input
-// partition (4, as the embedded default) two files at a time, exactly as ArchiveSink does: JS sort,
-// vector-copy load into DuckDB, single-threaded ordered COPY. Reports bytes per raw sample, the 1m + 1h
+// partition (4, as the embedded default) two files at a time through one ParquetWriter, exactly as
+// ArchiveSink does (writeConcurrency = the cores): JS sort, vector-copy load into DuckDB, an ordered
+// COPY per file on one thread each. Reports bytes per raw sample, the 1m + 1h
 // rollups as a share of raw, and write throughput, next to a plain Parquet baseline measured in the same
 // run (DuckDB COPY with default settings: SNAPPY, V1, 122,880-row groups, rows in arrival order). Then
 // measures the choices (sort order, Parquet version / encodings, row-group size, ZSTD level) on a subset,
@@ -15,10 +16,10 @@
 //   15 decimal gauges (load 2 decimals, temperature 1, percent 2), 10 full-precision float gauges
 //   (durations, ratios). Hosts scrape every 10 s at a fixed per-host offset (no jitter; see the jitter line).
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { ArchiveSeries, RawRows, RollupRows } from '../src/sinks/archive/archive-rows.js';
+import { gather, type ArchiveSeries, type RawRows, type RollupRows } from '../src/sinks/archive/archive-rows.js';
 import { ParquetWriter, type ParquetTuning } from '../src/sinks/archive/parquet-writer.js';
 import { seriesIdentity } from '../src/model/series.js';
 import { FleetModel } from '../src/fleet/fleet-model.js';
@@ -30,7 +31,8 @@ const DICT_SWEEP = process.argv.includes('--sweep');
 const SERIES = numArg('series', QUICK ? 20_000 : 100_000);
 const MINUTES = numArg('minutes', 60);
 const PARTITIONS = 4;
-const CONCURRENCY = 2;
+/** Files at a time: ArchiveSink's default writeConcurrency (the cores, at most 4). */
+const CONCURRENCY = Math.min(4, availableParallelism());
 const METRICS = 100;
 const HOSTS = Math.ceil(SERIES / METRICS);
 const INTERVAL = 10_000;
@@ -144,7 +146,9 @@ function generate(jitterMs = 0, seed = 42, partitions = PARTITIONS): PartitionDa
 
 /** Writes every partition with `tuning`, `CONCURRENCY` files at a time. */
 async function writeAll(dir: string, tag: string, tuning: Partial<ParquetTuning>, rows: (p: PartitionData) => RawRows | RollupRows, parts: PartitionData[]) {
-  const writers = await Promise.all(Array.from({ length: CONCURRENCY }, () => ParquetWriter.open(tuning)));
+  // One writer (one DuckDB) for all, as ArchiveSink: its COPYs of different partitions run concurrently.
+  const writer = await ParquetWriter.open(tuning);
+  const writers = Array.from({ length: CONCURRENCY }, () => writer);
   let bytes = 0;
   let count = 0;
   const files: string[] = [];
@@ -166,7 +170,7 @@ async function writeAll(dir: string, tag: string, tuning: Partial<ParquetTuning>
   );
   const seconds = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
-  for (const w of writers) w.close();
+  writer.close();
   // CPU time of the whole process (JS + DuckDB threads): a machine-load-independent cost per sample.
   return { bytes, rows: count, seconds, cpuSeconds: (c.user + c.system) / 1e6, files };
 }
@@ -224,6 +228,7 @@ async function main(): Promise<void> {
     console.log(`rollups: 1m ${r1m.rows} rows ${(r1m.bytes / 2 ** 20).toFixed(1)} MiB (${fmt((r1m.bytes / ours.bytes) * 100, 1)}% of raw, ${fmt(r1m.bytes / r1m.rows, 1)} B/row), 1h ${r1h.rows} rows ${(r1h.bytes / 2 ** 20).toFixed(2)} MiB (${fmt((r1h.bytes / ours.bytes) * 100, 2)}%); share ${fmt(share * 100, 1)}%`);
     for (const c of await columnBytes(r1m.files)) console.log(`    1m ${c.column.padEnd(23)} ${fmt(c.bytes / r1m.rows, 2)} B/row  ${c.encodings}`);
 
+    await rollupsByKind(dir, parts[0]!);
     const base = await writeAll(dir, 'base', { compression: 'snappy', parquetVersion: 'V1', rowGroupSize: 122_880, order: 'input' }, (p) => p.raw, parts);
     const baseBps = base.bytes / total;
     console.log(`baseline raw:      ${fmt(baseBps)} B/sample, ${mps(total, base.seconds)} wall, ${mps(total, base.cpuSeconds)} per CPU-second [DuckDB COPY defaults: snappy, V1, 122,880-row groups, arrival order]`);
@@ -285,6 +290,49 @@ async function main(): Promise<void> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Where the 1m rollup bytes go, per kind of series (partition 0): each kind's raw and 1m files written
+ * alone. min, max, first and last are raw samples of the window, so for a kind whose raw values do not
+ * compress (full-precision gauges) they cost what raw samples cost: a lower bound for any lossless
+ * rollup file, printed as a share of all raw bytes.
+ */
+async function rollupsByKind(dir: string, p: PartitionData): Promise<void> {
+  const writer = await ParquetWriter.open({});
+  let allRaw = 0;
+  const lines: { kind: Kind; raw: number; m1: number; samples: number; rows: number; extremes: number }[] = [];
+  for (const [kind] of KINDS) {
+    const keep = (s: number) => kindOf[s % METRICS] === kind;
+    const raw = filterRows(p.raw, keep);
+    const m1 = filterRows(p.rollup1m, keep);
+    const r = await writer.writeRaw(raw, join(dir, 'kind-raw.parquet'));
+    const m = await writer.writeRollups(m1, join(dir, 'kind-1m.parquet'));
+    const cols = await columnBytes([join(dir, 'kind-1m.parquet')]);
+    const extremes = cols.filter((c) => ['min', 'max', 'first', 'last'].includes(c.column)).reduce((a, c) => a + c.bytes, 0);
+    allRaw += r.bytes;
+    lines.push({ kind, raw: r.bytes, m1: m.bytes, samples: raw.length, rows: m1.length, extremes });
+  }
+  writer.close();
+  console.log('1m rollups by kind of series (partition 0; share = bytes / all raw bytes of the partition):');
+  for (const l of lines) {
+    console.log(
+      `    ${l.kind.padEnd(9)} raw ${fmt(l.raw / l.samples)} B/sample (${fmt((l.raw / allRaw) * 100, 1)}%)  1m ${fmt(l.m1 / l.rows, 2)} B/row (${fmt((l.m1 / allRaw) * 100, 1)}%), of which min+max+first+last ${fmt(l.extremes / l.rows, 2)} B/row (${fmt((l.extremes / allRaw) * 100, 1)}%)`,
+    );
+  }
+}
+
+/** The rows of `rows` whose series pass `keep` (same series list, same order). */
+function filterRows<T extends RawRows | RollupRows>(rows: T, keep: (series: number) => boolean): T {
+  const pick: number[] = [];
+  for (let i = 0; i < rows.length; i++) if (keep(rows.seriesIndex[i]!)) pick.push(i);
+  const perm = Uint32Array.from(pick);
+  const out: Record<string, unknown> = { series: rows.series, length: perm.length };
+  for (const [k, v] of Object.entries(rows)) {
+    if (v instanceof Float64Array || v instanceof Uint8Array) out[k] = gather(v, perm);
+    else if (v instanceof Uint32Array) out[k] = Uint32Array.from(perm, (i) => v[i]!);
+  }
+  return out as unknown as T;
 }
 
 /** The rows of the first `count` series of a partition (its hosts are contiguous), in the same order. */

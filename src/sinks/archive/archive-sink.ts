@@ -14,6 +14,7 @@
  *   skipped. A crash between writing an object and committing offsets therefore never duplicates rows.
  */
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import type { DecodedBatch } from '../../model/decoded-batch.js';
@@ -41,6 +42,11 @@ export interface ArchiveSinkOptions {
   maxAgeMs?: number;
   /** An hour is closed when its partition's event time passes the hour's end by this much. Default 5 minutes. */
   closeGraceMs?: number;
+  /**
+   * Files written at the same time, each of a different (resolution, partition). Default: the
+   * available cores, at most 4 (each write holds its rows twice in memory while DuckDB encodes them).
+   */
+  writeConcurrency?: number;
   /** Test hook: awaited after the Parquet file is complete and before it is stored. */
   beforePut?: (key: string) => Promise<void>;
 }
@@ -73,12 +79,14 @@ export class ArchiveSink {
   private readonly maxRows: number;
   private readonly maxAgeMs: number;
   private readonly closeGraceMs: number;
+  private readonly writeConcurrency: number;
   private readonly log = componentLogger('archive');
 
   constructor(private readonly options: ArchiveSinkOptions) {
     this.maxRows = options.maxRowsPerFile ?? 4_000_000;
     this.maxAgeMs = options.maxAgeMs ?? 300_000;
     this.closeGraceMs = options.closeGraceMs ?? 300_000;
+    this.writeConcurrency = Math.max(1, options.writeConcurrency ?? Math.min(4, availableParallelism()));
   }
 
   /** Distinct hour starts of a raw batch's samples. */
@@ -232,38 +240,71 @@ export class ArchiveSink {
     return out;
   }
 
-  /** Writes buffers as durable objects (in order), updating the high-water marks. */
+  /**
+   * Writes buffers as durable objects, updating the high-water marks. Buffers of one (resolution,
+   * partition) are written in order, one at a time: the high-water mark of an hour may only pass a
+   * record once every earlier buffer of its partition is durable, or a crash would skip its rows on
+   * replay. Different (resolution, partition) groups are written concurrently (`writeConcurrency`): a
+   * DuckDB COPY keeping the archive's row order runs on one thread, so this is what uses the other
+   * cores. A failed write puts its buffer and the later ones of its group back (nothing is committed
+   * past them; the next flush retries); the other groups finish, then the first error is thrown.
+   * Returns the files written, in the order of `buffers`.
+   */
   async flush(buffers: readonly ArchiveBuffer[]): Promise<FlushedFile[]> {
-    const done: FlushedFile[] = [];
-    for (const buf of buffers) {
-      if (buf.length === 0) {
-        this.inflight.delete(buf);
-        continue;
+    const groups = new Map<string, number[]>();
+    buffers.forEach((buf, i) => {
+      const k = key2(buf.resolution, buf.partition);
+      const g = groups.get(k);
+      if (g) g.push(i);
+      else groups.set(k, [i]);
+    });
+    const results: (FlushedFile | undefined)[] = new Array(buffers.length);
+    const queue = [...groups.values()];
+    const failures: { index: number; err: unknown }[] = [];
+    const worker = async (): Promise<void> => {
+      for (let group = queue.shift(); group; group = queue.shift()) {
+        for (let j = 0; j < group.length; j++) {
+          try {
+            results[group[j]!] = await this.writeBuffer(buffers[group[j]!]!);
+          } catch (err) {
+            const rest = group.slice(j).map((i) => buffers[i]!);
+            for (const b of rest) this.inflight.delete(b);
+            this.sealed.unshift(...rest);
+            failures.push({ index: group[j]!, err });
+            break;
+          }
+        }
       }
-      const key = partKey({ resolution: buf.resolution, hourStart: buf.hourStart, partition: buf.partition, firstOffset: buf.firstOffset, lastOffset: buf.lastOffset });
-      const tmp = join(await this.options.store.tempDir(), `${randomBytes(8).toString('hex')}.parquet.tmp`);
-      try {
-        const stats = buf.resolution === 'raw' ? await this.options.writer.writeRaw(buf.rawRows(), tmp) : await this.options.writer.writeRollups(buf.rollupRows(), tmp);
-        await this.options.beforePut?.(key);
-        await this.options.store.putFile(key, tmp);
-        const hk = key3(buf.resolution, buf.partition, buf.hourStart);
-        this.highWater.set(hk, Math.max(this.highWater.get(hk) ?? -1, buf.lastOffset));
-        rowsWritten.inc({ resolution: buf.resolution }, stats.rows);
-        filesWritten.inc({ resolution: buf.resolution });
-        bytesWritten.inc({ resolution: buf.resolution }, stats.bytes);
-        this.log.info({ key, rows: stats.rows, bytes: stats.bytes }, 'archive file written');
-        this.inflight.delete(buf);
-        done.push({ key, rows: stats.rows, bytes: stats.bytes });
-      } catch (err) {
-        await rm(tmp, { force: true });
-        // Put it back: nothing is committed past it, and the next flush retries.
-        const rest = buffers.slice(buffers.indexOf(buf));
-        for (const b of rest) this.inflight.delete(b);
-        this.sealed.unshift(...rest);
-        throw err;
-      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.writeConcurrency, groups.size) }, worker));
+    if (failures.length > 0) throw failures.sort((a, b) => a.index - b.index)[0]!.err;
+    return results.filter((f): f is FlushedFile => f !== undefined);
+  }
+
+  /** One buffer as a durable object; undefined for an empty buffer. */
+  private async writeBuffer(buf: ArchiveBuffer): Promise<FlushedFile | undefined> {
+    if (buf.length === 0) {
+      this.inflight.delete(buf);
+      return undefined;
     }
-    return done;
+    const key = partKey({ resolution: buf.resolution, hourStart: buf.hourStart, partition: buf.partition, firstOffset: buf.firstOffset, lastOffset: buf.lastOffset });
+    const tmp = join(await this.options.store.tempDir(), `${randomBytes(8).toString('hex')}.parquet.tmp`);
+    try {
+      const stats = buf.resolution === 'raw' ? await this.options.writer.writeRaw(buf.rawRows(), tmp) : await this.options.writer.writeRollups(buf.rollupRows(), tmp);
+      await this.options.beforePut?.(key);
+      await this.options.store.putFile(key, tmp);
+      const hk = key3(buf.resolution, buf.partition, buf.hourStart);
+      this.highWater.set(hk, Math.max(this.highWater.get(hk) ?? -1, buf.lastOffset));
+      rowsWritten.inc({ resolution: buf.resolution }, stats.rows);
+      filesWritten.inc({ resolution: buf.resolution });
+      bytesWritten.inc({ resolution: buf.resolution }, stats.bytes);
+      this.log.info({ key, rows: stats.rows, bytes: stats.bytes }, 'archive file written');
+      this.inflight.delete(buf);
+      return { key, rows: stats.rows, bytes: stats.bytes };
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
   }
 
   /**

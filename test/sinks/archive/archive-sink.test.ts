@@ -144,6 +144,50 @@ describe('ArchiveSink', () => {
     expect(files.map((f) => f.key.split('/').pop())).toEqual(['part-1-0-1.parquet']);
   });
 
+  it('writes different partitions concurrently', async () => {
+    let waiting: (() => void) | undefined;
+    let active = 0;
+    let most = 0;
+    const beforePut = async (): Promise<void> => {
+      most = Math.max(most, ++active);
+      // The first write waits for a second one to arrive (or gives up after 5 s: then `most` stays 1).
+      if (waiting) waiting();
+      else await new Promise<void>((resolve) => { waiting = resolve; setTimeout(resolve, 5000); });
+      active--;
+    };
+    const sink = new ArchiveSink({ store, writer, writeConcurrency: 2, beforePut });
+    await feed(sink, fleetRecords(4), 0, 0);
+    await feed(sink, fleetRecords(4), 0, 1);
+    const files = await sink.flush(sink.all());
+    expect(most).toBe(2);
+    expect(files.map((f) => f.key.split('/').pop())).toEqual(['part-0-0-3.parquet', 'part-1-0-3.parquet']);
+    expect(sink.committable('raw', 0)).toBe(4);
+    expect(sink.committable('raw', 1)).toBe(4);
+  });
+
+  it('a failed write holds back the later files of its partition only', async () => {
+    let fail = true;
+    const beforePut = async (key: string): Promise<void> => {
+      if (fail && key.endsWith('part-0-0-9.parquet')) throw new Error('disk full');
+    };
+    // 10 records of 5 samples fill a buffer of 50 rows: partition 0 becomes two files, in order.
+    const sink = new ArchiveSink({ store, writer, writeConcurrency: 2, maxRowsPerFile: 50, beforePut });
+    const records = fleetRecords(16);
+    await feed(sink, records, 0, 0);
+    await feed(sink, records, 0, 1);
+    await expect(sink.flush(sink.all())).rejects.toThrow('disk full');
+    // Partition 0's second file is not written before its first: a replay would otherwise skip rows.
+    expect((await store.list('')).map((o) => o.key.split('/').pop()).sort()).toEqual(['part-1-0-9.parquet', 'part-1-10-15.parquet']);
+    expect(sink.committable('raw', 0)).toBe(0);
+    expect(sink.committable('raw', 1)).toBe(16);
+    expect(sink.bufferedRows).toBe(80);
+    fail = false;
+    const files = await sink.flush(sink.due(NOW));
+    expect(files.map((f) => f.key.split('/').pop())).toEqual(['part-0-0-9.parquet', 'part-0-10-15.parquet']);
+    expect(sink.committable('raw', 0)).toBe(16);
+    expect(await allRows()).toEqual(expectedRows([...records, ...records]));
+  });
+
   it('a failed write keeps the rows and holds back the commit', async () => {
     const sink = new ArchiveSink({ store, writer, beforePut: async () => Promise.reject(new Error('disk full')) });
     await feed(sink, fleetRecords(3));
