@@ -235,6 +235,7 @@ export class WindowAccumulators {
   private addMember(group: number, m: number, t: number, v: number): void {
     if (m >= this.memberCapacity) this.ensureMembers(m);
     this.mdirty[m >> BLOCK_SHIFT] = 1;
+    this.totals = null;
     const ms = this.ms;
     const o = m * STRIDE;
     const n = ms[o + N]!;
@@ -391,6 +392,7 @@ export class WindowAccumulators {
   /** Sets the per-series state of member `m` of `group` (restore). */
   restoreMember(group: number, m: number, s: SeriesAcc): void {
     if (this.mode !== Mode.PerSeries || s.n === 0) return;
+    this.totals = null;
     this.ensureGroups(group);
     this.ensureMembers(m);
     const o = m * STRIDE;
