@@ -21,10 +21,16 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { gather, type ArchiveSeries, type RawRows, type RollupRows } from '../src/sinks/archive/archive-rows.js';
 import { ParquetWriter, type ParquetTuning } from '../src/sinks/archive/parquet-writer.js';
+import { SeriesTable, type DecodedBatch } from '../src/model/decoded-batch.js';
 import { seriesIdentity } from '../src/model/series.js';
+import { ArchiveSink } from '../src/sinks/archive/archive-sink.js';
+import { rootLogger } from '../src/obs/logger.js';
+import { LocalStore } from '../src/sinks/archive/storage/local-store.js';
 import { FleetModel } from '../src/fleet/fleet-model.js';
 import { numArg, rng } from './support/harness.js';
 
+// One log line per file written would bury the figures.
+rootLogger.level = process.env.VIGIL_LOG_LEVEL ?? 'warn';
 const QUICK = process.argv.includes('--quick');
 /** Only the settings sweep on one full partition (how the defaults were chosen). */
 const DICT_SWEEP = process.argv.includes('--sweep');
@@ -229,6 +235,7 @@ async function main(): Promise<void> {
     for (const c of await columnBytes(r1m.files)) console.log(`    1m ${c.column.padEnd(23)} ${fmt(c.bytes / r1m.rows, 2)} B/row  ${c.encodings}`);
 
     await rollupsByKind(dir, parts[0]!);
+    const sinkRates = await throughSink(dir, parts.slice(0, 2));
     const base = await writeAll(dir, 'base', { compression: 'snappy', parquetVersion: 'V1', rowGroupSize: 122_880, order: 'input' }, (p) => p.raw, parts);
     const baseBps = base.bytes / total;
     console.log(`baseline raw:      ${fmt(baseBps)} B/sample, ${mps(total, base.seconds)} wall, ${mps(total, base.cpuSeconds)} per CPU-second [DuckDB COPY defaults: snappy, V1, 122,880-row groups, arrival order]`);
@@ -285,6 +292,9 @@ async function main(): Promise<void> {
       ratio: Number(fmt(bps / baseBps)),
       ratio_of: 'bytes_per_sample / baseline_bytes_per_sample',
       speed_ratio: Number(fmt(base.seconds / ours.seconds)),
+      // ArchiveSink.flush of partitions 0-1: files written one at a time / `writeConcurrency` at a time.
+      sink_serial_samples_per_s: sinkRates[0],
+      sink_samples_per_s: sinkRates[1],
     };
     console.log(JSON.stringify(result));
   } finally {
@@ -320,6 +330,49 @@ async function rollupsByKind(dir: string, p: PartitionData): Promise<void> {
       `    ${l.kind.padEnd(9)} raw ${fmt(l.raw / l.samples)} B/sample (${fmt((l.raw / allRaw) * 100, 1)}%)  1m ${fmt(l.m1 / l.rows, 2)} B/row (${fmt((l.m1 / allRaw) * 100, 1)}%), of which min+max+first+last ${fmt(l.extremes / l.rows, 2)} B/row (${fmt((l.extremes / allRaw) * 100, 1)}%)`,
     );
   }
+}
+
+/**
+ * The write path of `vigil run`: ArchiveSink.flush of two partitions' hour (buffers filled from one
+ * DecodedBatch per scrape tick) into a local store, one file at a time and concurrently.
+ */
+async function throughSink(dir: string, parts: PartitionData[]): Promise<number[]> {
+  const line: string[] = [];
+  const rates: number[] = [];
+  for (const writeConcurrency of [1, CONCURRENCY]) {
+    const root = await mkdtemp(join(dir, 'sink-'));
+    const writer = await ParquetWriter.open({});
+    const sink = new ArchiveSink({ store: new LocalStore(root), writer, writeConcurrency, maxRowsPerFile: Number.MAX_SAFE_INTEGER });
+    let total = 0;
+    for (let p = 0; p < parts.length; p++) {
+      const raw = parts[p]!.raw;
+      const table = new SeriesTable();
+      const refs = raw.series.map((s) => table.intern(seriesIdentity(s.name, s.labels)).ref);
+      const perTick = raw.series.length;
+      for (let off = 0; off * perTick < raw.length; off++) {
+        const a = off * perTick;
+        const n = Math.min(perTick, raw.length - a);
+        const batch: DecodedBatch = {
+          origin: { topic: 'metrics', partition: p, offset: String(off), key: null }, length: n, seriesRefs: Uint32Array.from(raw.seriesIndex.subarray(a, a + n), (i) => refs[i]!),
+          timestamps: raw.timestamps.subarray(a, a + n), values: raw.values.subarray(a, a + n), kinds: new Uint8Array(n), series: table, totalSamples: n,
+        };
+        await sink.prepare('raw', p, ArchiveSink.hoursOfBatch(batch));
+        sink.addRaw(p, off, batch, 0);
+        total += n;
+      }
+    }
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    await sink.flush(sink.all());
+    const seconds = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    writer.close();
+    await rm(root, { recursive: true, force: true });
+    rates.push(Math.round(total / seconds));
+    line.push(`writeConcurrency ${writeConcurrency}: ${mps(total, seconds)} wall, ${mps(total, (c.user + c.system) / 1e6)} per CPU-second`);
+  }
+  console.log(`ArchiveSink.flush, partitions 0-${parts.length - 1}: ${line.join('; ')}`);
+  return rates;
 }
 
 /** The rows of `rows` whose series pass `keep` (same series list, same order). */
