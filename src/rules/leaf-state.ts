@@ -54,7 +54,8 @@ export class LeafState {
     let w = this.windows.get(start);
     if (!w) {
       const { windowMs, stepMs } = this.leaf.rule.rule;
-      w = new WindowAccumulators(start, this.leaf.fn, windowMs, stepMs, { groups: this.groupKeys.length, members: this.memberKeys.length });
+      const hint = { groups: this.groupKeys.length, members: this.memberKeys.length };
+      w = new WindowAccumulators(start, this.leaf.fn, windowMs, stepMs, hint, this.cur);
       this.windows.set(start, w);
     }
     return w;

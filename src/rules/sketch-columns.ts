@@ -3,7 +3,8 @@
  * max, and for each sign a bucket range (first bucket index, width) inside one shared slab of counts.
  * Same buckets and quantiles as sketch.ts (bit-identical to `sketchQuantile`); converts to and from
  * its persisted `SketchState`. A range that must widen moves to the end of the slab (at least
- * doubling), so a group regrows O(log) times and the slab holds at most ~2x the live buckets.
+ * doubling), so a group regrows O(log) times; a window that follows another starts each group with
+ * the range it had there, so in steady state ranges are allocated once.
  */
 import { LN_GAMMA, MIN_INDEXABLE, bucketValue, type SketchState } from './sketch.js';
 
@@ -14,13 +15,30 @@ function grown<T extends Float64Array | Int32Array>(a: T, n: number, fill = 0): 
   return b;
 }
 
+/** Where the buckets of each group lay in a previous window: the first range a group gets. */
+interface RangeHint {
+  off: Int32Array;
+  width: Int32Array;
+}
+
 /** Bucket ranges of one sign. */
 class BucketColumns {
   off: Int32Array = new Int32Array(0);
   base: Int32Array = new Int32Array(0);
   width: Int32Array = new Int32Array(0);
-  slab: Float64Array = new Float64Array(1024);
+  slab: Float64Array;
   private used = 0;
+
+  constructor(private readonly hint: RangeHint | null) {
+    let total = 0;
+    if (hint) for (let g = 0; g < hint.width.length; g++) total += hint.width[g]!;
+    this.slab = new Float64Array(Math.max(1024, total));
+  }
+
+  /** The ranges of this window's groups, as the hint of the next window. */
+  rangeHint(): RangeHint {
+    return { off: this.off.slice(), width: this.width.slice() };
+  }
 
   ensure(cap: number): void {
     if (cap <= this.off.length) return;
@@ -44,9 +62,15 @@ class BucketColumns {
     let lo: number;
     let hi: number;
     if (n === 0) {
-      // 64 buckets span a factor of 3.6 around the first value.
+      // 64 buckets span a factor of 3.6 around the first value; a group seen in the previous window
+      // starts with the range it needed there (groups keep their slots), so it rarely moves again.
       lo = i - 32;
       hi = i + 32;
+      const hint = this.hint;
+      if (hint && g < hint.width.length && hint.width[g]! > 0) {
+        lo = Math.min(lo, hint.off[g]!);
+        hi = Math.max(hi, hint.off[g]! + hint.width[g]!);
+      }
     } else {
       lo = i < off ? Math.min(i - 8, off - n) : off;
       hi = i < off ? off + n : Math.max(i + 9, off + 2 * n);
@@ -74,8 +98,14 @@ export class SketchColumns {
   private zero: Float64Array = new Float64Array(0);
   private min: Float64Array = new Float64Array(0);
   private max: Float64Array = new Float64Array(0);
-  private readonly pos = new BucketColumns();
-  private readonly neg = new BucketColumns();
+  private readonly pos: BucketColumns;
+  private readonly neg: BucketColumns;
+
+  /** `previous`: the sketches of the same groups in an earlier window (sizes the ranges up front). */
+  constructor(previous: SketchColumns | null = null) {
+    this.pos = new BucketColumns(previous ? previous.pos.rangeHint() : null);
+    this.neg = new BucketColumns(previous ? previous.neg.rangeHint() : null);
+  }
 
   /** Makes room for groups `0 .. cap - 1`. */
   ensure(cap: number): void {

@@ -28,6 +28,7 @@ const enum Mode {
   Stddev,
   Sketch,
   PerSeries,
+  SeriesCount,
 }
 
 function modeOf(fn: AggFn): Mode {
@@ -50,8 +51,9 @@ function modeOf(fn: AggFn): Mode {
     case 'rate':
     case 'increase':
     case 'delta':
-    case 'count_series':
       return Mode.PerSeries;
+    case 'count_series':
+      return Mode.SeriesCount;
     default:
       return Mode.Sketch;
   }
@@ -59,7 +61,8 @@ function modeOf(fn: AggFn): Mode {
 
 /** Whether `fn` keeps per-series state (WindowAccumulators.add needs the series' member slot). */
 export function perSeries(fn: AggFn): boolean {
-  return modeOf(fn) === Mode.PerSeries;
+  const mode = modeOf(fn);
+  return mode === Mode.PerSeries || mode === Mode.SeriesCount;
 }
 
 /** Group columns, by persisted name; which ones a mode uses. */
@@ -74,7 +77,8 @@ const COLUMNS_OF: Record<Mode, readonly GroupColumn[]> = {
   [Mode.Last]: ['n', 'last', 'lt'],
   [Mode.Stddev]: ['n', 'sum', 'sumsq'],
   [Mode.Sketch]: ['n'],
-  [Mode.PerSeries]: ['n', 'ns'],
+  [Mode.PerSeries]: ['n'],
+  [Mode.SeriesCount]: ['n', 'ns'],
 };
 /** Value of a column in an untouched slot (the identity of its update, as in `newAcc`). */
 const IDENTITY: Record<GroupColumn, number> = { n: 0, sum: 0, sumsq: 0, min: Infinity, max: -Infinity, first: NaN, ft: Infinity, last: NaN, lt: -Infinity, ns: 0 };
@@ -114,6 +118,8 @@ export class WindowAccumulators {
   private sk!: SketchColumns;
   /** Per-series (member) rows `[n, ft, fv, lt, lv, inc]` (SeriesAcc); member -> group slot in `memberGroup`. */
   private ms: Float64Array = NONE;
+  /** count_series: which series have data (their rows would be unused). */
+  private seen = new Uint8Array(0);
   private memberCapacity = 0;
   memberGroup = new Int32Array(0);
   /** Group slots with data, in first-touch order (evaluation order); members likewise. */
@@ -143,13 +149,15 @@ export class WindowAccumulators {
     stepMs: number,
     /** Slots interned so far: a window of a steady set of series is allocated once at its full size. */
     sizeHint: { groups: number; members: number } = { groups: 0, members: 0 },
+    /** The window before (same leaf): sizes the sketches' bucket ranges. */
+    previous: WindowAccumulators | null = null,
   ) {
     this.fastEnd = windowMs === stepMs ? start + windowMs : start;
     this.mode = modeOf(fn);
-    if (this.mode === Mode.Sketch) this.sk = new SketchColumns();
+    if (this.mode === Mode.Sketch) this.sk = new SketchColumns(previous?.sk ?? null);
     this.ensureGroups(Math.max(15, sizeHint.groups - 1));
     this.touchedGroups = new Int32Array(this.groupCapacity);
-    if (this.mode === Mode.PerSeries) this.ensureMembers(Math.max(15, sizeHint.members - 1));
+    if (this.mode === Mode.PerSeries || this.mode === Mode.SeriesCount) this.ensureMembers(Math.max(15, sizeHint.members - 1));
   }
 
   private get groupCapacity(): number {
@@ -172,7 +180,11 @@ export class WindowAccumulators {
     let cap = Math.max(16, this.memberCapacity);
     while (cap <= member) cap *= 2;
     this.memberCapacity = cap;
-    this.ms = grow(this.ms, cap * STRIDE, 0);
+    if (this.mode === Mode.SeriesCount) {
+      const seen = new Uint8Array(cap);
+      seen.set(this.seen);
+      this.seen = seen;
+    } else this.ms = grow(this.ms, cap * STRIDE, 0);
     this.memberGroup = grow(this.memberGroup, cap, 0);
     this.touchedMembers = grow(this.touchedMembers, cap, 0);
     const d = new Uint8Array((cap >> BLOCK_SHIFT) + 1);
@@ -229,7 +241,19 @@ export class WindowAccumulators {
       case Mode.PerSeries:
         this.addMember(group, member, t, v);
         return;
+      case Mode.SeriesCount:
+        if (member >= this.memberCapacity) this.ensureMembers(member);
+        if (this.seen[member] === 0) this.see(group, member);
+        return;
     }
+  }
+
+  private see(group: number, m: number): void {
+    this.seen[m] = 1;
+    this.touchedMembers[this.touchedMemberCount++] = m;
+    this.memberGroup[m] = group;
+    this.ns[group]++;
+    this.mdirty[m >> BLOCK_SHIFT] = 1;
   }
 
   private addMember(group: number, m: number, t: number, v: number): void {
@@ -242,7 +266,6 @@ export class WindowAccumulators {
     if (n === 0) {
       this.touchedMembers[this.touchedMemberCount++] = m;
       this.memberGroup[m] = group;
-      this.ns[group]++;
       ms[o + N] = 1;
       ms[o + FT] = t;
       ms[o + FV] = v;
@@ -366,12 +389,19 @@ export class WindowAccumulators {
     return { cols, g };
   }
 
-  /** The persisted form of member block `block`: `[[...names(member, group), n, ft, fv, lt, lv, inc]]`. */
+  /**
+   * The persisted form of member block `block`: `[[...names(member, group), n, ft, fv, lt, lv, inc]]`
+   * (count_series: `[...names, 1]`, presence only).
+   */
   memberBlock(block: number, names: (member: number, group: number) => unknown[]): unknown[][] {
     const out: unknown[][] = [];
     const to = Math.min(this.memberCapacity, (block + 1) << BLOCK_SHIFT);
     const ms = this.ms;
     for (let m = block << BLOCK_SHIFT; m < to; m++) {
+      if (this.mode === Mode.SeriesCount) {
+        if (this.seen[m] === 1) out.push([...names(m, this.memberGroup[m]!), 1]);
+        continue;
+      }
       const o = m * STRIDE;
       if (ms[o + N] === 0) continue;
       out.push([...names(m, this.memberGroup[m]!), ms[o + N]!, ms[o + FT]!, ms[o + FV]!, ms[o + LT]!, ms[o + LV]!, ms[o + INC]!]);
@@ -391,16 +421,20 @@ export class WindowAccumulators {
 
   /** Sets the per-series state of member `m` of `group` (restore). */
   restoreMember(group: number, m: number, s: SeriesAcc): void {
-    if (this.mode !== Mode.PerSeries || s.n === 0) return;
+    if (s.n === 0) return;
     this.totals = null;
+    if (this.mode === Mode.SeriesCount) {
+      this.ensureGroups(group);
+      this.ensureMembers(m);
+      if (this.seen[m] === 0) this.see(group, m);
+      return;
+    }
+    if (this.mode !== Mode.PerSeries) return;
     this.ensureGroups(group);
     this.ensureMembers(m);
     const o = m * STRIDE;
     const ms = this.ms;
-    if (ms[o + N] === 0) {
-      this.touchedMembers[this.touchedMemberCount++] = m;
-      this.ns[group]++;
-    }
+    if (ms[o + N] === 0) this.touchedMembers[this.touchedMemberCount++] = m;
     this.memberGroup[m] = group;
     ms[o + N] = s.n;
     ms[o + FT] = s.ft;

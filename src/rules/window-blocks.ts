@@ -58,8 +58,9 @@ export function restoreBlock(ls: LeafState, start: number, block: string, value:
   const w = ls.window(start);
   if (block.startsWith('m')) {
     for (const row of (value as { m: unknown[][] }).m) {
-      const [sk, gk, n, ft, fv, lt, lv, inc] = row as [string, string, ...number[]];
-      const s: SeriesAcc = { n: n!, ft: ft!, fv: fv!, lt: lt!, lv: lv!, inc: inc! };
+      // count_series rows hold the count only (presence).
+      const [sk, gk, n, ft = NaN, fv = NaN, lt = NaN, lv = NaN, inc = 0] = row as [string, string, ...number[]];
+      const s: SeriesAcc = { n: n!, ft, fv, lt, lv, inc };
       w.restoreMember(ls.group(gk, null), ls.member(sk), s);
     }
     return;

@@ -37,4 +37,22 @@ describe('SketchColumns', () => {
     expect(cols.quantile(1, 0.99)).toBe(250);
     expect(cols.quantile(7, 0.99)).toBeNull();
   });
+
+  it('starts a window with the ranges of the previous one and answers the same', () => {
+    const first = new SketchColumns();
+    first.ensure(3);
+    for (let i = 1; i < 400; i++) first.add(i % 3, i * (i % 3 === 2 ? -1 : 1));
+    const next = new SketchColumns(first);
+    const alone = new SketchColumns();
+    next.ensure(4);
+    alone.ensure(4);
+    for (let i = 1; i < 900; i += 7) {
+      next.add(i % 4, i / 3);
+      alone.add(i % 4, i / 3);
+    }
+    for (let g = 0; g < 4; g++) {
+      for (const q of [0.1, 0.5, 0.99]) expect(next.quantile(g, q)).toBe(alone.quantile(g, q));
+      expect(next.toState(g)).toEqual(alone.toState(g));
+    }
+  });
 });
