@@ -60,29 +60,45 @@ export class ByteKeyTable {
 
   /** The value stored for (owner, bytes[a..b)), or MISSING. */
   get(owner: number, bytes: Uint8Array, a: number, b: number): number {
+    const e = this.find(owner, bytes, a, b);
+    return e < 0 ? MISSING : this.entries[e * STRIDE + VALUE]!;
+  }
+
+  /** The entry number of (owner, bytes[a..b)), or -1. Entries are numbered in the order they were added. */
+  find(owner: number, bytes: Uint8Array, a: number, b: number): number {
     const h = hashBytes(owner, bytes, a, b) | 0;
     const slots = this.slots;
     const mask = (slots.length >> 1) - 1;
-    const entries = this.entries;
-    const len = b - a;
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const s = slots[2 * i + 1]!;
-      if (s === 0) return MISSING;
-      if (slots[2 * i] !== h) continue;
-      const e = (s - 1) * STRIDE;
-      if (entries[e + OWNER] !== owner) continue;
-      const start = entries[e + START]!;
-      const end = s < this.count ? entries[e + STRIDE + START]! : this.used;
-      if (end - start !== len) continue;
-      let j = 0;
-      const arena = this.arena;
-      while (j < len && arena[start + j] === bytes[a + j]) j++;
-      if (j === len) return entries[e + VALUE]!;
+      if (s === 0) return -1;
+      if (slots[2 * i] === h && this.matches(s - 1, owner, bytes, a, b)) return s - 1;
     }
   }
 
-  /** Adds (owner, bytes[a..b)) -> value; the key must not be in the table (`get` returned MISSING). */
-  add(owner: number, bytes: Uint8Array, a: number, b: number, value: number): void {
+  /** True if entry `e` exists and has the key (owner, bytes[a..b)): a check without hashing. */
+  matches(e: number, owner: number, bytes: Uint8Array, a: number, b: number): boolean {
+    if (!(e >= 0 && e < this.count)) return false;
+    const entries = this.entries;
+    const o = e * STRIDE;
+    if (entries[o + OWNER] !== owner) return false;
+    const start = entries[o + START]!;
+    const end = e + 1 < this.count ? entries[o + STRIDE + START]! : this.used;
+    const len = b - a;
+    if (end - start !== len) return false;
+    const arena = this.arena;
+    let j = 0;
+    while (j < len && arena[start + j] === bytes[a + j]) j++;
+    return j === len;
+  }
+
+  /** The value of entry `e` (from `find`). */
+  valueAt(e: number): number {
+    return this.entries[e * STRIDE + VALUE]!;
+  }
+
+  /** Adds (owner, bytes[a..b)) -> value; the key must not be in the table (`get` returned MISSING). Returns its entry number. */
+  add(owner: number, bytes: Uint8Array, a: number, b: number, value: number): number {
     const n = this.count + 1;
     this.entries = grown(this.entries, n * STRIDE, (k) => new Int32Array(k));
     this.arena = grownU8(this.arena, this.used + (b - a));
@@ -99,6 +115,7 @@ export class ByteKeyTable {
       for (let i = 0; i < old.length; i += 2) if (old[i + 1] !== 0) this.place(old[i]!, old[i + 1]!);
     }
     this.place(hashBytes(owner, bytes, a, b) | 0, n);
+    return n - 1;
   }
 
   /** Forgets every entry (keeps the allocated memory). */

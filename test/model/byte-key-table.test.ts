@@ -39,6 +39,22 @@ describe('ByteKeyTable', () => {
     expect(t.get(2, k, 0, k.length)).toBe(1);
   });
 
+  it('numbers entries in the order they were added; matches checks one entry without hashing', () => {
+    const t = new ByteKeyTable();
+    expect(t.add(1, bytes('a'), 0, 1, 10)).toBe(0);
+    expect(t.add(1, bytes('bb'), 0, 2, 20)).toBe(1);
+    expect(t.find(1, bytes('bb'), 0, 2)).toBe(1);
+    expect(t.find(2, bytes('bb'), 0, 2)).toBe(-1);
+    expect(t.valueAt(1)).toBe(20);
+    expect(t.matches(0, 1, bytes('a'), 0, 1)).toBe(true);
+    expect(t.matches(0, 2, bytes('a'), 0, 1)).toBe(false);
+    expect(t.matches(1, 1, bytes('b'), 0, 1)).toBe(false);
+    expect(t.matches(2, 1, bytes('a'), 0, 1)).toBe(false);
+    expect(t.matches(-1, 1, bytes('a'), 0, 1)).toBe(false);
+    t.clear();
+    expect(t.matches(0, 1, bytes('a'), 0, 1)).toBe(false);
+  });
+
   it('hashes the bytes of a range, whatever buffer they are in', () => {
     expect(hashBytes(4, bytes('--hello--'), 2, 7)).toBe(hashBytes(4, bytes('hello'), 0, 5));
     expect(hashBytes(4, bytes('hello'), 0, 5)).not.toBe(hashBytes(5, bytes('hello'), 0, 5));

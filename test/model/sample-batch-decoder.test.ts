@@ -248,6 +248,26 @@ describe('SampleBatchDecoder, record-level problems', () => {
     expect(decoder.series.size).toBe(5);
   });
 
+  it('finds every series whatever the order of a source\'s samples from one record to the next', async () => {
+    const decoder = new SampleBatchDecoder({ registry: registryDouble() });
+    const names = (b: DecodeResult['batch']) => [...b.seriesRefs].map((ref) => b.series.get(ref).name);
+    const orders = [
+      ['a', 'b', 'c', 'd'],
+      ['a', 'b', 'c', 'd'],
+      ['d', 'c', 'b', 'a'],
+      ['b', 'x', 'c', 'a', 'd'],
+      ['c', 'c', 'a', 'b'],
+    ];
+    for (const order of orders) {
+      for (const host of ['h1', 'h2']) {
+        const out = (await decode(decoder, record({ source: { host }, samples: order.map((n) => sample(n)) }))).batch;
+        expect(names(out)).toEqual(order);
+        expect([...out.seriesRefs].map((ref) => out.series.get(ref).labels.host)).toEqual(order.map(() => host));
+      }
+    }
+    expect(decoder.series.size).toBe(10);
+  });
+
   it('treats labels in a different order as the same series', async () => {
     const decoder = new SampleBatchDecoder({ registry: registryDouble() });
     const out = (
