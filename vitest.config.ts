@@ -17,6 +17,7 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/integration/**', 'node_modules/**'],
           testTimeout: 20_000,
+          hookTimeout: 20_000,
         },
       },
       {
