@@ -255,21 +255,22 @@ export class RulesEngine {
     if (from === to) return false;
     this.counters.samples++;
     let late = false;
+    const { leaf: leafOf, group: groupOf, member: memberOf, leaves } = routes;
     for (let r = from; r < to; r++) {
       // Repartitioned input: a sample arrives once per rule-level group key; feed only those rules.
       if (onlyKey !== undefined && this.pkeyOf(r, series!) !== onlyKey) continue;
-      const l = routes.leaf[r]!;
-      const ls = routes.leaves[l]!;
-      const group = routes.group[r]!;
-      const rt = routes.rules[l]!;
-      if (ls.leaf.kind === 'absent') this.seen(rt, ls, group, ts);
+      const l = leafOf[r]!;
+      const ls = leaves[l]!;
+      const group = groupOf[r]!;
+      if (ls.absent) this.seen(routes.rules[l]!, ls, group, ts);
       const cur = ls.cur;
       // The window written last is still open and the only one for this sample (the common case):
       // the rule's next evaluation already covers it (see below), so only the columns change.
       if (cur !== null && ts >= cur.start && ts < cur.fastEnd) {
-        cur.add(group, routes.member[r]!, ts, value);
+        cur.add(group, memberOf[r]!, ts, value);
         continue;
       }
+      const rt = routes.rules[l]!;
       const { windowMs, stepMs } = rt.pr.rule;
       const lastStart = Math.floor(ts / stepMs) * stepMs;
       const firstEnd = lastStart + stepMs;

@@ -19,7 +19,12 @@ export class LeafState {
   readonly memberKeys: string[] = [];
   private readonly memberSlots = new Map<string, number>();
 
-  constructor(public leaf: Leaf) {}
+  /** An absent() leaf (samples also update its last-seen bookkeeping). */
+  readonly absent: boolean;
+
+  constructor(public leaf: Leaf) {
+    this.absent = leaf.kind === 'absent';
+  }
 
   /** The slot of group `key`, interned on first use. */
   group(key: string, labels: Record<string, string> | null): number {
