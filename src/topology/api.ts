@@ -179,6 +179,8 @@ export const OUTPUT_ID_HEADER = 'vigil.id';
 /** Headers put on records sent to `metrics.dlq` / `metrics.late`. */
 export const SIDE_HEADERS = {
   reason: 'vigil.reason',
+  /** The applicationId of the topology that wrote the record (several topologies read one input). */
+  topology: 'vigil.topology',
   topic: 'vigil.topic',
   partition: 'vigil.partition',
   offset: 'vigil.offset',

@@ -90,6 +90,8 @@ describe('TopologyTestDriver', () => {
     expect(late[0]!.headers['vigil.reason']).toBe('late');
     expect(late[0]!.headers['vigil.topic']).toBe('app-by-host-repartition');
     expect(late[0]!.headers['vigil.offset']).toBe('1');
+    expect(late[0]!.headers['vigil.topology']).toBe('app');
+    expect(late[0]!.headers['vigil.id']).toBe('app-by-host-repartition/0/1/late/app');
     expect(driver.getWindowStore<number>('sums').fetch('a', 0)).toBeUndefined();
   });
 

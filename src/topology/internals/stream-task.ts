@@ -317,12 +317,15 @@ export class StreamTask {
   }
 
   sideRecord(topic: string, reason: string, key: Buffer | null, value: Buffer | null, extra: Headers = {}): void {
-    const headers: Headers = { [SIDE_HEADERS.reason]: reason, ...extra };
+    const headers: Headers = { [SIDE_HEADERS.reason]: reason, ...extra, [SIDE_HEADERS.topology]: this.topology.applicationId };
     if (this.current) {
       headers[SIDE_HEADERS.topic] = this.current.topic;
       headers[SIDE_HEADERS.partition] = String(this.current.partition);
       headers[SIDE_HEADERS.offset] = this.current.offset;
-      headers[OUTPUT_ID_HEADER] = `${this.current.topic}/${this.current.partition}/${this.current.offset}/${reason}`;
+      // Lateness depends on each topology's windows and grace, so each topology's late report is its own
+      // record; a record that cannot be decoded is bad for every reader: one id, deduplicated downstream.
+      const by = reason === 'late' ? `/${this.topology.applicationId}` : '';
+      headers[OUTPUT_ID_HEADER] = `${this.current.topic}/${this.current.partition}/${this.current.offset}/${reason}${by}`;
     }
     this.enqueue(topic, { key, value, headers, ...(this.current ? { timestamp: this.current.timestamp } : {}) });
     this.options.onSideRecord?.(topic, reason);
