@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { checkSources } from '../../src/dsl/index.js';
 import { RulesEngine, type SeriesRef } from '../../src/rules/engine.js';
 import { rulesStateCodec } from '../../src/rules/rules-processor.js';
@@ -88,5 +88,29 @@ alert Count { when count_series(x) by (h) >= 2 }`);
     // [0, 1m) is evaluated now: x at 1 s and 2 s are late, x at 61 s is not, y is selected by no rule.
     expect(a.ingestBatch(batch)).toBe(2);
     expect(a.counters.late).toBe(2);
+  });
+
+  it('resolves the series of a batch without materialising them, under the keys SeriesInfo has', () => {
+    const table = new SeriesTable();
+    const ids = [seriesIdentity('x', { h: 'a', i: '1' }), seriesIdentity('x', { h: 'a', i: '2' }), seriesIdentity('x', { h: 'b', i: '1' })];
+    const refs = ids.map((id) => table.internRef(id));
+    const cols = allocateColumns(3);
+    refs.forEach((r, i) => {
+      cols.seriesRefs[i] = r;
+      cols.timestamps[i] = 1000 + i;
+      cols.values[i] = 40;
+    });
+    const batch = { origin: { topic: 'metrics', partition: 0, offset: '0', key: null }, length: 3, ...cols, series: table, totalSamples: 3 };
+    const get = vi.spyOn(table, 'get');
+    const a = new RulesEngine(m);
+    expect(a.ingestBatch(batch)).toBe(0);
+    expect(get).not.toHaveBeenCalled();
+    get.mockRestore();
+    // Restored state names the series by their SeriesInfo key: the same series seen again after a
+    // restart is the same member of count_series (2 series in h=a, not 4).
+    const { b } = restart(a, m);
+    for (const r of refs.slice(0, 2)) b.ingest(table.get(r), 2000, 40);
+    const ev = b.advance(70_000).events.filter((e) => e.alertname === 'Count').map((e) => [e.labels.h, e.value]);
+    expect(ev).toEqual([['a', 2]]);
   });
 });
