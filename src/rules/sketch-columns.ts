@@ -35,9 +35,34 @@ class BucketColumns {
     this.slab = new Float64Array(Math.max(1024, total));
   }
 
-  /** The ranges of this window's groups, as the hint of the next window. */
-  rangeHint(): RangeHint {
-    return { off: this.off.slice(), width: this.width.slice() };
+  /**
+   * The ranges of the next window's groups: `span(g)` gives the bucket indexes `[lo, hi]` group `g`'s
+   * values covered here (null: none of this sign; undefined: not known, keep the allocated range).
+   */
+  rangeHint(span: (g: number) => [number, number] | null | undefined): RangeHint {
+    const off = new Int32Array(this.off.length);
+    const width = new Int32Array(this.off.length);
+    for (let g = 0; g < off.length; g++) {
+      if (this.width[g] === 0) continue;
+      const r = span(g);
+      if (r === null) continue;
+      if (r === undefined) {
+        off[g] = this.off[g]!;
+        width[g] = this.width[g]!;
+        continue;
+      }
+      // The same margins as a range that widens (fit), at least the 64 buckets a first value gets.
+      let lo = r[0] - 8;
+      let hi = r[1] + 9;
+      if (hi - lo < 64) {
+        lo = (lo + hi) >> 1;
+        lo -= 32;
+        hi = lo + 64;
+      }
+      off[g] = lo;
+      width[g] = hi - lo;
+    }
+    return { off, width };
   }
 
   ensure(cap: number): void {
@@ -103,8 +128,29 @@ export class SketchColumns {
 
   /** `previous`: the sketches of the same groups in an earlier window (sizes the ranges up front). */
   constructor(previous: SketchColumns | null = null) {
-    this.pos = new BucketColumns(previous ? previous.pos.rangeHint() : null);
-    this.neg = new BucketColumns(previous ? previous.neg.rangeHint() : null);
+    // The hint is the range the values spanned there, not the range allocated: a range that grew
+    // by doubling would otherwise carry its slack into every later window (~2x the slab).
+    this.pos = new BucketColumns(previous ? previous.pos.rangeHint((g) => previous.span(g, 1)) : null);
+    this.neg = new BucketColumns(previous ? previous.neg.rangeHint((g) => previous.span(g, -1)) : null);
+  }
+
+  /**
+   * The bucket indexes group `g`'s values of sign `sign` span, from its min and max; null when it has
+   * none of that sign, undefined when min and max do not tell (values of both signs: the smallest
+   * magnitude is unknown).
+   */
+  private span(g: number, sign: 1 | -1): [number, number] | null | undefined {
+    if ((this.count[g] ?? 0) === 0) return null;
+    const lo = sign > 0 ? this.min[g]! : -this.max[g]!;
+    const hi = sign > 0 ? this.max[g]! : -this.min[g]!;
+    if (hi < MIN_INDEXABLE) return null;
+    if (lo < MIN_INDEXABLE) return undefined;
+    return [Math.ceil(Math.log(lo) / LN_GAMMA), Math.ceil(Math.log(hi) / LN_GAMMA)];
+  }
+
+  /** Bucket counts allocated (both signs): the memory of the sketches is ~8 bytes each. */
+  get bucketCapacity(): number {
+    return this.pos.slab.length + this.neg.slab.length;
   }
 
   /** Makes room for groups `0 .. cap - 1`. */

@@ -55,4 +55,30 @@ describe('SketchColumns', () => {
       expect(next.toState(g)).toEqual(alone.toState(g));
     }
   });
+
+  it('sizes the next window from the range the values spanned, not the range that grew by doubling', () => {
+    const groups = 64;
+    const first = new SketchColumns();
+    first.ensure(groups);
+    // Positive values 1..1000 arriving in increasing order: each group's range widens several times.
+    for (let v = 1; v <= 1000; v++) for (let g = 0; g < groups; g++) first.add(g, v);
+    const span = Math.ceil(Math.log(1000) / Math.log(1.01 / 0.99)) + 1;
+    const next = new SketchColumns(first);
+    expect(next.bucketCapacity).toBeLessThanOrEqual(groups * (span + 17) + 1024);
+    expect(next.bucketCapacity).toBeGreaterThanOrEqual(groups * span);
+    // A group with values of both signs keeps its allocated ranges (its smallest magnitudes are unknown).
+    const mixed = new SketchColumns();
+    mixed.ensure(1);
+    for (let v = 1; v <= 1000; v++) mixed.add(0, v % 2 === 0 ? v : -v);
+    const after = new SketchColumns(mixed);
+    after.ensure(1);
+    const alone = new SketchColumns();
+    alone.ensure(1);
+    for (let v = 1; v <= 1000; v += 3) {
+      after.add(0, -v / 2);
+      alone.add(0, -v / 2);
+    }
+    expect(after.bucketCapacity).toBeGreaterThanOrEqual(mixed.bucketCapacity / 4);
+    for (const q of [0.01, 0.5, 0.99]) expect(after.quantile(0, q)).toBe(alone.quantile(0, q));
+  });
 });
