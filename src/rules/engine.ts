@@ -59,6 +59,8 @@ export class RulesEngine {
   private plan!: Plan;
   private rules = new Map<string, RuleRuntime>();
   private routes = new RouteTable<RuleRuntime>();
+  /** Some series was routed by key (no ref): the same series may come again with a ref. */
+  private routedByKey = false;
   readonly counters: EngineCounters = { samples: 0, late: 0, divByZero: 0, evaluations: 0 };
   /** Stream time of the last `advance`. */
   watermark = -Infinity;
@@ -153,8 +155,11 @@ export class RulesEngine {
         prev.pr = pr;
         for (const l of pr.leaves) {
           const ls = prev.leaves.get(l.id);
-          if (ls) ls.leaf = l;
-          else prev.leaves.set(l.id, new LeafState(l));
+          if (ls) {
+            ls.leaf = l;
+            // The new route table routes its series again: they may be members already.
+            ls.indexMembers();
+          } else prev.leaves.set(l.id, new LeafState(l));
         }
         this.rules.set(pr.rule.name, prev);
       } else {
@@ -215,6 +220,10 @@ export class RulesEngine {
   private routeList(series: SeriesRef): number {
     const list = this.routes.lookup(series.ref, series.key);
     if (list >= 0) return list;
+    if (series.ref === undefined && !this.routedByKey) {
+      this.routedByKey = true;
+      for (const rt of this.rules.values()) for (const ls of rt.leaves.values()) ls.indexMembers();
+    }
     const targets: Array<RouteTarget<RuleRuntime>> = [];
     for (const leaf of this.plan.byMetric.get(series.name) ?? []) {
       if (!matchesAll(leaf.sel.matchers, series.labels)) continue;
@@ -222,7 +231,9 @@ export class RulesEngine {
       const ls = rule.leaves.get(leaf.id)!;
       const labels = series.labels as Record<string, string>;
       const group = leaf.grouping === 'series' ? ls.group(series.key, labels) : ls.group(...groupKeyOf(labels, leaf.grouping));
-      const member = perSeries(leaf.fn) ? ls.member(series.key) : 0;
+      // A series routed by its ref is routed once per route table (refs are unique per series);
+      // one routed by key may also come with a ref, so then members are looked up.
+      const member = !perSeries(leaf.fn) ? 0 : series.ref === undefined || this.routedByKey ? ls.member(series.key) : ls.newMember(series.key);
       targets.push({ rule, leaf: ls, group, member });
     }
     return this.routes.add(series.ref, series.key, targets);

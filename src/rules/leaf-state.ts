@@ -17,7 +17,11 @@ export class LeafState {
   readonly groupLabels: Array<Record<string, string> | null> = [];
   private readonly groupSlots = new Map<string, number>();
   readonly memberKeys: string[] = [];
-  private readonly memberSlots = new Map<string, number>();
+  /**
+   * Member key -> slot, built on the first `member` lookup: while every series is routed once (the
+   * engine's steady case) it is not needed, and a million entries made every major GC slower.
+   */
+  private memberSlots: Map<string, number> | null = null;
 
   /** An absent() leaf (samples also update its last-seen bookkeeping). */
   readonly absent: boolean;
@@ -45,13 +49,29 @@ export class LeafState {
 
   /** The member slot of series `seriesKey` (per-series functions), interned on first use. */
   member(seriesKey: string): number {
-    let m = this.memberSlots.get(seriesKey);
+    const slots = (this.memberSlots ??= new Map(this.memberKeys.map((k, i) => [k, i])));
+    let m = slots.get(seriesKey);
     if (m === undefined) {
       m = this.memberKeys.length;
-      this.memberSlots.set(seriesKey, m);
+      slots.set(seriesKey, m);
       this.memberKeys.push(seriesKey);
     }
     return m;
+  }
+
+  /**
+   * The member slot of a series the caller knows is not a member yet (first routed); the same as
+   * `member` once lookups were needed.
+   */
+  newMember(seriesKey: string): number {
+    if (this.memberSlots !== null) return this.member(seriesKey);
+    this.memberKeys.push(seriesKey);
+    return this.memberKeys.length - 1;
+  }
+
+  /** From now on every series must be looked up (they may be routed again: a new route table). */
+  indexMembers(): void {
+    this.memberSlots ??= new Map(this.memberKeys.map((k, i) => [k, i]));
   }
 
   /** The window starting at `start`, created on first use. */

@@ -113,4 +113,33 @@ alert Count { when count_series(x) by (h) >= 2 }`);
     const ev = b.advance(70_000).events.filter((e) => e.alertname === 'Count').map((e) => [e.labels.h, e.value]);
     expect(ev).toEqual([['a', 2]]);
   });
+
+  it('keeps one member per series across a reload and when a series comes by key and by ref', () => {
+    const table = new SeriesTable();
+    const refs = [table.internRef(seriesIdentity('x', { h: 'a', i: '1' })), table.internRef(seriesIdentity('x', { h: 'a', i: '2' }))];
+    const batchAt = (t: number) => {
+      const cols = allocateColumns(2);
+      refs.forEach((r, i) => {
+        cols.seriesRefs[i] = r;
+        cols.timestamps[i] = t;
+        cols.values[i] = 40;
+      });
+      return { origin: { topic: 'metrics', partition: 0, offset: '0', key: null }, length: 2, ...cols, series: table, totalSamples: 2 };
+    };
+    const count = (e: RulesEngine) => e.advance(70_000).events.filter((x) => x.alertname === 'Count').map((x) => [x.labels.h, x.value]);
+    // Reload with the same rules: the new route table routes both series again into the kept windows.
+    const a = new RulesEngine(m);
+    a.ingestBatch(batchAt(1000));
+    expect(a.reload(m).kept).toContain('Count');
+    a.ingestBatch(batchAt(2000));
+    expect(count(a)).toEqual([['a', 2]]);
+    // First by key (no ref), then by ref: the same two members.
+    const b = new RulesEngine(m);
+    for (const r of refs) {
+      const { key, name, labels } = table.get(r);
+      b.ingest({ key, name, labels }, 1000, 40);
+    }
+    b.ingestBatch(batchAt(2000));
+    expect(count(b)).toEqual([['a', 2]]);
+  });
 });
