@@ -155,18 +155,20 @@ export class WindowAccumulators {
     this.fastEnd = windowMs === stepMs ? start + windowMs : start;
     this.mode = modeOf(fn);
     if (this.mode === Mode.Sketch) this.sk = new SketchColumns(previous?.sk ?? null);
-    this.ensureGroups(Math.max(15, sizeHint.groups - 1));
+    // Sized exactly from the hint (not to the next power of two): V8 counts the whole allocation as
+    // external memory, and a new window's columns then triggered more full GCs.
+    this.ensureGroups(Math.max(15, sizeHint.groups - 1), true);
     this.touchedGroups = new Int32Array(this.groupCapacity);
-    if (this.mode === Mode.PerSeries || this.mode === Mode.SeriesCount) this.ensureMembers(Math.max(15, sizeHint.members - 1));
+    if (this.mode === Mode.PerSeries || this.mode === Mode.SeriesCount) this.ensureMembers(Math.max(15, sizeHint.members - 1), true);
   }
 
   private get groupCapacity(): number {
     return this.n.length;
   }
 
-  private ensureGroups(slot: number): void {
+  private ensureGroups(slot: number, exact = false): void {
     if (slot < this.groupCapacity) return;
-    let cap = Math.max(16, this.groupCapacity);
+    let cap = Math.max(16, this.groupCapacity, exact ? slot + 1 : 0);
     while (cap <= slot) cap *= 2;
     for (const c of COLUMNS_OF[this.mode]) this[c] = grow(this[c], cap, IDENTITY[c]);
     if (this.mode === Mode.Sketch) this.sk.ensure(cap);
@@ -175,9 +177,9 @@ export class WindowAccumulators {
     this.dirty = d;
   }
 
-  private ensureMembers(member: number): void {
+  private ensureMembers(member: number, exact = false): void {
     if (member < this.memberCapacity) return;
-    let cap = Math.max(16, this.memberCapacity);
+    let cap = Math.max(16, this.memberCapacity, exact ? member + 1 : 0);
     while (cap <= member) cap *= 2;
     this.memberCapacity = cap;
     if (this.mode === Mode.SeriesCount) {
