@@ -15,6 +15,20 @@ function grown<T extends Float64Array | Int32Array>(a: T, n: number, fill = 0): 
   return b;
 }
 
+let lastMagnitude = NaN;
+let lastIndex = 0;
+/**
+ * `ceil(ln(m) / LN_GAMMA)`, the last answer kept: the engine adds a sample to every quantile rule over
+ * its metric one after the other, so the logarithm is mostly computed once per sample.
+ */
+function bucketIndex(m: number): number {
+  if (m !== lastMagnitude) {
+    lastMagnitude = m;
+    lastIndex = Math.ceil(Math.log(m) / LN_GAMMA);
+  }
+  return lastIndex;
+}
+
 /** Where the buckets of each group lay in a previous window: the first range a group gets. */
 interface RangeHint {
   off: Int32Array;
@@ -172,7 +186,7 @@ export class SketchColumns {
     if (v > this.max[g]!) this.max[g] = v;
     const m = Math.abs(v);
     if (m < MIN_INDEXABLE) this.zero[g]++;
-    else (v > 0 ? this.pos : this.neg).add(g, Math.ceil(Math.log(m) / LN_GAMMA), 1);
+    else (v > 0 ? this.pos : this.neg).add(g, bucketIndex(m), 1);
   }
 
   /** `sketchQuantile` of group `g`; null when it has no sample. */
