@@ -8,7 +8,7 @@
  */
 import { LN_GAMMA, MIN_INDEXABLE, bucketValue, type SketchState } from './sketch.js';
 
-function grown<T extends Float64Array | Int32Array>(a: T, n: number, fill = 0): T {
+function grown<T extends Float64Array | Int32Array | Uint32Array>(a: T, n: number, fill = 0): T {
   const b = new (a.constructor as { new (n: number): T })(n);
   b.set(a);
   if (fill !== 0) b.fill(fill, a.length);
@@ -40,13 +40,18 @@ class BucketColumns {
   off: Int32Array = new Int32Array(0);
   base: Int32Array = new Int32Array(0);
   width: Int32Array = new Int32Array(0);
-  slab: Float64Array;
+  /**
+   * Bucket counts: 32-bit while they are integers below 2^32 (half the memory of the wide slab,
+   * which is most of a window's), widened once to doubles when a count would not fit.
+   */
+  slab: Uint32Array | Float64Array;
+  private wide = false;
   private used = 0;
 
   constructor(private readonly hint: RangeHint | null) {
     let total = 0;
     if (hint) for (let g = 0; g < hint.width.length; g++) total += hint.width[g]!;
-    this.slab = new Float64Array(Math.max(1024, total));
+    this.slab = new Uint32Array(Math.max(1024, total));
   }
 
   /**
@@ -92,7 +97,13 @@ class BucketColumns {
       this.fit(g, i);
       j = i - this.off[g]!;
     }
-    this.slab[this.base[g]! + j] += c;
+    const k = this.base[g]! + j;
+    const x = this.slab[k]! + c;
+    if (!this.wide && (x > 0xffffffff || !Number.isInteger(x))) {
+      this.slab = Float64Array.from(this.slab);
+      this.wide = true;
+    }
+    this.slab[k] = x;
   }
 
   private fit(g: number, i: number): void {
@@ -162,7 +173,7 @@ export class SketchColumns {
     return [Math.ceil(Math.log(lo) / LN_GAMMA), Math.ceil(Math.log(hi) / LN_GAMMA)];
   }
 
-  /** Bucket counts allocated (both signs): the memory of the sketches is ~8 bytes each. */
+  /** Bucket counts allocated (both signs): the memory of the sketches is 4 bytes each (8 once widened). */
   get bucketCapacity(): number {
     return this.pos.slab.length + this.neg.slab.length;
   }

@@ -81,4 +81,22 @@ describe('SketchColumns', () => {
     expect(after.bucketCapacity).toBeGreaterThanOrEqual(mixed.bucketCapacity / 4);
     for (const q of [0.01, 0.5, 0.99]) expect(after.quantile(0, q)).toBe(alone.quantile(0, q));
   });
+
+  it('keeps counts exact beyond 32 bits and when restored counts are not integers', () => {
+    const big = newSketch();
+    sketchAdd(big, 5);
+    big.pos = Object.fromEntries(Object.entries(big.pos).map(([k]) => [k, 2 ** 32 - 1]));
+    big.count = 2 ** 32 - 1;
+    const cols = new SketchColumns();
+    cols.restore(0, big);
+    cols.add(0, 5);
+    cols.add(0, 5);
+    const state = cols.toState(0)!;
+    expect(Object.values(state.pos)).toEqual([2 ** 32 + 1]);
+    expect(state.count).toBe(2 ** 32 + 1);
+    const half = { ...newSketch(), pos: { '100': 0.5, '120': 1.5 }, count: 2, min: 1, max: 20 };
+    const frac = new SketchColumns();
+    frac.restore(0, half);
+    expect(frac.toState(0)!.pos).toEqual({ '100': 0.5, '120': 1.5 });
+  });
 });
