@@ -151,7 +151,7 @@ export class RulesProcessor implements Processor<unknown, DecodedBatch> {
     const late = this.engine.ingestBatch(b, onlyKey);
     if (late > 0) {
       lateCounter.inc(late);
-      this.ctx.reportLate({ 'vigil.late-samples': String(late) });
+      this.ctx.reportLate({ 'vigil.late_samples': String(late) });
     }
     this.emit(this.engine.advance(this.currentStreamTime()));
   }
