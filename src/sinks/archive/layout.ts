@@ -9,6 +9,7 @@
  * offset range lies strictly inside another file's range is superseded by it (compaction writes the
  * merged file first and deletes the parts after): readers that apply `liveObjects` never see a row twice.
  */
+import { parseDurationMs as parseDurationLiteral } from '../../dsl/duration.js';
 import { ArchiveError } from './archive-error.js';
 
 export const RESOLUTIONS = ['raw', '1m', '1h'] as const;
@@ -107,16 +108,9 @@ export function liveObjects<T extends { key: string }>(objects: readonly T[]): {
   return { live, superseded };
 }
 
-/** Parses a duration such as `30d`, `1h30m`, `400d` (config.archive.retention) to ms. */
+/** Parses a duration such as `30d`, `1h30m`, `400d` (config.archive.retention) to ms; ArchiveError if it is not one. */
 export function parseDurationMs(text: string): number {
-  const re = /(\d+)(ms|s|m|h|d|w)/g;
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: HOUR_MS, d: DAY_MS, w: 7 * DAY_MS };
-  let total = 0;
-  let consumed = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    total += Number(m[1]) * unit[m[2]!]!;
-    consumed += m[0].length;
-  }
-  if (consumed !== text.length || consumed === 0) throw new ArchiveError('ARCHIVE_BAD_OPTION', `Invalid duration "${text}": expected e.g. 30d, 12h, 1h30m`);
-  return total;
+  const ms = parseDurationLiteral(text);
+  if (Number.isNaN(ms)) throw new ArchiveError('ARCHIVE_BAD_OPTION', `Invalid duration "${text}": expected e.g. 30d, 12h, 1h30m`);
+  return ms;
 }
