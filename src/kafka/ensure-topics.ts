@@ -82,9 +82,12 @@ export async function ensureTopics(brokers: string | readonly string[], topics: 
     const replication = await replicationOf(admin, policy);
     const missing = topics.filter((t) => !existing.has(t.name));
     const created = new Set(missing.length ? await createReal(admin, missing, replication) : []);
-    const ensured = await describe(admin, topics, created);
-    await checkSettings(admin, topics, replication);
-    return ensured;
+    // Right after CreateTopics, a broker may not know a new topic yet (metadata propagates asynchronously).
+    return await whileUnknown(async () => {
+      const ensured = await describe(admin, topics, created);
+      await checkSettings(admin, topics, replication);
+      return ensured;
+    });
   } catch (err) {
     if (err instanceof TopicSetupError) throw err;
     throw new TopicSetupError(`cannot set up topics ${topics.map((t) => `"${t.name}"`).join(', ')}: ${(err as Error).message}`, {
@@ -92,6 +95,18 @@ export async function ensureTopics(brokers: string | readonly string[], topics: 
     });
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Runs `f` again (up to ~10 s) while the cluster answers UNKNOWN_TOPIC_OR_PARTITION (code 3). */
+async function whileUnknown<T>(f: () => Promise<T>): Promise<T> {
+  for (let delay = 100; ; delay *= 2) {
+    try {
+      return await f();
+    } catch (err) {
+      if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || delay > 5000) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+    }
   }
 }
 
@@ -150,12 +165,35 @@ async function createReal(admin: Admin, missing: readonly TopicSpec[], replicati
     configEntries: Object.entries(wantedConfigs(t, replication)).map(([name, value]) => ({ name, value })),
   }));
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: specs });
+    // Not kafkajs's waitForLeaders: it gives up on the UNKNOWN_TOPIC_OR_PARTITION a KRaft broker answers
+    // while a new topic propagates; waitForLeaders below rides that out.
+    await admin.createTopics({ waitForLeaders: false, topics: specs });
   } catch (err) {
     // A concurrent creator won the race for some topic: the checks below still hold.
     if (!/already exists/i.test((err as Error).message)) throw err;
   }
+  await waitForLeaders(admin, missing.map((t) => t.name));
   return missing.map((t) => t.name);
+}
+
+/** Polls Metadata until every partition of `names` has a leader (up to ~30 s). */
+async function waitForLeaders(admin: Admin, names: string[]): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let last = '';
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: names });
+      const waiting = topics.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0)).map((t) => t.name);
+      if (waiting.length === 0) return;
+      last = `no leader yet for ${waiting.join(', ')}`;
+    } catch (err) {
+      const type = (err as { type?: string }).type;
+      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw err;
+      last = (err as Error).message;
+    }
+    if (Date.now() > deadline) throw new TopicSetupError(`topics ${names.map((n) => `"${n}"`).join(', ')} were created but have no leaders after 30 s (${last})`);
+    await new Promise((r) => setTimeout(r, delay));
+  }
 }
 
 async function describe(admin: Admin, topics: readonly TopicSpec[], created: ReadonlySet<string>): Promise<EnsuredTopic[]> {
