@@ -124,8 +124,10 @@ export function brokerDefaults(nodes: number): Record<string, string | number | 
     'transaction.state.log.min.isr': isr,
     'share.coordinator.state.topic.replication.factor': rf,
     'share.coordinator.state.topic.min.isr': isr,
-    // A group forms as soon as its first member joins (dev and tests; production keeps Kafka's 3 s).
+    // A group forms as soon as its first member joins, and a killed member can be noticed within a
+    // second or two (dev and tests; production keeps Kafka's 3 s and 6 s).
     'group.initial.rebalance.delay.ms': 0,
+    'group.min.session.timeout.ms': 1000,
     // The cleaner's dedupe buffer is heap (default 128 MiB): 16 MiB compacts Vigil's changelogs in a small JVM.
     'log.cleaner.dedupe.buffer.size': 16 * 1024 * 1024,
     'log.cleaner.threads': 1,

@@ -111,8 +111,17 @@ function lazy<T extends object>(get: () => T | undefined, what: string): T {
  * registry topic (written to `dir`).
  */
 export function stackEnv(stack: Stack, dir: string): Record<string, string> {
-  const { topics, kafka, schemaRegistry } = stack.config;
+  return { ...namespaceEnv(dir, stack.config), KAFKA_BROKERS: stack.brokers, SCHEMA_REGISTRY_URL: stack.registryUrl };
+}
+
+/**
+ * The environment for a `vigil` child process that runs on the run's shared broker in a namespace of its
+ * own (`config`'s, default a new one) and starts its own embedded registry: KAFKA_BROKERS and VIGIL_CONFIG
+ * (a YAML file written to `dir`).
+ */
+export function namespaceEnv(dir: string, config: VigilConfig = testConfig()): Record<string, string> {
+  const { topics, kafka, schemaRegistry } = config;
   const file = join(dir, `vigil-${kafka.clientId}.yaml`);
   writeFileSync(file, stringifyYaml({ topics, kafka: { clientId: kafka.clientId, partitions: kafka.partitions }, schemaRegistry: { topic: schemaRegistry.topic } }));
-  return { KAFKA_BROKERS: stack.brokers, SCHEMA_REGISTRY_URL: stack.registryUrl, VIGIL_CONFIG: file };
+  return { KAFKA_BROKERS: sharedKafkaBrokers(), VIGIL_CONFIG: file };
 }
