@@ -149,6 +149,7 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
   if (file && file.nodes.length !== wanted) {
     throw new KafkaClusterError(`${dataDir} holds a ${file.nodes.length}-node cluster, not ${wanted}: use another directory or remove it`);
   }
+  await claimDataDir(dataDir);
   const cluster = new ManagedCluster(dataDir, temporary, dist, options, log);
   for (let attempt = 1; ; attempt++) {
     const layout = await chooseLayout(file, wanted, version, dist);
@@ -162,9 +163,56 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
         log.warn({ err: err.message }, 'a port was taken before the broker bound it: trying other ports');
         continue;
       }
+      await releaseDataDir(dataDir);
       if (temporary) await rm(dataDir, { recursive: true, force: true });
       throw err;
     }
+  }
+}
+
+/**
+ * One cluster per data directory: `<dataDir>/vigil.pid` names the process that runs it. A second `vigil
+ * start` on the same directory is refused with a clear message instead of two brokers fighting over it;
+ * the file of a process that died is taken over.
+ */
+async function claimDataDir(dataDir: string): Promise<void> {
+  const file = join(dataDir, 'vigil.pid');
+  if (claimedHere.has(dataDir)) throw inUse(dataDir, process.pid);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await writeFile(file, `${process.pid}\n`, { flag: 'wx' });
+      claimedHere.add(dataDir);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+      if (pid && pid !== process.pid && isAlive(pid)) throw inUse(dataDir, pid);
+      await rm(file, { force: true });
+    }
+  }
+  throw new KafkaClusterError(`cannot claim the Kafka data directory ${dataDir} (${file} keeps coming back)`);
+}
+
+/** Data directories claimed by clusters of this process. */
+const claimedHere = new Set<string>();
+
+function inUse(dataDir: string, pid: number): KafkaClusterError {
+  return new KafkaClusterError(`the Kafka data directory ${dataDir} is in use by process ${pid} (another vigil start or vigil stack?): stop it, or use another kafka.dataDir`);
+}
+
+async function releaseDataDir(dataDir: string): Promise<void> {
+  const file = join(dataDir, 'vigil.pid');
+  claimedHere.delete(dataDir);
+  const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+  if (pid === process.pid) await rm(file, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -446,6 +494,7 @@ class ManagedCluster implements KafkaCluster {
           clearTimeout(timer);
         }),
       );
+      await releaseDataDir(this.dataDir);
       if (this.temporary) await rm(this.dataDir, { recursive: true, force: true });
       this.log.info({ dataDir: this.temporary ? undefined : this.dataDir }, 'kafka cluster stopped');
     })();

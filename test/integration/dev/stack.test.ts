@@ -77,7 +77,7 @@ describe('startStack on a real Kafka', () => {
 });
 
 describe('startStack, embedded broker', () => {
-  it('starts a real broker in kafka.dataDir; a second start finds its topics and the registry its schema ids', async () => {
+  it('starts a real broker in kafka.dataDir, refuses a second one there; a second start finds its topics and the registry its schema ids', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'vigil-stack-broker-'));
     const config = testConfig();
     try {
@@ -87,6 +87,8 @@ describe('startStack, embedded broker', () => {
         expect(first.cluster).toBeDefined();
         expect(first.kafka).toBeUndefined();
         id = await sampleBatchSerde({ registry: first.registryUrl }).schemaId(config.topics.metrics);
+        // One broker per data directory: a second stack there is refused, naming the process that has it.
+        await expect(startStack({ config, kafkaDataDir: dataDir })).rejects.toThrow(`the Kafka data directory ${dataDir} is in use by process ${process.pid}`);
       } finally {
         await first.stop();
       }
