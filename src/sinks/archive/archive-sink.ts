@@ -31,6 +31,7 @@ import type { ObjectStore } from './storage/object-store.js';
 const rowsWritten = counter('vigil_archive_rows_written_total', 'Rows written to archive files', ['resolution']);
 const filesWritten = counter('vigil_archive_files_written_total', 'Archive files written', ['resolution']);
 const bytesWritten = counter('vigil_archive_bytes_written_total', 'Bytes of archive files written', ['resolution']);
+const rowsReceived = counter('vigil_archive_rows_received_total', 'Input rows buffered to be archived', ['resolution']);
 const rowsSkipped = counter('vigil_archive_rows_skipped_total', 'Input rows not archived, by reason (already_archived: replay of a durable file)', ['resolution', 'reason']);
 
 export interface ArchiveSinkOptions {
@@ -56,6 +57,17 @@ export interface FlushedFile {
   key: string;
   rows: number;
   bytes: number;
+}
+
+/** How `flush` may be cut short and reports progress. */
+export interface FlushOptions {
+  /**
+   * Checked before each file: once it returns true, the buffers not started yet stay buffered (they
+   * hold back their partition's commits as usual) and `flush` returns what was written.
+   */
+  stopWhen?: () => boolean;
+  /** Called after each file is durable, with the files written so far by this flush. */
+  onWritten?: (file: FlushedFile, written: number) => void;
 }
 
 /** Input position of one (resolution, partition). */
@@ -144,6 +156,7 @@ export class ArchiveSink {
       buf.addSample(s, ts, batch.values[i]!);
     }
     if (skipped > 0) rowsSkipped.inc({ resolution: 'raw', reason: 'already_archived' }, skipped);
+    if (batch.length > skipped) rowsReceived.inc({ resolution: 'raw' }, batch.length - skipped);
     this.afterRecord(touched, offset);
   }
 
@@ -166,6 +179,7 @@ export class ArchiveSink {
       buf.addRollup(s, r);
     }
     if (skipped > 0) rowsSkipped.inc({ resolution, reason: 'already_archived' }, skipped);
+    if (rollups.length > skipped) rowsReceived.inc({ resolution }, rollups.length - skipped);
     this.afterRecord(touched, offset);
   }
 
@@ -248,9 +262,10 @@ export class ArchiveSink {
    * DuckDB COPY keeping the archive's row order runs on one thread, so this is what uses the other
    * cores. A failed write puts its buffer and the later ones of its group back (nothing is committed
    * past them; the next flush retries); the other groups finish, then the first error is thrown.
-   * Returns the files written, in the order of `buffers`.
+   * `options.stopWhen` cuts a flush short between files the same way, without an error (a stop
+   * with a deadline). Returns the files written, in the order of `buffers`.
    */
-  async flush(buffers: readonly ArchiveBuffer[]): Promise<FlushedFile[]> {
+  async flush(buffers: readonly ArchiveBuffer[], options: FlushOptions = {}): Promise<FlushedFile[]> {
     const groups = new Map<string, number[]>();
     buffers.forEach((buf, i) => {
       const k = key2(buf.resolution, buf.partition);
@@ -261,15 +276,24 @@ export class ArchiveSink {
     const results: (FlushedFile | undefined)[] = new Array(buffers.length);
     const queue = [...groups.values()];
     const failures: { index: number; err: unknown }[] = [];
+    let written = 0;
+    const putBack = (rest: ArchiveBuffer[]) => {
+      for (const b of rest) this.inflight.delete(b);
+      this.sealed.unshift(...rest);
+    };
     const worker = async (): Promise<void> => {
       for (let group = queue.shift(); group; group = queue.shift()) {
         for (let j = 0; j < group.length; j++) {
+          if (options.stopWhen?.()) {
+            putBack(group.slice(j).map((i) => buffers[i]!));
+            break;
+          }
           try {
-            results[group[j]!] = await this.writeBuffer(buffers[group[j]!]!);
+            const file = await this.writeBuffer(buffers[group[j]!]!);
+            results[group[j]!] = file;
+            if (file) options.onWritten?.(file, ++written);
           } catch (err) {
-            const rest = group.slice(j).map((i) => buffers[i]!);
-            for (const b of rest) this.inflight.delete(b);
-            this.sealed.unshift(...rest);
+            putBack(group.slice(j).map((i) => buffers[i]!));
             failures.push({ index: group[j]!, err });
             break;
           }

@@ -84,7 +84,7 @@ describe('archive writer on Kafka', () => {
       if (rows === batches.length * 2 + 2) break;
       await new Promise((r) => setTimeout(r, 300));
     }
-    await archiver.stop({ flush: true });
+    await archiver.stop();
 
     expect(objects.every((o) => /^resolution=(raw|1m)\/date=2026-11-25\/hour=10\/part-\d-\d+-\d+\.parquet$/.test(o.key))).toBe(true);
     const local = await download(store);
