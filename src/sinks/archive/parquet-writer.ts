@@ -175,6 +175,31 @@ export class ParquetWriter {
     }
   }
 
+  /**
+   * Reads the identity of every row of archive files: `visit(idWords, times, n)` gets each chunk's
+   * series ids as int32 word pairs (low, high) and its times (`timeColumn`) as epoch ms. The arrays
+   * are valid during the call only.
+   */
+  async scanKeys(paths: readonly string[], timeColumn: 'timestamp' | 'start', visit: (idWords: Int32Array, times: Float64Array, n: number) => void): Promise<void> {
+    if (paths.length === 0) return;
+    const con = await this.instance.connect();
+    try {
+      const result = await con.stream(`SELECT series_id, epoch_ms("${timeColumn}")::DOUBLE AS t FROM read_parquet([${paths.map(sqlString).join(', ')}])`);
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) return;
+        const n = chunk.rowCount;
+        const ids = bindings.vector_get_data(bindings.data_chunk_get_vector(chunk.chunk, 0), n * 8);
+        const times = bindings.vector_get_data(bindings.data_chunk_get_vector(chunk.chunk, 1), n * 8);
+        visit(new Int32Array(ids.buffer, ids.byteOffset, n * 2), new Float64Array(times.buffer, times.byteOffset, n), n);
+      }
+    } catch (err) {
+      throw new ArchiveError('ARCHIVE_READ', `Cannot read ${paths.join(', ')}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      con.closeSync();
+    }
+  }
+
   /** Closes DuckDB. */
   close(): void {
     this.instance.closeSync();
