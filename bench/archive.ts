@@ -1,4 +1,4 @@
-// `npm run bench -- archive [--series N] [--minutes M] [--quick]`: the archive writer's Parquet files for
+// `npm run bench -- archive [--series N] [--minutes M] [--quick] [--realistic] [--hosts N]`: the archive writer's Parquet files for
 // one hour of a simulated fleet (100k series at 10 s = 36M samples by default), written per input
 // partition (4, as the embedded default) two files at a time through one ParquetWriter, exactly as
 // ArchiveSink does (writeConcurrency = the cores): JS sort, vector-copy load into DuckDB, an ordered
@@ -7,6 +7,9 @@
 // run (DuckDB COPY with default settings: SNAPPY, V1, 122,880-row groups, rows in arrival order). Then
 // measures the choices (sort order, Parquet version / encodings, row-group size, ZSTD level) on a subset,
 // the sensitivity to timestamp jitter, and the same writer on `vigil produce` data (src/fleet).
+// Then the realistic data set (bench/support/archive-realistic.ts: exporter precision, 0-40 ms scrape
+// jitter, 1,500 hosts x 10 series, 2 h, one partition) through ArchiveSink next to a Prometheus TSDB
+// block of the identical samples built by promtool in the same run (`--realistic`: only that part).
 //
 // The fleet (values are never rounded by the writer: every value reads back bit-exact):
 //   per host 100 series modelled on node_exporter's mix:
@@ -28,12 +31,16 @@ import { rootLogger } from '../src/obs/logger.js';
 import { LocalStore } from '../src/sinks/archive/storage/local-store.js';
 import { FleetModel } from '../src/fleet/fleet-model.js';
 import { numArg, rng } from './support/harness.js';
+import { archiveRealistic, archiveRowCount, prometheusBaseline, realisticChunks } from './support/archive-vs-prometheus.js';
 
 // One log line per file written would bury the figures.
 rootLogger.level = process.env.VIGIL_LOG_LEVEL ?? 'warn';
 const QUICK = process.argv.includes('--quick');
 /** Only the settings sweep on one full partition (how the defaults were chosen). */
 const DICT_SWEEP = process.argv.includes('--sweep');
+/** Only the realistic data set against Prometheus. */
+const REALISTIC_ONLY = process.argv.includes('--realistic');
+const REALISTIC_HOSTS = numArg('hosts', QUICK ? 300 : 1500);
 const SERIES = numArg('series', QUICK ? 20_000 : 100_000);
 const MINUTES = numArg('minutes', 60);
 const PARTITIONS = 4;
@@ -202,6 +209,10 @@ async function main(): Promise<void> {
   try {
     console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (wall-clock rates shrink when other work shares the cores; per-CPU-second rates do not)`);
     console.log(`archive bench: ${HOSTS * METRICS} series (${HOSTS} hosts x ${METRICS}), ${MINUTES} min at 10 s = ${HOSTS * METRICS * TICKS} samples, ${PARTITIONS} partitions, ${CONCURRENCY} files at a time`);
+    if (REALISTIC_ONLY) {
+      console.log(JSON.stringify({ bench: 'archive', ...(await realistic(dir)) }));
+      return;
+    }
     let t0 = performance.now();
     if (DICT_SWEEP) {
       const one = generate(0, 42, 1)[0]!;
@@ -276,6 +287,7 @@ async function main(): Promise<void> {
     const fb = await writeAll(dir, 'fb', { compression: 'snappy', parquetVersion: 'V1', rowGroupSize: 122_880, order: 'input' }, (p) => p.raw, [fleet]);
     console.log(`  ${`vigil produce data (src/fleet, ${fleet.raw.series.length} series)`.padEnd(50)} ${fmt(fm.bytes / fleet.raw.length)} B/sample (baseline ${fmt(fb.bytes / fleet.raw.length)}): its gauges are full-precision random walks`);
 
+    const compared = await realistic(dir);
     const result = {
       bench: 'archive',
       samples: total,
@@ -295,11 +307,44 @@ async function main(): Promise<void> {
       // ArchiveSink.flush of partitions 0-1: files written one at a time / `writeConcurrency` at a time.
       sink_serial_samples_per_s: sinkRates[0],
       sink_samples_per_s: sinkRates[1],
+      ...compared,
     };
     console.log(JSON.stringify(result));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The realistic data set through ArchiveSink against a Prometheus block of the same samples (issue 16:
+ * goal prometheus_ratio <= 0.6). Prints where the archive's bytes go per column.
+ */
+async function realistic(dir: string): Promise<Record<string, number | string>> {
+  const o = { hosts: REALISTIC_HOSTS, metrics: 10, hours: 2, start: START, partitions: 1 };
+  const chunks = realisticChunks(o);
+  const samples = chunks.reduce((a, c) => a + c.length, 0);
+  console.log(`realistic data: ${o.hosts} hosts x ${o.metrics} series, ${o.hours} h at 10 s with 0-40 ms scrape jitter, exporter precision: ${samples} samples`);
+  const prom = await prometheusBaseline(dir, chunks);
+  if (prom.samples !== samples) throw new Error(`promtool stored ${prom.samples} samples of ${samples}`);
+  console.log(`prometheus block (${prom.version}): ${fmt(prom.bytes / samples)} B/sample (chunks ${fmt(prom.chunkBytes / samples)}, index ${fmt(prom.indexBytes / samples)}), ${prom.samples} samples, built in ${fmt(prom.seconds, 1)} s`);
+  const ours = await archiveRealistic(dir, 'realistic', chunks);
+  const count = await archiveRowCount(ours.root);
+  if (count.rows !== samples) throw new Error(`the archive holds ${count.rows} rows of ${samples}`);
+  const bps = ours.bytes / samples;
+  console.log(`archive (ArchiveSink, ${ours.files} files): ${fmt(bps)} B/sample = ${fmt(ours.bytes / prom.bytes)} of Prometheus's bytes, ${mps(samples, ours.seconds)} wall, ${mps(samples, ours.cpuSeconds)} per CPU-second`);
+  for (const c of ours.columns) console.log(`    ${c.column.padEnd(26)} ${fmt(c.bytesPerSample)} B/sample  ${c.encodings}`);
+  await rm(ours.root, { recursive: true, force: true });
+  return {
+    realistic_samples: samples,
+    realistic_bytes_per_sample: Number(fmt(bps)),
+    realistic_timestamp_bytes_per_sample: Number(fmt(ours.columns.find((c) => c.column === 'timestamp')?.bytesPerSample ?? 0)),
+    realistic_value_bytes_per_sample: Number(fmt(ours.columns.find((c) => c.column === 'value')?.bytesPerSample ?? 0)),
+    prometheus: prom.version,
+    prometheus_bytes_per_sample: Number(fmt(prom.bytes / samples)),
+    prometheus_chunk_bytes_per_sample: Number(fmt(prom.chunkBytes / samples)),
+    prometheus_ratio: Number(fmt(ours.bytes / prom.bytes)),
+    prometheus_ratio_of: 'archive bytes / prometheus block bytes, identical samples',
+  };
 }
 
 /**
