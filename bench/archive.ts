@@ -23,7 +23,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { gather, type ArchiveSeries, type RawRows, type RollupRows } from '../src/sinks/archive/archive-rows.js';
-import { ParquetWriter, type ParquetTuning } from '../src/sinks/archive/parquet-writer.js';
+import { DEFAULT_TUNING, ParquetWriter, type ParquetTuning } from '../src/sinks/archive/parquet-writer.js';
 import { SeriesTable, type DecodedBatch } from '../src/model/decoded-batch.js';
 import { seriesIdentity } from '../src/model/series.js';
 import { ArchiveSink } from '../src/sinks/archive/archive-sink.js';
@@ -32,6 +32,7 @@ import { LocalStore } from '../src/sinks/archive/storage/local-store.js';
 import { FleetModel } from '../src/fleet/fleet-model.js';
 import { numArg, rng } from './support/harness.js';
 import { archiveRealistic, archiveRowCount, prometheusBaseline, realisticChunks } from './support/archive-vs-prometheus.js';
+import { timestampLayouts } from './support/timestamp-encoding.js';
 
 // One log line per file written would bury the figures.
 rootLogger.level = process.env.VIGIL_LOG_LEVEL ?? 'warn';
@@ -39,7 +40,9 @@ const QUICK = process.argv.includes('--quick');
 /** Only the settings sweep on one full partition (how the defaults were chosen). */
 const DICT_SWEEP = process.argv.includes('--sweep');
 /** Only the realistic data set against Prometheus. */
-const REALISTIC_ONLY = process.argv.includes('--realistic');
+const REALISTIC_ONLY = process.argv.includes('--realistic') || process.argv.includes('--realistic-sweep');
+/** With the realistic data set: DuckDB's settings one at a time. */
+const REALISTIC_SWEEP = process.argv.includes('--realistic-sweep');
 const REALISTIC_HOSTS = numArg('hosts', QUICK ? 300 : 1500);
 const SERIES = numArg('series', QUICK ? 20_000 : 100_000);
 const MINUTES = numArg('minutes', 60);
@@ -334,6 +337,13 @@ async function realistic(dir: string): Promise<Record<string, number | string>> 
   console.log(`archive (ArchiveSink, ${ours.files} files): ${fmt(bps)} B/sample = ${fmt(ours.bytes / prom.bytes)} of Prometheus's bytes, ${mps(samples, ours.seconds)} wall, ${mps(samples, ours.cpuSeconds)} per CPU-second`);
   for (const c of ours.columns) console.log(`    ${c.column.padEnd(26)} ${fmt(c.bytesPerSample)} B/sample  ${c.encodings}`);
   await rm(ours.root, { recursive: true, force: true });
+  const tsColumn = ours.columns.find((c) => c.column === 'timestamp')?.bytesPerSample ?? 0;
+  const layouts = timestampLayouts(chunks, DEFAULT_TUNING.rowGroupSize);
+  console.log(
+    `timestamp column as DELTA_BINARY_PACKED, computed from the encoding's rules: one stream per row group in 128-value blocks ${fmt(layouts.oneStream)} B/sample, one page per series ${fmt(layouts.pagePerSeries)} ` +
+      `(DuckDB's 2,048-value blocks, measured above: ${fmt(tsColumn)}); with one page per series the archive would be ${fmt(bps - tsColumn + layouts.pagePerSeries)} B/sample = ${fmt(((bps - tsColumn + layouts.pagePerSeries) * samples) / prom.bytes)} of Prometheus's bytes`,
+  );
+  if (REALISTIC_SWEEP) await realisticSweep(dir, chunks, samples, prom.bytes);
   return {
     realistic_samples: samples,
     realistic_bytes_per_sample: Number(fmt(bps)),
@@ -344,7 +354,32 @@ async function realistic(dir: string): Promise<Record<string, number | string>> 
     prometheus_chunk_bytes_per_sample: Number(fmt(prom.chunkBytes / samples)),
     prometheus_ratio: Number(fmt(ours.bytes / prom.bytes)),
     prometheus_ratio_of: 'archive bytes / prometheus block bytes, identical samples',
+    realistic_timestamp_page_per_series_bytes_per_sample: Number(fmt(layouts.pagePerSeries)),
   };
+}
+
+/** DuckDB's settings, one at a time from the chosen ones, on the realistic data (one file per hour). */
+async function realisticSweep(dir: string, chunks: RawRows[], samples: number, promBytes: number): Promise<void> {
+  const variants: [string, Partial<ParquetTuning>][] = [
+    ['chosen (zstd 9, V2, 491,520 rows, dict 16,000)', {}],
+    ['zstd 3', { compressionLevel: 3 }],
+    ['zstd 15', { compressionLevel: 15 }],
+    ['zstd 19', { compressionLevel: 19 }],
+    ['row groups 122,880', { rowGroupSize: 122_880 }],
+    ['row groups 1,048,576', { rowGroupSize: 1_048_576 }],
+    ['dictionary limit 65,536', { dictionarySizeLimit: 65_536 }],
+    ['dictionary limit 1,000', { dictionarySizeLimit: 1000 }],
+    ['Parquet V1 (no DELTA, no BYTE_STREAM_SPLIT)', { parquetVersion: 'V1' }],
+    ['sorted series_id/time', { order: 'series-time' }],
+  ];
+  console.log('DuckDB settings on the realistic data (each hour of the partition as one file, single-threaded):');
+  for (const [label, tuning] of variants) {
+    const w = await writeAll(dir, 'rs', tuning, (p) => p.raw, chunks.map((raw) => ({ raw }) as PartitionData));
+    const cols = await columnBytes(w.files);
+    const col = (name: string) => fmt((cols.find((c) => c.column === name)?.bytes ?? 0) / samples);
+    console.log(`  ${label.padEnd(46)} ${fmt(w.bytes / samples)} B/sample = ${fmt(w.bytes / promBytes)} of Prometheus (timestamp ${col('timestamp')}, value ${col('value')})  ${mps(samples, w.cpuSeconds)} per CPU-second`);
+    for (const f of w.files) await rm(f, { force: true });
+  }
 }
 
 /**
