@@ -56,7 +56,10 @@ export async function writeOpenMetrics(path: string, chunks: readonly RawRows[])
     out.write(buf);
   }
   out.write('# EOF\n');
-  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) => {
+    out.once('error', reject);
+    out.end(() => resolve());
+  });
 }
 
 async function dirBytes(dir: string): Promise<number> {

@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { createKafka } from '../../../src/kafka/client.js';
 import { rollupBatchSerde } from '../../../src/model/serde.js';
@@ -18,16 +18,10 @@ import { useStack } from '../../support/stack.js';
 import { readBack } from '../../sinks/archive/archive-fixtures.js';
 import { rollupRecords } from '../../sinks/archive/sink-fixtures.js';
 import { committedOffsets, endOffsets, publishSamples, sampleRecords } from './archive-kafka-fixtures.js';
-import { startS3, type TestS3 } from './s3rver-helper.js';
+import { useS3 } from './s3rver-helper.js';
 
 const stack = useStack({ partitions: 2 });
-let s3: TestS3;
-beforeAll(async () => {
-  s3 = await startS3();
-});
-afterAll(async () => {
-  await s3?.stop();
-});
+const s3 = useS3();
 
 const T0 = Date.UTC(2026, 10, 25, 10, 40);
 
@@ -91,7 +85,7 @@ async function rows(store: S3Store): Promise<{ raw: Record<string, unknown>[]; m
 describe('archive writer replays on Kafka', () => {
   it('rollups replayed at new offsets and records re-read after lost commits leave the rows of a run without replay', async () => {
     const kafka = createKafka(stack.brokers, 'archive-replay-test');
-    const store = new S3Store({ url: `s3://${s3.bucket}/replay`, endpoint: s3.endpoint, client: s3.client });
+    const store = new S3Store({ url: `s3://${s3().bucket}/replay`, endpoint: s3().endpoint, client: s3().client });
     const rollups = rollupRecords(40, 3, 4, T0); // 10:40 .. 11:19, 120 records, 480 rows
     const samples = sampleRecords(T0, 4, 30, 5); // 600 samples
     await publishSamples(kafka, stack.registryUrl, stack.config.topics.metrics, samples);

@@ -8,36 +8,22 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Rollup } from '../../../src/model/types.js';
 import { ArchiveSink, type ArchiveSinkOptions } from '../../../src/sinks/archive/archive-sink.js';
 import { hourStartOf } from '../../../src/sinks/archive/layout.js';
-import { ParquetWriter } from '../../../src/sinks/archive/parquet-writer.js';
 import { LocalStore } from '../../../src/sinks/archive/storage/local-store.js';
 import { readBack } from './archive-fixtures.js';
-import { rollupRecords } from './sink-fixtures.js';
+import { rollupRecords, useArchiveDir } from './sink-fixtures.js';
 
-let writer: ParquetWriter;
-let dir: string;
-let store: LocalStore;
-beforeAll(async () => {
-  writer = await ParquetWriter.open({ rowGroupSize: 4096 });
-});
-afterAll(() => writer.close());
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'vigil-replay-'));
-  store = new LocalStore(dir);
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const archive = useArchiveDir('vigil-replay-');
 
 const NOW = 1_000_000;
 /** 30 windows 10:50 .. 11:19 of 3 hosts x 4 series: 90 records, 360 rows; hour 10 closes at 11:01. */
 const RECORDS = rollupRecords(30);
 
-function sink(options: Partial<ArchiveSinkOptions> = {}, s: LocalStore = store): ArchiveSink {
-  return new ArchiveSink({ store: s, writer, closeGraceMs: 60_000, ...options });
+function sink(options: Partial<ArchiveSinkOptions> = {}, s: LocalStore = archive.store): ArchiveSink {
+  return new ArchiveSink({ store: s, writer: archive.writer, closeGraceMs: 60_000, ...options });
 }
 
 /** Feeds `records` to `sink` as consecutive records from `offset` on; returns the next offset. */
@@ -60,7 +46,7 @@ async function rowsIn(root: string): Promise<Record<string, unknown>[]> {
 let expected: Record<string, unknown>[];
 beforeAll(async () => {
   const clean = await mkdtemp(join(tmpdir(), 'vigil-replay-clean-'));
-  const s = new ArchiveSink({ store: new LocalStore(clean), writer, closeGraceMs: 60_000 });
+  const s = new ArchiveSink({ store: new LocalStore(clean), writer: archive.writer, closeGraceMs: 60_000 });
   await feed(s, RECORDS, 0);
   await s.flush(s.all());
   expected = await rowsIn(clean);
@@ -76,7 +62,7 @@ describe('ArchiveSink replays', () => {
     offset = await feed(s, RECORDS.slice(31, 40), offset);
     offset = await feed(s, RECORDS.slice(40), offset);
     await s.flush(s.all());
-    expect(await rowsIn(dir)).toEqual(expected);
+    expect(await rowsIn(archive.dir)).toEqual(expected);
     expect(s.committable('1m', 0)).toBe(offset);
   });
 
@@ -87,7 +73,7 @@ describe('ArchiveSink replays', () => {
     offset = await feed(s, RECORDS.slice(20, 50), offset);
     offset = await feed(s, RECORDS.slice(50), offset);
     await s.flush(s.all());
-    expect(await rowsIn(dir)).toEqual(expected);
+    expect(await rowsIn(archive.dir)).toEqual(expected);
   });
 
   it('rollup records replayed after an archive restart add no rows (the windows are read back from the files)', async () => {
@@ -101,7 +87,7 @@ describe('ArchiveSink replays', () => {
     offset = await feed(second, RECORDS.slice(35, 50), committed);
     offset = await feed(second, RECORDS.slice(50), offset);
     await second.flush(second.all());
-    expect(await rowsIn(dir)).toEqual(expected);
+    expect(await rowsIn(archive.dir)).toEqual(expected);
   });
 
   it('a crash between writing a file and committing its offsets, then a replay, adds no rows', async () => {
@@ -113,7 +99,7 @@ describe('ArchiveSink replays', () => {
     await first.flush(first.all());
     expect(first.committable('1m', 0)).toBe(end);
     expect(committed).toBeLessThan(end);
-    const written = (await store.list('')).map((o) => o.key);
+    const written = (await archive.store.list('')).map((o) => o.key);
 
     // The restart re-reads its input from the committed offset (the same records at the same
     // offsets, the engine's earlier replay included), then the engine replays again at new offsets.
@@ -124,13 +110,14 @@ describe('ArchiveSink replays', () => {
     offset = await feed(second, RECORDS.slice(42, 45), offset);
     offset = await feed(second, RECORDS.slice(45), offset);
     await second.flush(second.all());
-    expect(await rowsIn(dir)).toEqual(expected);
-    const keys = (await store.list('')).map((o) => o.key);
+    expect(await rowsIn(archive.dir)).toEqual(expected);
+    const keys = (await archive.store.list('')).map((o) => o.key);
     expect(keys.slice(0, written.length)).toEqual(written);
   });
 
   it('a replay into a closed hour that was forgotten is checked against that hour read back from its files', async () => {
     const lists: string[] = [];
+    const store = archive.store;
     const counting = Object.assign(Object.create(store) as LocalStore, {
       list: (prefix: string) => {
         lists.push(prefix);
@@ -147,7 +134,7 @@ describe('ArchiveSink replays', () => {
     expect(lists.filter((p) => p.includes('hour=10')).length).toBe(hour10 + 1);
     offset = await feed(s, RECORDS.slice(63), offset);
     await s.flush(s.all());
-    expect(await rowsIn(dir)).toEqual(expected);
+    expect(await rowsIn(archive.dir)).toEqual(expected);
   });
 
   it('the same window twice in one record is archived once', async () => {
@@ -155,6 +142,6 @@ describe('ArchiveSink replays', () => {
     const twice = [...RECORDS.slice(0, 3), [...RECORDS[3]!, ...RECORDS[3]!], ...RECORDS.slice(4)];
     await feed(s, twice, 0);
     await s.flush(s.all());
-    expect(await rowsIn(dir)).toEqual(expected);
+    expect(await rowsIn(archive.dir)).toEqual(expected);
   });
 });
