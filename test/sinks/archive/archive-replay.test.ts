@@ -14,7 +14,8 @@ import { ArchiveSink, type ArchiveSinkOptions } from '../../../src/sinks/archive
 import { hourStartOf } from '../../../src/sinks/archive/layout.js';
 import { LocalStore } from '../../../src/sinks/archive/storage/local-store.js';
 import { readBack } from './archive-fixtures.js';
-import { rollupRecords, useArchiveDir } from './sink-fixtures.js';
+import { useArchiveDir } from './archive-dir.js';
+import { rollupRecords } from './sink-fixtures.js';
 
 const archive = useArchiveDir('vigil-replay-');
 

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParquetWriter } from '../../../src/sinks/archive/parquet-writer.js';
 import { rawRows, readBack, rollupRows } from './archive-fixtures.js';
@@ -58,8 +59,46 @@ describe('ParquetWriter', () => {
     schema.push(...(await readBack(`SELECT name, type, converted_type FROM parquet_schema('${rollupPath}') WHERE name = 'start'`)));
     for (const c of schema) expect(c).toMatchObject({ type: 'INT64', converted_type: 'TIMESTAMP_MILLIS' });
     expect(schema.length).toBe(2);
-    const meta = await readBack(`SELECT DISTINCT compression FROM parquet_metadata('${path}')`);
-    expect(meta).toEqual([{ compression: 'ZSTD' }]);
+    // The timestamp column is Vigil's (one uncompressed DELTA_BINARY_PACKED page per series), the rest DuckDB's.
+    const meta = await readBack(`SELECT DISTINCT path_in_schema AS col, compression, encodings FROM parquet_metadata('${path}') ORDER BY ALL`);
+    expect(meta.filter((m) => m.col !== 'timestamp').every((m) => m.compression === 'ZSTD')).toBe(true);
+    expect(meta.filter((m) => m.col === 'timestamp')).toEqual([{ col: 'timestamp', compression: 'UNCOMPRESSED', encodings: 'RLE, DELTA_BINARY_PACKED' }]);
+  });
+
+  it('raw timestamps written as a page per series read back the same in DuckDB and in hyparquet (an independent reader), many series and row groups', async () => {
+    const rows = rawRows(300, 40); // 601 series of 40 samples, 24,040 rows: 6 row groups of 4,096
+    const path = join(dir, 'pages.parquet');
+    await writer.writeRaw(rows, path);
+    const duck = await readBack(`SELECT epoch_ms("timestamp")::DOUBLE AS ts FROM read_parquet('${path}')`);
+    const hy = await parquetReadObjects({ file: await asyncBufferFromFile(path), columns: ['timestamp'] });
+    const ms = (v: unknown) => Number(v instanceof Date ? v.getTime() : v);
+    expect(hy.map((r) => ms(r.timestamp))).toEqual(duck.map((r) => r.ts));
+    // In file order, each series' timestamps ascend (they arrived time-major).
+    const order = await readBack(`SELECT series_id, epoch_ms("timestamp")::DOUBLE AS ts FROM read_parquet('${path}')`);
+    let backwards = 0;
+    for (let i = 1; i < order.length; i++) if (order[i]!.series_id === order[i - 1]!.series_id && (order[i]!.ts as number) < (order[i - 1]!.ts as number)) backwards++;
+    expect(backwards).toBe(0);
+    expect(new Set(order.map((r) => r.ts)).size).toBeGreaterThan(1000);
+  });
+
+  it('files written before the per-series timestamp pages and after read as one table, also merged', async () => {
+    const rows = rawRows(20, 30);
+    const old = await ParquetWriter.open({ rowGroupSize: 4096, timestampPages: 'duckdb' });
+    const oldPath = join(dir, 'old.parquet');
+    const newPath = join(dir, 'new.parquet');
+    const later = { ...rows, timestamps: rows.timestamps.map((t) => t + 300_000) };
+    await old.writeRaw(rows, oldPath);
+    old.close();
+    await writer.writeRaw(later, newPath);
+    const all = `SELECT name, series_id, epoch_ms("timestamp")::DOUBLE AS ts, value FROM read_parquet(['${oldPath}', '${newPath}']) ORDER BY name, series_id, ts`;
+    const both = await readBack(all);
+    expect(both.length).toBe(2 * rows.length);
+    const merged = join(dir, 'merged.parquet');
+    expect((await writer.merge([oldPath, newPath], 'timestamp', merged)).rows).toBe(2 * rows.length);
+    const back = await readBack(`SELECT name, series_id, epoch_ms("timestamp")::DOUBLE AS ts, value FROM read_parquet('${merged}') ORDER BY name, series_id, ts`);
+    expect(back.map((r) => ({ ...r, value: String(r.value) }))).toEqual(both.map((r) => ({ ...r, value: String(r.value) })));
+    const encodings = await readBack(`SELECT DISTINCT encodings FROM parquet_metadata('${merged}') WHERE path_in_schema = 'timestamp'`);
+    expect(encodings).toEqual([{ encodings: 'RLE, DELTA_BINARY_PACKED' }]);
   });
 
   it('rollup files read back equal the input, increase NULL for gauges', async () => {
