@@ -49,7 +49,7 @@ export async function writeOpenMetrics(path: string, chunks: readonly RawRows[])
       // String(value) is the shortest decimal that parses back to the same double (Go's ParseFloat too).
       buf += `${texts[rows.seriesIndex[i]!]} ${String(rows.values[i])} ${omTimestamp(rows.timestamps[i]!)}\n`;
       if (buf.length > 1 << 20) {
-        if (!out.write(buf)) await new Promise((r) => out.once('drain', r));
+        if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
         buf = '';
       }
     }
