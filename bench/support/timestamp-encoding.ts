@@ -1,50 +1,16 @@
 /**
- * What the archive's timestamp column costs under DELTA_BINARY_PACKED page layouts other than the one
- * DuckDB writes, computed exactly from the encoding's rules (parquet-format Encodings.md: a header,
- * then blocks of 128 deltas, each with its min delta and 4 miniblocks of 32 bit-packed at the width of
- * their largest delta above the block's min). DuckDB 1.5 writes one stream per column chunk in
- * blocks of 2,048 values: a series boundary (the jump from one series' last timestamp back to the
- * next one's first, about -1 h in an hourly file) sets the min delta of its block, so every value of
- * that block is packed at ~22 bits. Pages that start at series boundaries never contain that jump.
+ * What the archive's timestamp column costs as DELTA_BINARY_PACKED under two page layouts, computed
+ * from the encoding's rules (timestampPagesBytes, the size the archive's writer uses to choose):
+ * one stream per row group (in 128-value blocks; DuckDB 1.5 writes such a stream in 2,048-value
+ * blocks, measured by the bench itself) and one page per series (what the archive writes for
+ * jittered timestamps). In one stream, each series boundary (the jump from one series' last
+ * timestamp back to the next one's first, about -1 h in an hourly file) sets the min delta of its
+ * block, so every value of that block is packed at ~22 bits; a page per series never holds it.
  */
 import { rankSeries, sortPermutation, gather, type RawRows } from '../../src/sinks/archive/archive-rows.js';
+import { timestampPagesBytes } from '../../src/sinks/archive/timestamp-column.js';
 
-/** Bytes of a zigzag varint. */
-function varintBytes(v: number): number {
-  let z = v >= 0 ? 2 * v : -2 * v - 1;
-  let n = 1;
-  while (z >= 128) {
-    z = Math.floor(z / 128);
-    n++;
-  }
-  return n;
-}
-
-/** Encoded bytes of DELTA_BINARY_PACKED (block 128, 4 miniblocks of 32) of ts[a..b). */
-export function deltaBinaryPackedBytes(ts: Float64Array, a: number, b: number): number {
-  let bytes = 2 + 1 + varintBytes(b - a) + varintBytes(ts[a]!);
-  for (let i = a + 1; i < b; i += 128) {
-    const end = Math.min(b, i + 128);
-    let min = Infinity;
-    for (let j = i; j < end; j++) min = Math.min(min, ts[j]! - ts[j - 1]!);
-    bytes += varintBytes(min) + 4;
-    for (let m = i; m < end; m += 32) {
-      let max = 0;
-      for (let j = m; j < Math.min(end, m + 32); j++) max = Math.max(max, ts[j]! - ts[j - 1]! - min);
-      bytes += (32 * (max === 0 ? 0 : Math.floor(Math.log2(max)) + 1)) / 8;
-    }
-  }
-  return bytes;
-}
-
-/** A data page header (thrift) of a few hundred values: about this many bytes. */
-const PAGE_HEADER_BYTES = 24;
-
-/**
- * The timestamp column of `chunks` in archive order (name, series, time), per row group of
- * `rowGroupSize` rows: one DELTA_BINARY_PACKED stream per row group in 128-value blocks, and one page
- * per series. Bytes per sample, uncompressed (bit-packed deltas of jitter do not compress).
- */
+/** Bytes per sample of the timestamp column of `chunks` in archive order, per layout. */
 export function timestampLayouts(chunks: readonly RawRows[], rowGroupSize: number): { oneStream: number; pagePerSeries: number } {
   let samples = 0;
   let oneStream = 0;
@@ -54,13 +20,12 @@ export function timestampLayouts(chunks: readonly RawRows[], rowGroupSize: numbe
     const perm = sortPermutation(rows.seriesIndex, rows.timestamps, rows.length, rank, 'name-series-time');
     const ts = gather(rows.timestamps, perm);
     samples += rows.length;
-    for (let g = 0; g < rows.length; g += rowGroupSize) oneStream += deltaBinaryPackedBytes(ts, g, Math.min(rows.length, g + rowGroupSize)) + PAGE_HEADER_BYTES;
-    let a = 0;
-    for (let i = 1; i <= rows.length; i++) {
-      if (i < rows.length && rank[rows.seriesIndex[perm[i]!]!] === rank[rows.seriesIndex[perm[a]!]!]) continue;
-      pagePerSeries += deltaBinaryPackedBytes(ts, a, i) + PAGE_HEADER_BYTES;
-      a = i;
-    }
+    const groups: number[] = [];
+    for (let g = 0; g < rows.length; g += rowGroupSize) groups.push(g);
+    oneStream += timestampPagesBytes(ts, groups).bytes;
+    const series: number[] = [];
+    for (let i = 0; i < rows.length; i++) if (i === 0 || rank[rows.seriesIndex[perm[i]!]!] !== rank[rows.seriesIndex[perm[i - 1]!]!]) series.push(i);
+    pagePerSeries += timestampPagesBytes(ts, series).bytes;
   }
   return { oneStream: oneStream / samples, pagePerSeries: pagePerSeries / samples };
 }

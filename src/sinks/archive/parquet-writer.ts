@@ -23,7 +23,7 @@ import {
 import bindings from '@duckdb/node-bindings';
 import { ArchiveError } from './archive-error.js';
 import { gather, rankSeries, sortPermutation, type ArchiveSeries, type RawRows, type RollupRows, type SortOrder } from './archive-rows.js';
-import { appendTimestampColumn } from './timestamp-column.js';
+import { appendTimestampColumn, timestampPagesBytes } from './timestamp-column.js';
 
 /** Parquet settings; the defaults are the ones bench/archive.ts measured best (docs/archive.md). */
 export interface ParquetTuning {
@@ -58,6 +58,15 @@ export const DEFAULT_TUNING: ParquetTuning = {
   timestampPages: 'series',
 };
 
+/**
+ * Below this many bit-packed delta bytes per row, a file's timestamps are regular (scrapes at exact
+ * intervals pack at 0 bits) and DuckDB's one ZSTD-compressed stream (~0.02 B/row) is smaller than a
+ * page per series (page headers alone ~0.1 B/row at 360 samples per series); jittered timestamps pack
+ * at ~0.9 B/row and cost ~1.1 B/row as pages, ~1.65 in DuckDB's stream (bench/archive.ts: the
+ * synthetic fleet and the realistic data set).
+ */
+const REGULAR_TIMESTAMP_BYTES = 0.1;
+
 /** What a write produced. */
 export interface WriteStats {
   rows: number;
@@ -89,12 +98,13 @@ export class ParquetWriter {
     const timestamps = gather(rows.timestamps, perm);
     const values: Column = { name: 'value', type: DOUBLE, data: gather(rows.values, perm) };
     const negZero = hasNegativeZero(rows.values);
-    if (this.tuning.timestampPages === 'duckdb' || this.tuning.order !== 'name-series-time') {
+    const starts = this.tuning.order === 'name-series-time' ? seriesStarts(idx) : [];
+    if (this.tuning.timestampPages === 'duckdb' || starts.length === 0 || timestampPagesBytes(timestamps, starts).packed < REGULAR_TIMESTAMP_BYTES * rows.length) {
       const select = `s.name, s.labels, s.series_id, make_timestamp_ms(x.ts::BIGINT)::TIMESTAMP_MS AS "timestamp", x.value`;
       return this.write(sorted, [{ name: 'idx', type: INTEGER, data: idx }, { name: 'ts', type: DOUBLE, data: timestamps }, values], rows.length, select, path, negZero);
     }
     const stats = await this.write(sorted, [{ name: 'idx', type: INTEGER, data: idx }, values], rows.length, 's.name, s.labels, s.series_id, x.value', path, negZero);
-    await this.appendTimestamps(path, timestamps, seriesStarts(idx));
+    await this.appendTimestamps(path, timestamps, starts);
     return { rows: stats.rows, bytes: (await stat(path)).size };
   }
 
@@ -148,11 +158,15 @@ export class ParquetWriter {
         `SELECT count(*)::DOUBLE AS n FROM read_parquet(${list}) WHERE ${doubles.map((c) => `("${c}" = 0 AND 1 / "${c}" < 0)`).join(' OR ')}`,
       );
       const noDictionary = Number(negZero.getRowObjectsJS()[0]!.n) > 0;
-      if (timeColumn === 'timestamp' && this.tuning.timestampPages === 'series' && this.tuning.order === 'name-series-time') {
+      // Raw files get the timestamp column of writeRaw: read in the merged order first to choose.
+      // Rows with equal (name, series_id, timestamp) may come in either order: their timestamps are equal.
+      const pages =
+        timeColumn === 'timestamp' && this.tuning.timestampPages === 'series' && this.tuning.order === 'name-series-time'
+          ? await orderedTimestamps(con, `SELECT series_id, epoch_ms("timestamp")::DOUBLE FROM read_parquet(${list}) ${order}`, expected)
+          : undefined;
+      if (pages && timestampPagesBytes(pages.timestamps, pages.starts).packed >= REGULAR_TIMESTAMP_BYTES * expected) {
         await con.run(`COPY (SELECT * EXCLUDE ("timestamp") FROM read_parquet(${list}) ${order}) TO ${sqlString(path)} (${this.copyOptions(noDictionary)})`);
-        // Rows with equal (name, series_id, timestamp) may come in either order: their timestamps are equal.
-        const { timestamps, starts } = await orderedTimestamps(con, `SELECT series_id, epoch_ms("timestamp")::DOUBLE FROM read_parquet(${list}) ${order}`, expected);
-        await this.appendTimestamps(path, timestamps, starts);
+        await this.appendTimestamps(path, pages.timestamps, pages.starts);
       } else {
         await con.run(`COPY (SELECT * FROM read_parquet(${list}) ${order}) TO ${sqlString(path)} (${this.copyOptions(noDictionary)})`);
       }

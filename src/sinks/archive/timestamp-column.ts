@@ -79,6 +79,44 @@ export function deltaBinaryPacked(w: ByteWriter, ts: Float64Array, a: number, b:
   }
 }
 
+/** Bytes of a varint. */
+function varintBytes(v: number): number {
+  let n = 1;
+  for (; v >= 128; v = Math.floor(v / 128)) n++;
+  return n;
+}
+
+/** Page header (thrift) + definition levels of one data page of a few hundred values: about this many bytes. */
+const PAGE_OVERHEAD_BYTES = 24;
+
+/**
+ * The bytes `appendTimestampColumn` writes for ts[0..n) with pages starting at `seriesStarts`
+ * (row-group boundaries aside), computed without encoding; `packed`: the bit-packed deltas alone,
+ * ~0 when every series is scraped at exact intervals (then DuckDB's own compressed column is smaller:
+ * how ParquetWriter chooses).
+ */
+export function timestampPagesBytes(ts: Float64Array, seriesStarts: readonly number[]): { bytes: number; packed: number } {
+  let bytes = 0;
+  let packed = 0;
+  for (let s = 0; s < seriesStarts.length; s++) {
+    const a = seriesStarts[s]!;
+    const b = s + 1 < seriesStarts.length ? seriesStarts[s + 1]! : ts.length;
+    bytes += PAGE_OVERHEAD_BYTES + 3 + varintBytes(b - a) + varintBytes(zigzag(ts[a]!));
+    for (let i = a + 1; i < b; i += BLOCK) {
+      const n = Math.min(BLOCK, b - i);
+      let min = Infinity;
+      for (let j = 0; j < n; j++) min = Math.min(min, ts[i + j]! - ts[i + j - 1]!);
+      bytes += varintBytes(zigzag(min)) + MINIBLOCKS;
+      for (let m = 0; m * PER_MINIBLOCK < n; m++) {
+        let max = 0;
+        for (let j = m * PER_MINIBLOCK; j < Math.min(n, (m + 1) * PER_MINIBLOCK); j++) max = Math.max(max, ts[i + j]! - ts[i + j - 1]! - min);
+        packed += (PER_MINIBLOCK * (max === 0 ? 0 : 32 - Math.clz32(max))) / 8;
+      }
+    }
+  }
+  return { bytes: bytes + packed, packed };
+}
+
 /** 32 values at `width` bits each, least significant bit first. */
 function packMiniblock(w: ByteWriter, values: Uint32Array, from: number, width: number): void {
   if (width === 0) return;
