@@ -10,6 +10,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { SeriesTable, type DecodedBatch } from '../../src/model/decoded-batch.js';
 import { seriesIdentity } from '../../src/model/series.js';
 import { ArchiveSink } from '../../src/sinks/archive/archive-sink.js';
+import { planCompaction, runCompaction } from '../../src/sinks/archive/compaction.js';
 import { ParquetWriter, type ParquetTuning } from '../../src/sinks/archive/parquet-writer.js';
 import { LocalStore } from '../../src/sinks/archive/storage/local-store.js';
 import type { RawRows } from '../../src/sinks/archive/archive-rows.js';
@@ -20,6 +21,10 @@ export interface ArchiveOnRealistic {
   samples: number;
   files: number;
   bytes: number;
+  /** After `vigil archive compact` (one file per partition-hour). */
+  compactedFiles: number;
+  compactedBytes: number;
+  compactedColumns: { column: string; bytesPerSample: number; encodings: string }[];
   seconds: number;
   cpuSeconds: number;
   /** Bytes per sample of each Parquet column (path in schema). */
@@ -90,11 +95,29 @@ export async function archiveRealistic(dir: string, tag: string, chunks: readonl
   await sink.flush(sink.all());
   const seconds = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
-  writer.close();
   const files = await parquetFiles(root);
   let bytes = 0;
   for (const f of files) bytes += (await stat(f)).size;
-  return { samples, files: files.length, bytes, seconds, cpuSeconds: (c.user + c.system) / 1e6, columns: await columnBytes(files, samples), root };
+  const columns = await columnBytes(files, samples);
+  // What `vigil archive compact` then makes of each closed hour: one file per partition-hour.
+  const store = new LocalStore(root);
+  await runCompaction(store, writer, await planCompaction(store, Number.MAX_SAFE_INTEGER, 0));
+  writer.close();
+  const compacted = await parquetFiles(root);
+  let compactedBytes = 0;
+  for (const f of compacted) compactedBytes += (await stat(f)).size;
+  return {
+    samples,
+    files: files.length,
+    bytes,
+    compactedFiles: compacted.length,
+    compactedBytes,
+    compactedColumns: await columnBytes(compacted, samples),
+    seconds,
+    cpuSeconds: (c.user + c.system) / 1e6,
+    columns,
+    root,
+  };
 }
 
 async function parquetFiles(dir: string): Promise<string[]> {

@@ -59,13 +59,20 @@ export const DEFAULT_TUNING: ParquetTuning = {
 };
 
 /**
- * Below this many bit-packed delta bytes per row, a file's timestamps are regular (scrapes at exact
- * intervals pack at 0 bits) and DuckDB's one ZSTD-compressed stream (~0.02 B/row) is smaller than a
- * page per series (page headers alone ~0.1 B/row at 360 samples per series); jittered timestamps pack
- * at ~0.9 B/row and cost ~1.1 B/row as pages, ~1.65 in DuckDB's stream (bench/archive.ts: the
- * synthetic fleet and the realistic data set).
+ * When a page per series is smaller than DuckDB's timestamp column (bench/archive.ts, the synthetic
+ * fleet and the realistic data set): not when the timestamps are regular (scrapes at exact intervals
+ * pack at 0 bits, below REGULAR_TIMESTAMP_BYTES per row, and DuckDB's ZSTD stream is ~0.02 B/row while
+ * page headers alone are ~0.1), and not when the series are short in the file (a file cut by size
+ * holds minutes of each series: page headers and first values then cost more than DuckDB's ~1.3-1.65
+ * B/row, above PAGES_MAX_BYTES). Jittered hourly series cost ~1.0 B/row as pages.
  */
 const REGULAR_TIMESTAMP_BYTES = 0.1;
+const PAGES_MAX_BYTES = 1.25;
+
+function pagesPay(timestamps: Float64Array, starts: readonly number[]): boolean {
+  const { bytes, packed } = timestampPagesBytes(timestamps, starts);
+  return packed >= REGULAR_TIMESTAMP_BYTES * timestamps.length && bytes <= PAGES_MAX_BYTES * timestamps.length;
+}
 
 /** What a write produced. */
 export interface WriteStats {
@@ -99,7 +106,7 @@ export class ParquetWriter {
     const values: Column = { name: 'value', type: DOUBLE, data: gather(rows.values, perm) };
     const negZero = hasNegativeZero(rows.values);
     const starts = this.tuning.order === 'name-series-time' ? seriesStarts(idx) : [];
-    if (this.tuning.timestampPages === 'duckdb' || starts.length === 0 || timestampPagesBytes(timestamps, starts).packed < REGULAR_TIMESTAMP_BYTES * rows.length) {
+    if (this.tuning.timestampPages === 'duckdb' || starts.length === 0 || !pagesPay(timestamps, starts)) {
       const select = `s.name, s.labels, s.series_id, make_timestamp_ms(x.ts::BIGINT)::TIMESTAMP_MS AS "timestamp", x.value`;
       return this.write(sorted, [{ name: 'idx', type: INTEGER, data: idx }, { name: 'ts', type: DOUBLE, data: timestamps }, values], rows.length, select, path, negZero);
     }
@@ -164,7 +171,7 @@ export class ParquetWriter {
         timeColumn === 'timestamp' && this.tuning.timestampPages === 'series' && this.tuning.order === 'name-series-time'
           ? await orderedTimestamps(con, `SELECT series_id, epoch_ms("timestamp")::DOUBLE FROM read_parquet(${list}) ${order}`, expected)
           : undefined;
-      if (pages && timestampPagesBytes(pages.timestamps, pages.starts).packed >= REGULAR_TIMESTAMP_BYTES * expected) {
+      if (pages && pagesPay(pages.timestamps, pages.starts)) {
         await con.run(`COPY (SELECT * EXCLUDE ("timestamp") FROM read_parquet(${list}) ${order}) TO ${sqlString(path)} (${this.copyOptions(noDictionary)})`);
         await this.appendTimestamps(path, pages.timestamps, pages.starts);
       } else {

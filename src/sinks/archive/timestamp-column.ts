@@ -28,8 +28,11 @@ const DATA_PAGE = 0;
 const RLE = 3;
 const DELTA_BINARY_PACKED = 5;
 
+// Blocks of 128 deltas as ONE miniblock (the format allows any count whose miniblocks hold a multiple
+// of 32 values): jitter packs at the same width over 128 deltas as over 32, and each block costs one
+// width byte instead of four (-0.02 B/sample on the realistic data).
 const BLOCK = 128;
-const MINIBLOCKS = 4;
+const MINIBLOCKS = 1;
 const PER_MINIBLOCK = BLOCK / MINIBLOCKS;
 
 type Thrift = Record<string, any>;
@@ -47,8 +50,8 @@ const zigzag = (v: number): number => (v >= 0 ? 2 * v : -2 * v - 1);
 
 /**
  * DELTA_BINARY_PACKED of ts[a..b) (integers, ascending within the range so deltas fit 32 bits):
- * header, then blocks of 128 deltas as 4 miniblocks of 32, each packed at the width of its largest
- * delta above the block's min delta.
+ * header, then blocks of 128 deltas, each miniblock packed at the width of its largest delta above
+ * the block's min delta.
  */
 export function deltaBinaryPacked(w: ByteWriter, ts: Float64Array, a: number, b: number): void {
   varint(w, BLOCK);
@@ -117,7 +120,7 @@ export function timestampPagesBytes(ts: Float64Array, seriesStarts: readonly num
   return { bytes: bytes + packed, packed };
 }
 
-/** 32 values at `width` bits each, least significant bit first. */
+/** A miniblock's values at `width` bits each, least significant bit first. */
 function packMiniblock(w: ByteWriter, values: Uint32Array, from: number, width: number): void {
   if (width === 0) return;
   let acc = 0;

@@ -69,7 +69,7 @@ describe('ParquetWriter', () => {
   });
 
   it('raw timestamps written as a page per series read back the same in DuckDB and in hyparquet (an independent reader), many series and row groups', async () => {
-    const rows = jittered(rawRows(300, 40)); // 601 series of 40 samples, 24,040 rows: 6 row groups of 4,096
+    const rows = jittered(rawRows(60, 360)); // 121 series of an hour's 360 samples, 43,560 rows: 11 row groups of 4,096
     const path = join(dir, 'pages.parquet');
     await writer.writeRaw(rows, path);
     const duck = await readBack(`SELECT epoch_ms("timestamp")::DOUBLE AS ts FROM read_parquet('${path}')`);
@@ -88,11 +88,11 @@ describe('ParquetWriter', () => {
   });
 
   it('files written before the per-series timestamp pages and after read as one table, also merged', async () => {
-    const rows = jittered(rawRows(20, 30));
+    const rows = jittered(rawRows(20, 360));
     const old = await ParquetWriter.open({ rowGroupSize: 4096, timestampPages: 'duckdb' });
     const oldPath = join(dir, 'old.parquet');
     const newPath = join(dir, 'new.parquet');
-    const later = { ...rows, timestamps: rows.timestamps.map((t) => t + 300_000) };
+    const later = { ...rows, timestamps: rows.timestamps.map((t) => t + 3_600_000) };
     await old.writeRaw(rows, oldPath);
     old.close();
     await writer.writeRaw(later, newPath);
@@ -161,11 +161,15 @@ describe('ParquetWriter', () => {
     }
   });
 
-  it('leaves the timestamps of scrapes at exact intervals to DuckDB (its compressed stream is smaller than a page per series)', async () => {
-    const path = join(dir, 'regular.parquet');
-    await writer.writeRaw(rawRows(50, 40), path);
-    const ts = await readBack(`SELECT compression, encodings FROM parquet_metadata('${path}') WHERE path_in_schema = 'timestamp' LIMIT 1`);
-    expect(ts).toEqual([{ compression: 'ZSTD', encodings: 'DELTA_BINARY_PACKED' }]);
+  it('leaves the timestamps to DuckDB when a page per series would be larger: scrapes at exact intervals, short series', async () => {
+    const regular = join(dir, 'regular.parquet');
+    await writer.writeRaw(rawRows(50, 360), regular);
+    const short = join(dir, 'short.parquet');
+    await writer.writeRaw(jittered(rawRows(50, 20)), short);
+    for (const path of [regular, short]) {
+      const ts = await readBack(`SELECT DISTINCT compression, encodings FROM parquet_metadata('${path}') WHERE path_in_schema = 'timestamp'`);
+      expect(ts).toEqual([{ compression: 'ZSTD', encodings: 'DELTA_BINARY_PACKED' }]);
+    }
   });
 
   it('reports a write failure with ARCHIVE_WRITE', async () => {
