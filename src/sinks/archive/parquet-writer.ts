@@ -162,20 +162,20 @@ export class ParquetWriter {
       const order = this.tuning.order === 'name-series-time' ? `ORDER BY name, series_id, "${timeColumn}"` : '';
       const doubles = timeColumn === 'timestamp' ? ['value'] : ['sum', 'min', 'max', 'first', 'last', 'increase'];
       const negZero = await con.runAndReadAll(
-        `SELECT count(*)::DOUBLE AS n FROM read_parquet(${list}) WHERE ${doubles.map((c) => `("${c}" = 0 AND 1 / "${c}" < 0)`).join(' OR ')}`,
+        `SELECT count(*)::DOUBLE AS n FROM read_parquet(${list}, hive_partitioning = false) WHERE ${doubles.map((c) => `("${c}" = 0 AND 1 / "${c}" < 0)`).join(' OR ')}`,
       );
       const noDictionary = Number(negZero.getRowObjectsJS()[0]!.n) > 0;
       // Raw files get the timestamp column of writeRaw: read in the merged order first to choose.
       // Rows with equal (name, series_id, timestamp) may come in either order: their timestamps are equal.
       const pages =
         timeColumn === 'timestamp' && this.tuning.timestampPages === 'series' && this.tuning.order === 'name-series-time'
-          ? await orderedTimestamps(con, `SELECT series_id, epoch_ms("timestamp")::DOUBLE FROM read_parquet(${list}) ${order}`, expected)
+          ? await orderedTimestamps(con, `SELECT series_id, epoch_ms("timestamp")::DOUBLE FROM read_parquet(${list}, hive_partitioning = false) ${order}`, expected)
           : undefined;
       if (pages && pagesPay(pages.timestamps, pages.starts)) {
-        await con.run(`COPY (SELECT * EXCLUDE ("timestamp") FROM read_parquet(${list}) ${order}) TO ${sqlString(path)} (${this.copyOptions(noDictionary)})`);
+        await con.run(`COPY (SELECT * EXCLUDE ("timestamp") FROM read_parquet(${list}, hive_partitioning = false) ${order}) TO ${sqlString(path)} (${this.copyOptions(noDictionary)})`);
         await this.appendTimestamps(path, pages.timestamps, pages.starts);
       } else {
-        await con.run(`COPY (SELECT * FROM read_parquet(${list}) ${order}) TO ${sqlString(path)} (${this.copyOptions(noDictionary)})`);
+        await con.run(`COPY (SELECT * FROM read_parquet(${list}, hive_partitioning = false) ${order}) TO ${sqlString(path)} (${this.copyOptions(noDictionary)})`);
       }
       const output = await con.runAndReadAll(`SELECT num_rows::DOUBLE AS n FROM parquet_file_metadata(${sqlString(path)})`);
       const rows = Number(output.getRowObjectsJS()[0]!.n);

@@ -103,6 +103,8 @@ describe('ParquetWriter', () => {
     expect((await writer.merge([oldPath, newPath], 'timestamp', merged)).rows).toBe(2 * rows.length);
     const back = await readBack(`SELECT name, series_id, epoch_ms("timestamp")::DOUBLE AS ts, value FROM read_parquet('${merged}') ORDER BY name, series_id, ts`);
     expect(back.map((r) => ({ ...r, value: String(r.value) }))).toEqual(both.map((r) => ({ ...r, value: String(r.value) })));
+    const columns = await readBack(`DESCRIBE SELECT * FROM read_parquet('${merged}')`);
+    expect(columns.map((c) => c.column_name)).toEqual(['name', 'labels', 'series_id', 'timestamp', 'value']);
     const encodings = await readBack(`SELECT DISTINCT encodings FROM parquet_metadata('${merged}') WHERE path_in_schema = 'timestamp'`);
     expect(encodings).toEqual([{ encodings: 'RLE, DELTA_BINARY_PACKED' }]);
   });
