@@ -62,12 +62,13 @@ export const DEFAULT_TUNING: ParquetTuning = {
  * When a page per series is smaller than DuckDB's timestamp column (bench/archive.ts, the synthetic
  * fleet and the realistic data set): not when the timestamps are regular (scrapes at exact intervals
  * pack at 0 bits, below REGULAR_TIMESTAMP_BYTES per row, and DuckDB's ZSTD stream is ~0.02 B/row while
- * page headers alone are ~0.1), and not when the series are short in the file (a file cut by size
- * holds minutes of each series: page headers and first values then cost more than DuckDB's ~1.3-1.65
- * B/row, above PAGES_MAX_BYTES). Jittered hourly series cost ~1.0 B/row as pages.
+ * page headers alone are ~0.1), and not when the series are so short in the file (a file cut by size
+ * holds minutes of each series) that page headers and first values cost more than DuckDB's stream of
+ * jittered timestamps, ~1.65 B/row whatever the series' length (every 2,048-value block then holds a
+ * series boundary): above PAGES_MAX_BYTES. Jittered hourly series cost ~1.05 B/row as pages.
  */
 const REGULAR_TIMESTAMP_BYTES = 0.1;
-const PAGES_MAX_BYTES = 1.25;
+const PAGES_MAX_BYTES = 1.6;
 
 function pagesPay(timestamps: Float64Array, starts: readonly number[]): boolean {
   const { bytes, packed } = timestampPagesBytes(timestamps, starts);
