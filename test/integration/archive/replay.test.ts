@@ -90,16 +90,16 @@ describe('archive writer replays on Kafka', () => {
     const samples = sampleRecords(T0, 4, 30, 5); // 600 samples
     await publishSamples(kafka, stack.registryUrl, stack.config.topics.metrics, samples);
     await publishRollups(kafka, rollups.slice(0, 70));
-    await archiveEverything(kafka, store, 'archive-replay-1');
+    await archiveEverything(kafka, store, `${stack.config.kafka.clientId}-archive-1`);
     const before = await rows(store);
     expect(before.raw.length).toBe(600);
     expect(before.m1.length).toBe(280);
 
     // The engine crashed and re-sends its last commit's records, then goes on. And the archive
-    // "crashed" after storing its files but before any commit: a group with no commits (the mock
-    // broker cannot reset one) re-reads every record from offset 0.
+    // "crashed" after storing its files but before any commit: a group with no commits re-reads
+    // every record from offset 0.
     await publishRollups(kafka, [...rollups.slice(55, 70), ...rollups.slice(70)]);
-    await archiveEverything(kafka, store, 'archive-replay-2');
+    await archiveEverything(kafka, store, `${stack.config.kafka.clientId}-archive-2`);
 
     const after = await rows(store);
     expect(after.raw).toEqual(before.raw);

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../../src/kafka/client.js';
 import { HOUR_MS, hourStartOf } from '../../../src/sinks/archive/layout.js';
 import { spawnVigil } from '../../support/child-process.js';
-import { useStack } from '../../support/stack.js';
+import { stackEnv, useStack } from '../../support/stack.js';
 import { startDir, startVigil } from '../start/vigil-start.js';
 import { archiveRows, committedOffsets, endOffsets, publishSamples, rowsBelow, sampleRecords } from './archive-kafka-fixtures.js';
 
@@ -53,8 +53,7 @@ describe('vigil run stopped by SIGTERM', () => {
     await publishSamples(kafka, stack.registryUrl, stack.config.topics.metrics, records);
 
     const child = spawnVigil(['run', '--commit-interval', '500'], {
-      KAFKA_BROKERS: stack.brokers,
-      SCHEMA_REGISTRY_URL: stack.registryUrl,
+      ...stackEnv(stack, dir),
       VIGIL_STATE_DIR: join(dir, 'state'),
       VIGIL_ARCHIVE: join(dir, 'archive'),
       VIGIL_HTTP_PORT: '0',
@@ -69,7 +68,7 @@ describe('vigil run stopped by SIGTERM', () => {
     }
     expect(await archiveRows(join(dir, 'archive'), 'raw')).toEqual({ n: 180_000, distinct: 180_000 });
     const topic = stack.config.topics.metrics;
-    expect(await committedOffsets(kafka, 'vigil-archive', topic)).toEqual(await endOffsets(kafka, topic));
+    expect(await committedOffsets(kafka, `${stack.config.kafka.clientId}-archive`, topic)).toEqual(await endOffsets(kafka, topic));
     // The stop said what it wrote.
     expect(child.stdout() + child.stderr()).toMatch(/archive: flushing 180000 buffered rows/);
   });
@@ -83,8 +82,7 @@ describe('vigil start stopped by SIGINT', () => {
     dirs.push(dir);
     // The fleet backfills 3 minutes at once (1m windows close, rollups reach the archive) and goes on in real time.
     const vigil = await startVigil(dir, ['--no-pull', '--pools', '1', '--hosts', '3', '--metrics', '12', '--interval', '10s', '--backfill', '3m'], {
-      KAFKA_BROKERS: stack.brokers,
-      SCHEMA_REGISTRY_URL: stack.registryUrl,
+      ...stackEnv(stack, dir),
       VIGIL_LOG_LEVEL: 'info',
     });
     const exited = new Promise<number | string>((resolve) => vigil.proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
@@ -102,7 +100,7 @@ describe('vigil start stopped by SIGINT', () => {
     const root = join(dir, 'data', 'archive');
     const t = stack.config.topics;
     for (const [topic, resolution, kind] of [[t.metrics, 'raw', 'samples'], [t.rollup1m, '1m', 'rollups'], [t.rollup1h, '1h', 'rollups']] as const) {
-      const committed = await committedOffsets(kafka, 'vigil-archive', topic);
+      const committed = await committedOffsets(kafka, `${stack.config.kafka.clientId}-archive`, topic);
       const expected = await rowsBelow(kafka, stack.registryUrl, topic, kind, committed);
       if (resolution !== '1h') expect(expected, resolution).toBeGreaterThan(0);
       expect(await archiveRows(root, resolution), resolution).toEqual({ n: expected, distinct: expected });
