@@ -89,9 +89,11 @@ export const configSchema = z
         flushAfter: duration.default('5m'),
         /** ... or once it holds this many rows. */
         maxRowsPerFile: z.number().int().positive().default(4_000_000),
+        /** A clean stop writes the buffered rows for at most this long (the rest is re-read at the next start). */
+        stopTimeout: duration.default('30s'),
       })
       .strict()
-      .default({ root: './data/archive', retention: { raw: '30d', '1m': '90d', '1h': '400d' }, flushAfter: '5m', maxRowsPerFile: 4_000_000 }),
+      .default({ root: './data/archive', retention: { raw: '30d', '1m': '90d', '1h': '400d' }, flushAfter: '5m', maxRowsPerFile: 4_000_000, stopTimeout: '30s' }),
     notify: z
       .object({
         smtpUrl: z.string().optional(),
