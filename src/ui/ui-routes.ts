@@ -13,8 +13,17 @@ import type { FastifyInstance } from 'fastify';
 const uiRoot = fileURLToPath(new URL('../../ui/', import.meta.url));
 const uplotRoot = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'));
 
+/**
+ * Registers the UI's routes. They are public (auth.ts): the page and its scripts hold no data, and
+ * the page must load to ask for an API token; every API call it makes is checked as usual.
+ */
 export async function registerUiRoutes(app: FastifyInstance): Promise<void> {
-  await app.register(fastifyStatic, { root: uiRoot, prefix: '/ui/', index: false });
-  await app.register(fastifyStatic, { root: uplotRoot, prefix: '/vendor/uplot/', decorateReply: false });
-  app.get('/', async (_request, reply) => reply.sendFile('index.html', uiRoot));
+  await app.register(async (scope) => {
+    scope.addHook('onRoute', (route) => {
+      route.config = { ...route.config, access: 'public' };
+    });
+    await scope.register(fastifyStatic, { root: uiRoot, prefix: '/ui/', index: false });
+    await scope.register(fastifyStatic, { root: uplotRoot, prefix: '/vendor/uplot/', decorateReply: false });
+    scope.get('/', async (_request, reply) => reply.sendFile('index.html', uiRoot));
+  });
 }

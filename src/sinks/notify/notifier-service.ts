@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import type { Consumer, ConsumerConfig, EachBatchPayload, IHeaders, Producer } from 'kafkajs';
 import type { VigilConfig } from '../../config/config.js';
-import { createHttpServer, type HttpServer } from '../../http/http-server.js';
+import { createHttpServer, httpServerOptions, type HttpServer } from '../../http/http-server.js';
 import { createKafka, embeddedConsumerDefaults, ensureTopics, startResilientConsumer, type ResilientConsumer } from '../../kafka/client.js';
 import { alertEventSerde, SerdeError } from '../../model/serde.js';
 import type { AlertEvent } from '../../model/types.js';
@@ -214,7 +214,7 @@ export async function startNotifier(config: VigilConfig, opts: StartNotifierOpti
       publishAck: (a: Ack) => publish(`ack/${a.fingerprint}`, { kind: 'ack', ack: a }),
       changed: kick,
     };
-    const own = o.http === undefined ? createHttpServer({ port }) : undefined;
+    const own = o.http === undefined ? createHttpServer(httpServerOptions(config, port)) : undefined;
     const http = own ?? (o.http || undefined);
     if (http) {
       registerNotifyRoutes(http.app, api);
