@@ -90,7 +90,7 @@ export async function startNotifier(config: VigilConfig, opts: StartNotifierOpti
   const raw = o.notify ?? loadNotifyConfig(o.rulesPaths ?? config.rules.paths, config.notify.defaultReceiver);
   const compiled = compileNotifyConfig({ ...raw, ...(config.notify.defaultReceiver && !raw.defaultReceiver ? { defaultReceiver: config.notify.defaultReceiver } : {}) });
   const port = o.port ?? config.http.port;
-  const externalUrl = config.notify.externalUrl ?? `http://localhost:${port}`;
+  const externalUrl = config.notify.externalUrl ?? `${config.http.tls ? 'https' : 'http'}://localhost:${port}`;
   const receivers = createReceivers(compiled, {
     ...(config.notify.smtpUrl ? { smtpUrl: config.notify.smtpUrl } : {}),
     smtpFrom: config.notify.smtpFrom,
