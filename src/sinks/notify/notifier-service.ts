@@ -213,6 +213,7 @@ export async function startNotifier(config: VigilConfig, opts: StartNotifierOpti
       publishSilence: (s: Silence) => publish(`silence/${s.id}`, { kind: 'silence', silence: s }),
       publishAck: (a: Ack) => publish(`ack/${a.fingerprint}`, { kind: 'ack', ack: a }),
       changed: kick,
+      alertmanager: { config: compiled, settings: config.notify, externalUrl, startedAt: Date.now() },
     };
     const own = o.http === undefined ? createHttpServer(httpServerOptions(config, port)) : undefined;
     const http = own ?? (o.http || undefined);
