@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpServer, type HttpServer } from '../../src/http/http-server.js';
 import { registerUiRoutes } from '../../src/ui/ui-routes.js';
+import { buildUi } from './build-ui.js';
 
 describe('registerUiRoutes', () => {
   let server: HttpServer | undefined;
@@ -23,6 +24,19 @@ describe('registerUiRoutes', () => {
       expect(res.status, asset).toBe(200);
     }
   });
+
+  it('serves the PromQL editor bundle that npm run build writes to dist/ui-build, without a token', async () => {
+    await buildUi();
+    server = createHttpServer({ port: 0, host: '127.0.0.1', auth: { tokens: ['t'], protectReads: true } });
+    await registerUiRoutes(server.app);
+    await server.listen();
+    const res = await fetch(`${server.url()}/ui-build/promql-editor.js`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('javascript');
+    expect(await res.text()).toContain('createPromqlEditor');
+    expect((await fetch(`${server.url()}/ui-build/promql-editor.js.map`)).status).toBe(200);
+    expect((await fetch(`${server.url()}/api/v1/anything`)).status).toBe(401);
+  }, 60_000);
 
   it('answers 404 for a file that is not there', async () => {
     server = createHttpServer({ port: 0, host: '127.0.0.1' });
