@@ -34,8 +34,13 @@ describe('registerUiRoutes', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('javascript');
     expect(await res.text()).toContain('createPromqlEditor');
-    expect((await fetch(`${server.url()}/ui-build/promql-editor.js.map`)).status).toBe(200);
-    expect((await fetch(`${server.url()}/api/v1/anything`)).status).toBe(401);
+    // Read every body: an unread one keeps its connection busy and close() waiting.
+    const map = await fetch(`${server.url()}/ui-build/promql-editor.js.map`);
+    expect(map.status).toBe(200);
+    expect(JSON.parse(await map.text()).version).toBe(3);
+    const refused = await fetch(`${server.url()}/api/v1/anything`);
+    expect(refused.status).toBe(401);
+    await refused.text();
   }, 60_000);
 
   it('answers 404 for a file that is not there', async () => {
