@@ -47,7 +47,7 @@ export interface AlertQuery {
   readonly inhibited: boolean;
   readonly unprocessed: boolean;
   /** Anchored regex on receiver names (the `receiver` parameter). */
-  readonly receiver?: RegExp;
+  readonly receiver?: (name: string) => boolean;
   /** Matchers on receiver labels (`receiver_matchers`); Vigil's receivers have none. */
   readonly receiverMatchers: readonly CompiledMatcher[];
 }
@@ -110,7 +110,7 @@ export function listAlerts(d: NotifyApiDeps, ctx: AlertViewContext, q: AlertQuer
   const out: GettableAlert[] = [];
   for (const c of d.core.currentAlerts(now)) {
     const receivers = receiversOf(ctx.config, c.alert.labels);
-    if (q.receiver && !receivers.some((r) => q.receiver!.test(r))) continue;
+    if (q.receiver && !receivers.some(q.receiver)) continue;
     if (!receiverLabelsPass(q, receivers)) continue;
     const s = status(c.silencedBy, c.inhibitedBy);
     if (passes(q, c.alert, s)) out.push(gettableAlert(d, ctx, c.alert, s, receivers));
@@ -152,7 +152,7 @@ export function listAlertGroups(d: NotifyApiDeps, ctx: AlertViewContext, q: Aler
   // Alertmanager lists, for each alert, the receivers of the groups that show it.
   const receivers = new Map<string, string[]>();
   for (const g of d.core.groups.all()) {
-    if ((q.receiver && !q.receiver.test(g.receiver)) || !receiverLabelsPass(q, [g.receiver])) continue;
+    if ((q.receiver && !q.receiver(g.receiver)) || !receiverLabelsPass(q, [g.receiver])) continue;
     const alerts: { a: NotifyAlert; s: AlertStatusV2 }[] = [];
     for (const fp of Object.keys(g.alerts)) {
       // The latest transition (a group keeps a resolved alert until its next flush).

@@ -15,6 +15,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { NotReadyError } from '../errors.js';
+import { compileMatcher } from '../matchers.js';
 import type { NotifyApiDeps } from '../notify-http.js';
 import type { SilenceState } from '../silences.js';
 import { listAlertGroups, listAlerts, type AlertQuery } from './alerts-v2.js';
@@ -38,11 +39,13 @@ function flag(q: Query, name: string, fallback = true): boolean {
   throw new ApiV2Error(400, `${name}: expected true or false, got ${JSON.stringify(v)}`);
 }
 
-function receiverRegex(q: Query): RegExp | undefined {
+/** The `receiver` regex, compiled as the notifier compiles every matcher regex (anchored; matchers.ts). */
+function receiverRegex(q: Query): ((name: string) => boolean) | undefined {
   const v = list(q.receiver).at(-1);
   if (v === undefined || v === '') return undefined;
   try {
-    return new RegExp(`^(?:${v})$`, 'u');
+    const m = compileMatcher({ name: 'receiver', op: '=~', value: v });
+    return (name) => m.matches({ receiver: name });
   } catch (err) {
     throw new ApiV2Error(400, `failed to parse receiver param: ${(err as Error).message}`);
   }
