@@ -15,16 +15,42 @@ export const configSchema = z
       .object({
         /** Comma-separated bootstrap servers; empty = start the embedded Kafka. */
         brokers: z.string().optional(),
+        /** Client id, and the prefix of every consumer group Vigil forms (`<clientId>-rollup-1m`, ...). */
         clientId: z.string().default('vigil'),
-        /** Partitions for topics Vigil creates on the embedded cluster. */
+        /** Partitions for topics Vigil creates. */
         partitions: z.number().int().positive().default(4),
+        /**
+         * What runs when `brokers` is empty: `broker` a real Apache Kafka (KRaft, child JVM, data under
+         * `dataDir`), `mock` librdkafka's in-process mock cluster (quick runs; lost when the process ends).
+         */
+        embedded: z.enum(['broker', 'mock']).default('broker'),
+        /** Where the embedded broker keeps its data across starts. */
+        dataDir: z.string().default('./data/kafka'),
+        /** Replication factor of the topics Vigil creates (default: the cluster's broker count, at most 3). */
+        replicationFactor: z.number().int().positive().optional(),
+        /** min.insync.replicas of those topics (default: the replication factor - 1, at least 1). */
+        minInsyncReplicas: z.number().int().positive().optional(),
+        /** retention.ms of the topics Vigil creates that are not compacted. */
+        retention: z
+          .object({
+            /** metrics, metrics.late, metrics.dlq, the rollup topics, internal repartition topics. */
+            metrics: duration.default('7d'),
+            /** alerts and alerts.dlq (keep it below notify.retention: the notifier must remember a delivery as long as the event can be replayed). */
+            alerts: duration.default('7d'),
+          })
+          .strict()
+          .default({ metrics: '7d', alerts: '7d' }),
       })
       .strict()
-      .default({ clientId: 'vigil', partitions: 4 }),
+      .default({ clientId: 'vigil', partitions: 4, embedded: 'broker', dataDir: './data/kafka', retention: { metrics: '7d', alerts: '7d' } }),
     schemaRegistry: z
-      .object({ url: z.string().url().optional() })
+      .object({
+        url: z.string().url().optional(),
+        /** The compacted topic the embedded registry keeps its schemas in. */
+        topic: z.string().default('_schemas'),
+      })
       .strict()
-      .default({}),
+      .default({ topic: '_schemas' }),
     topics: z
       .object({
         metrics: z.string().default('metrics'),

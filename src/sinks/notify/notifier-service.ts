@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Consumer, ConsumerConfig, EachBatchPayload, IHeaders, Producer } from 'kafkajs';
 import type { VigilConfig } from '../../config/config.js';
 import { createHttpServer, httpServerOptions, type HttpServer } from '../../http/http-server.js';
-import { createKafka, embeddedConsumerDefaults, ensureTopics, startResilientConsumer, type ResilientConsumer } from '../../kafka/client.js';
+import { createKafka, embeddedConsumerDefaults, ensureTopics, silencesTopic, startResilientConsumer, streamTopicSpec, topicPolicy, type ResilientConsumer } from '../../kafka/client.js';
 import { alertEventSerde, SerdeError } from '../../model/serde.js';
 import type { AlertEvent } from '../../model/types.js';
 import { componentLogger } from '../../obs/logger.js';
@@ -109,11 +109,7 @@ export async function startNotifier(config: VigilConfig, opts: StartNotifierOpti
   const undo: (() => Promise<unknown>)[] = [];
   try {
     const t = config.topics;
-    await ensureTopics(brokers, [
-      { name: t.alerts, partitions: config.kafka.partitions },
-      { name: t.alertsDlq, partitions: config.kafka.partitions },
-      { name: t.silences, partitions: 1, compacted: true },
-    ]);
+    await ensureTopics(brokers, [streamTopicSpec(config, t.alerts), streamTopicSpec(config, t.alertsDlq), silencesTopic(config)], topicPolicy(config));
     const kafka = createKafka(brokers, `${config.kafka.clientId}-notify`);
     const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
