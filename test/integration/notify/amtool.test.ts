@@ -1,7 +1,7 @@
 /**
  * The real `amtool` (Debian package prometheus-alertmanager) against Vigil's notifier: Alertmanager's
  * API v2 over HTTPS with a client certificate and an API token from amtool's --http.config.file.
- * Two notifier instances share the embedded Kafka: a silence made with amtool on one is on the
+ * Two notifier instances share the test run's Kafka broker (this file's own topics): a silence made with amtool on one is on the
  * `silences` topic and so on the other, where `vigil silence list` and amtool see it too.
  */
 import { execFile } from 'node:child_process';
@@ -90,8 +90,8 @@ describe('amtool against the notifier (Alertmanager API v2)', () => {
     });
     const tlsFiles = { certFile: certs.certFile, keyFile: certs.keyFile, clientCAFile: certs.caFile };
     [secure, plain] = await Promise.all([
-      startNotifier(base('secure', { port: 0, tls: tlsFiles }), { groupId: 'amtool-secure', notify: notifyConfig }),
-      startNotifier(base('plain', { port: 0 }), { groupId: 'amtool-plain', notify: notifyConfig }),
+      startNotifier(base('secure', { port: 0, tls: tlsFiles }), { groupId: `${stack.config.kafka.clientId}-secure`, notify: notifyConfig }),
+      startNotifier(base('plain', { port: 0 }), { groupId: `${stack.config.kafka.clientId}-plain`, notify: notifyConfig }),
     ]);
     const kafka = createKafka(stack.brokers, 'amtool-test');
     producer = kafka.producer();
@@ -103,7 +103,8 @@ describe('amtool against the notifier (Alertmanager API v2)', () => {
       event({ alertname: 'DiskFull', host: 'web2' }, 'FIRING', { fingerprint: 'aaaa000000000002', at: now - 60_000 }),
       event({ alertname: 'DiskFull', host: 'db1' }, 'FIRING', { fingerprint: 'aaaa000000000003', at: now - 60_000 }),
     ];
-    await producer.send({ topic: 'alerts', messages: await Promise.all(events.map(async (e) => ({ key: e.fingerprint, value: await serde.encode('alerts', e) }))) });
+    const topic = stack.config.topics.alerts;
+    await producer.send({ topic, messages: await Promise.all(events.map(async (e) => ({ key: e.fingerprint, value: await serde.encode(topic, e) }))) });
     await until(() => secure.core.currentAlerts(Date.now()).length === 3 && plain.core.currentAlerts(Date.now()).length === 3, 30_000, 'both notifiers to hold the 3 alerts');
   }, 90_000);
 
