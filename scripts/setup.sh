@@ -4,6 +4,7 @@
 #   - kcat (an independent Kafka client used by the integration tests)
 #   - chromium (browser tests of the web UI drive Debian's chromium via playwright-core)
 #   - prometheus (promtool builds the TSDB block `npm run bench -- archive` compares the archive's bytes with)
+#   - prometheus-alertmanager (its `amtool` is the client of the notifier's Alertmanager API v2 tests)
 #   - Java 17 (JDK) and Maven, then the Apache Kafka broker Vigil runs (kafka/pom.xml), assembled from Maven
 #     Central into ~/.cache/vigil/kafka by scripts/kafka-dist.sh
 #   - node_modules from the committed lockfile (npm ci) when absent or older than the lockfile
@@ -18,6 +19,7 @@ ldconfig -p 2>/dev/null | grep -q 'librdkafka\.so\.1 ' || missing+=(librdkafka1)
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 

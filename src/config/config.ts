@@ -123,7 +123,41 @@ export const configSchema = z
         maxAttempts: 6,
         retention: '14d',
       }),
-    http: z.object({ port: z.number().int().min(0).max(65535).default(9464) }).strict().default({ port: 9464 }),
+    http: z
+      .object({
+        port: z.number().int().min(0).max(65535).default(9464),
+        /** HTTPS from certificate files (like Prometheus's web config); absent = plain HTTP. */
+        tls: z
+          .object({
+            certFile: z.string().min(1),
+            keyFile: z.string().min(1),
+            /** CA bundle that client certificates must chain to; setting it asks clients for one. */
+            clientCAFile: z.string().min(1).optional(),
+            /** With clientCAFile: require a client certificate (default), or verify one only if given. */
+            clientAuth: z.enum(['RequireAndVerifyClientCert', 'VerifyClientCertIfGiven']).optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({ port: 9464 }),
+    /**
+     * Who may use the HTTP API and UI (not the push endpoint: push.tokens). No tokens = open to
+     * anyone who can reach the port (said at start and in the UI).
+     */
+    api: z
+      .object({
+        /** Bearer tokens that may read and change state (silences, acks, rule pushes). */
+        tokens: z.array(z.string().min(1)).default([]),
+        /** Bearer tokens that may only read. */
+        readTokens: z.array(z.string().min(1)).default([]),
+        /** Reads need a token too (by default only requests that change state do). */
+        protectReads: z.boolean().default(false),
+        /** Paths that never need a token. */
+        openPaths: z.array(z.string().startsWith('/')).default(['/metrics', '/healthz']),
+      })
+      .strict()
+      .default({ tokens: [], readTokens: [], protectReads: false, openPaths: ['/metrics', '/healthz'] }),
     push: z
       .object({
         tokens: z.array(z.string().min(1)).default([]),
@@ -178,6 +212,9 @@ function applyEnv(raw: Record<string, any>, env: Env): Record<string, any> {
   }
   if (env.VIGIL_PUSH_TOKENS) {
     set('push', 'tokens', env.VIGIL_PUSH_TOKENS.split(',').map((t) => t.trim()).filter(Boolean));
+  }
+  if (env.VIGIL_API_TOKENS) {
+    set('api', 'tokens', env.VIGIL_API_TOKENS.split(',').map((t) => t.trim()).filter(Boolean));
   }
   return out;
 }

@@ -6,7 +6,7 @@
 import type { Kafka } from 'kafkajs';
 import type { VigilConfig } from '../config/config.js';
 import { createKafka, embeddedConsumerDefaults, ensureTopics, clusterIncarnation, streamTopicSpec, topicPolicy, topicSpec, type TopicSpec } from '../kafka/client.js';
-import { createHttpServer, type HttpServer } from '../http/http-server.js';
+import { createHttpServer, httpServerOptions, type HttpServer } from '../http/http-server.js';
 import { componentLogger } from '../obs/logger.js';
 import { TopologyRuntime } from '../topology/runtime.js';
 import type { Topology } from '../topology/topology.js';
@@ -72,7 +72,7 @@ export class Engine {
     for (const m of this.options.modules) topologies.push(...((await m.topologies?.(ctx)) ?? []));
     await this.ensureTopics(brokers, topologies);
     if (this.options.httpPort !== null) {
-      this.http = createHttpServer({ port: this.options.httpPort ?? config.http.port });
+      this.http = createHttpServer(httpServerOptions(config, this.options.httpPort ?? config.http.port));
       for (const m of this.options.modules) await m.routes?.(this.http.app, ctx);
       this.http.addHealthCheck('engine', () => ({ ok: this.stopped === null, detail: `${this.runtimes.size} topologies` }));
       await this.http.listen();
