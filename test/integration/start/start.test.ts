@@ -1,13 +1,23 @@
 /**
  * `vigil start` end to end (the demo as `npm start` runs it, in a temporary directory): the first
  * e-mail lands in ./data/outbox and the alert shows on /api/v1/alerts; SIGTERM stops it cleanly
- * (exit 0); a second start in the same directory resumes from the state it left (the embedded broker's
+ * (exit 0) after writing the archive's buffered rows; a second start in the same directory resumes from the state it left (the embedded broker's
  * topics and offsets in ./data/kafka, the schema ids, the engine's state, the fleet's position) and sends no
  * new firing notification for the alert that is still firing.
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { spawnVigil } from '../../support/child-process.js';
 import { mailedAlerts, startDir, startVigil, topicKeys, waitFor, type RunningVigil } from './vigil-start.js';
+
+/** Raw rows in `dir`'s archive, by `vigil archive query` as a user runs it. */
+async function archivedRawRows(dir: string): Promise<number> {
+  const child = spawnVigil(['archive', 'query', 'SELECT count(*)::INTEGER AS n FROM raw', '--format', 'json'], { VIGIL_ARCHIVE: join(dir, 'data', 'archive'), VIGIL_LOG_LEVEL: 'warn' });
+  const code = await new Promise<number | null>((resolve) => child.proc.once('exit', (c) => resolve(c)));
+  if (code !== 0) throw new Error(`vigil archive query exited ${code}: ${child.stderr()}`);
+  return (JSON.parse(child.stdout()) as Array<{ n: number }>)[0]!.n;
+}
 
 interface ApiAlert {
   fingerprint: string;
@@ -64,6 +74,9 @@ describe('vigil start', () => {
     expect(first.stderr()).toMatch(/vigil start: stopping: SIGTERM\n(.*\n)*vigil start: stopped\n$/);
     running = undefined;
     const stoppedAt = Date.now() - t0;
+    // The clean stop wrote every buffered row: the first run's samples are in the archive.
+    const archivedFirst = await archivedRawRows(dir);
+    expect(archivedFirst).toBeGreaterThan(0);
 
     // Same directory: the broker finds its topics and offsets again, the engine its state, the notifier
     // its delivery log, the registry its schemas, the fleet where it left off.
@@ -96,6 +109,8 @@ describe('vigil start', () => {
     const code2 = await second.stop();
     running = undefined;
     expect(code2, second.stderr().slice(-3000)).toBe(0);
+    // ... and still are, with the second run's after them.
+    expect(await archivedRawRows(dir)).toBeGreaterThan(archivedFirst);
     console.log(`vigil start: first e-mail after ${firstMailAt} ms, stopped at ${stoppedAt} ms, firing again at ${refiringAt} ms, done at ${Date.now() - t0} ms`);
   }, 240_000);
 });
