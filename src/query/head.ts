@@ -4,7 +4,7 @@
  * older than `retentionMs` are trimmed. Rollups asked of the head are computed from its samples.
  */
 import type { DecodedBatch } from '../model/decoded-batch.js';
-import { KIND_COUNTER } from '../model/types.js';
+import { KIND_COUNTER, KIND_GAUGE } from '../model/types.js';
 import { RESOLUTION_MS, type RawVisitor, type RollupColumns, type RollupResolution, type RollupVisitor, type SampleSource, type SeriesMeta } from './sample-source.js';
 
 interface HeadSeries {
@@ -14,6 +14,7 @@ interface HeadSeries {
   name: string;
   labels: Readonly<Record<string, string>>;
   counter: boolean;
+  gauge: boolean;
   times: number[];
   values: number[];
 }
@@ -56,6 +57,7 @@ export class Head implements SampleSource {
       }
       const t = batch.timestamps[i]!;
       if (batch.kinds[i] === KIND_COUNTER) s.counter = true;
+      else if (batch.kinds[i] === KIND_GAUGE) s.gauge = true;
       // Keep time order; an out-of-order sample is inserted where it belongs.
       let at = s.times.length;
       while (at > 0 && s.times[at - 1]! > t) at--;
@@ -81,7 +83,7 @@ export class Head implements SampleSource {
         return undefined;
       }
       this.seriesCount++;
-      metric.set(key, (s = { key, name: info.name, labels: info.labels, counter: false, times: [], values: [] }));
+      metric.set(key, (s = { key, name: info.name, labels: info.labels, counter: false, gauge: false, times: [], values: [] }));
     }
     return s;
   }
@@ -114,6 +116,20 @@ export class Head implements SampleSource {
 
   get size(): number {
     return this.seriesCount;
+  }
+
+  /** Each metric's kind as its samples said (counter if any was, else gauge if any was), for /api/v1/metadata. */
+  metricTypes(): Array<{ metric: string; type: 'counter' | 'gauge' | 'unknown' }> {
+    const out: Array<{ metric: string; type: 'counter' | 'gauge' | 'unknown' }> = [];
+    for (const [metric, series] of this.byMetric) {
+      let type: 'counter' | 'gauge' | 'unknown' = 'unknown';
+      for (const s of series.values()) {
+        if (s.counter) type = 'counter';
+        else if (s.gauge && type === 'unknown') type = 'gauge';
+      }
+      out.push({ metric, type });
+    }
+    return out;
   }
 
   async raw(metric: string, start: number, end: number, visit: RawVisitor): Promise<void> {

@@ -8,7 +8,7 @@ import { QueryError } from '../query-error.js';
 import type * as A from './ast.js';
 import { isValidLabelName } from '../../model/series.js';
 import { quantile } from './quantile.js';
-import { labelsKey, pickLabels, withLabel, type Labels, type Sample, type Vector } from './value.js';
+import { formatValue, labelsKey, pickLabels, withLabel, type Labels, type Sample, type Vector } from './value.js';
 
 interface Group {
   labels: Labels;
@@ -22,24 +22,6 @@ interface Group {
 function groupOf(metric: Labels, grouping: readonly string[], without: boolean): Labels {
   if (without) return pickLabels(metric, [...grouping, '__name__'], false);
   return grouping.length > 0 ? pickLabels(metric, grouping, true) : {};
-}
-
-/** Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest decimal, never an exponent. */
-export function formatFloatPlain(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  const s = String(v);
-  if (!/e/i.test(s)) return s;
-  const [mantissa, exp] = s.split(/e/i) as [string, string];
-  const negative = mantissa.startsWith('-');
-  const digits = mantissa.replace(/^-/, '').replace('.', '');
-  const point = (mantissa.replace(/^-/, '').indexOf('.') === -1 ? mantissa.replace(/^-/, '').length : mantissa.replace(/^-/, '').indexOf('.')) + Number(exp);
-  let out: string;
-  if (point <= 0) out = `0.${'0'.repeat(-point)}${digits}`;
-  else if (point >= digits.length) out = digits + '0'.repeat(point - digits.length);
-  else out = `${digits.slice(0, point)}.${digits.slice(point)}`;
-  return negative ? `-${out}` : out;
 }
 
 /** Aggregates one step's vector; `param` is the scalar (topk, bottomk, quantile) or label (count_values). */
@@ -60,7 +42,7 @@ export function aggregate(e: A.AggregateExpr, param: number | string, vec: Vecto
   }
   const groups = new Map<string, Group>();
   for (const s of vec) {
-    const metric = op === 'count_values' ? withLabel(s.metric, param as string, formatFloatPlain(s.v)) : s.metric;
+    const metric = op === 'count_values' ? withLabel(s.metric, param as string, formatValue(s.v)) : s.metric;
     const labels = groupOf(metric, grouping, e.without);
     const key = labelsKey(labels);
     const g = groups.get(key);

@@ -317,11 +317,11 @@ function syntaxError(text: string): PromQLSyntaxError | null {
       const rest = text.slice(at).trimStart();
       const where = text.length - rest.length;
       const fn = /([a-zA-Z_][a-zA-Z0-9_]*)\s*$/.exec(text.slice(0, where));
-      if (rest === '') found = new PromQLSyntaxError('unexpected end of input', text.length);
+      if (rest === '') found = new PromQLSyntaxError('unexpected end of input', text.length, false, true);
       else if (rest[0] === '(' && fn && (fn[1] === 'holt_winters' || !FUNCTIONS[fn[1]!])) {
         const hint = fn[1] === 'holt_winters' ? ' (the grammar Vigil parses with is Prometheus 3\'s: use double_exponential_smoothing, the same function)' : '';
-        found = new PromQLSyntaxError(`unknown function with name ${JSON.stringify(fn[1])}${hint}`, fn.index);
-      } else found = new PromQLSyntaxError(`unexpected character: ${JSON.stringify(rest[0])}`, where);
+        found = new PromQLSyntaxError(`unknown function with name ${JSON.stringify(fn[1])}${hint}`, fn.index, false, true);
+      } else found = new PromQLSyntaxError(`unexpected character: ${JSON.stringify(rest[0])}`, where, false, true);
       return false;
     },
   });

@@ -7,8 +7,21 @@ export class PromQLSyntaxError extends Error {
     message: string,
     readonly position: number,
     readonly unsupported = false,
+    /** True when the text is not in PromQL's grammar at all (not a type or value error). */
+    readonly grammar = false,
   ) {
     super(message);
+  }
+}
+
+/** A query that is not PromQL: `grammar` when the text is outside PromQL's grammar. */
+export class PromQLParseError extends QueryError {
+  constructor(
+    message: string,
+    position: number,
+    readonly grammar: boolean,
+  ) {
+    super('QUERY_PARSE', message, 400, position);
   }
 }
 
@@ -18,5 +31,5 @@ export function toQueryError(err: PromQLSyntaxError, text: string): QueryError {
   const line = before.split('\n').length;
   const col = err.position - before.lastIndexOf('\n');
   if (err.unsupported) return new QueryError('QUERY_UNSUPPORTED', `${line}:${col}: not supported: ${err.message}`, 422, err.position);
-  return new QueryError('QUERY_PARSE', `${line}:${col}: parse error: ${err.message}`, 400, err.position);
+  return new PromQLParseError(`${line}:${col}: parse error: ${err.message}`, err.position, err.grammar);
 }

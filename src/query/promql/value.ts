@@ -94,3 +94,25 @@ export function compareLabels(a: Labels, b: Labels): number {
   }
   return an.length - bn.length;
 }
+
+/**
+ * A sample value as Prometheus writes it (strconv.FormatFloat(v, 'f', -1, 64)): the shortest
+ * decimal that reads back as v, never an exponent; NaN, +Inf, -Inf.
+ */
+export function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  if (Object.is(v, -0)) return '-0';
+  const s = String(v);
+  if (!/e/i.test(s)) return s;
+  const [mantissa, exp] = s.split(/e/i) as [string, string];
+  const negative = mantissa.startsWith('-');
+  const digits = mantissa.replace(/^-/, '').replace('.', '');
+  const point = (mantissa.replace(/^-/, '').indexOf('.') === -1 ? mantissa.replace(/^-/, '').length : mantissa.replace(/^-/, '').indexOf('.')) + Number(exp);
+  let out: string;
+  if (point <= 0) out = `0.${'0'.repeat(-point)}${digits}`;
+  else if (point >= digits.length) out = digits + '0'.repeat(point - digits.length);
+  else out = `${digits.slice(0, point)}.${digits.slice(point)}`;
+  return negative ? `-${out}` : out;
+}
