@@ -8,7 +8,6 @@
  * Answers are Prometheus' JSON: `{status: "success", data}` or `{status: "error", errorType,
  * error}` with its status codes (400 bad_data, 422 execution, 503 timeout).
  */
-import { counter } from '../obs/metrics.js';
 import { matchesAll as vigilMatchesAll } from '../dsl/compile.js';
 import { parseQuery } from './parse-query.js';
 import { QueryError } from './query-error.js';
@@ -41,14 +40,14 @@ export interface PromApiDeps {
   /** Metric names with their kind, for /api/v1/metadata. */
   metadata?: () => Array<{ metric: string; type: 'counter' | 'gauge' | 'unknown' }>;
   yieldNow?: () => Promise<void>;
+  /** Conditions every answer should mention (e.g. the head missing samples at its series cap). */
+  warnings?: () => string[];
 }
 
 export interface ApiResponse {
   status: number;
   body: string;
 }
-
-const requests = counter('vigil_query_requests_total', 'Query API requests by endpoint and outcome', ['endpoint', 'outcome']);
 
 const seconds = (ms: number) => ms / 1000;
 const ok = (data: unknown): ApiResponse => ({ status: 200, body: JSON.stringify({ status: 'success', data }) });
@@ -228,12 +227,13 @@ async function dispatch(endpoint: ApiEndpoint, p: Params, deps: PromApiDeps, lab
 
 /** Answers one API request; never throws (errors become Prometheus error bodies). */
 export async function handlePromApi(endpoint: ApiEndpoint, params: Params, deps: PromApiDeps, labelName?: string): Promise<ApiResponse> {
-  let response: ApiResponse;
   try {
-    response = await dispatch(endpoint, params, deps, labelName);
+    const response = await dispatch(endpoint, params, deps, labelName);
+    const warnings = deps.warnings?.() ?? [];
+    if (warnings.length === 0 || response.status !== 200) return response;
+    const body = JSON.parse(response.body) as { warnings?: string[] };
+    return { status: 200, body: JSON.stringify({ ...body, warnings: [...(body.warnings ?? []), ...warnings] }) };
   } catch (err) {
-    response = errorResponse(err);
+    return errorResponse(err);
   }
-  requests.inc({ endpoint, outcome: String(response.status) });
-  return response;
 }

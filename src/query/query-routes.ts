@@ -10,6 +10,7 @@
  * Errors are Prometheus' `{"status":"error","errorType":...,"error":...}` with its status codes.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { counter, histogram } from '../obs/metrics.js';
 import type { AlertingView } from './alerting-view.js';
 import { registerAlertingRoutes } from './alerting-routes.js';
 import { handlePromApi, type ApiEndpoint, type ApiResponse, type QueryLimitsConfig } from './prom-api.js';
@@ -37,16 +38,19 @@ export interface QueryRoutesOptions {
   metadata?: () => Array<{ metric: string; type: 'counter' | 'gauge' | 'unknown' }>;
 }
 
+const requests = counter('vigil_query_requests_total', 'Query API requests by endpoint and outcome', ['endpoint', 'outcome']);
+const latency = histogram('vigil_query_request_duration_seconds', 'Query API answer time, on the HTTP thread', ['endpoint'], [0.005, 0.02, 0.1, 0.5, 2, 10, 60]);
+
 export const DEFAULT_LIMITS = { maxSeries: 100_000, maxPoints: 2_000_000, maxSamples: 50_000_000 };
 export const DEFAULT_TIMEOUT_MS = 120_000;
 export const LOOKBACK_MS = 5 * 60_000;
 
 /** An executor answering in this thread. */
-export function inProcessExecutor(options: { source: SampleSource; limits?: QueryRoutesOptions['limits']; timeoutMs?: number; now?: () => number; closedAfterMs?: number; metadata?: () => Array<{ metric: string; type: 'counter' | 'gauge' | 'unknown' }>; yieldNow?: () => Promise<void> }): QueryExecutor {
+export function inProcessExecutor(options: { source: SampleSource; limits?: QueryRoutesOptions['limits']; timeoutMs?: number; now?: () => number; closedAfterMs?: number; metadata?: () => Array<{ metric: string; type: 'counter' | 'gauge' | 'unknown' }>; yieldNow?: () => Promise<void>; warnings?: () => string[] }): QueryExecutor {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const now = options.now ?? Date.now;
   const vigil = new VigilQueries({ source: options.source, limits, now, closedAfterMs: options.closedAfterMs ?? 5 * 60_000 });
-  const deps = { source: options.source, vigil, limits, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, lookbackMs: LOOKBACK_MS, now, metadata: options.metadata, yieldNow: options.yieldNow };
+  const deps = { source: options.source, vigil, limits, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, lookbackMs: LOOKBACK_MS, now, metadata: options.metadata, yieldNow: options.yieldNow, warnings: options.warnings };
   return { request: (endpoint, params, labelName) => handlePromApi(endpoint, params, deps, labelName) };
 }
 
@@ -69,7 +73,10 @@ export async function registerQueryRoutes(app: FastifyInstance, options: QueryRo
     inProcessExecutor({ source: options.source!, limits: options.limits, timeoutMs: options.timeoutMs, now: options.now, closedAfterMs: options.closedAfterMs, metadata: options.metadata });
   const send = (endpoint: ApiEndpoint) => async (request: FastifyRequest, reply: FastifyReply) => {
     const labelName = (request.params as { name?: string }).name;
+    const timer = performance.now();
     const response = await executor.request(endpoint, params(request), labelName);
+    requests.inc({ endpoint, outcome: String(response.status) });
+    latency.observe({ endpoint }, (performance.now() - timer) / 1000);
     reply.code(response.status).type('application/json; charset=utf-8');
     return response.body;
   };

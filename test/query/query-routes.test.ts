@@ -28,7 +28,7 @@ beforeAll(async () => {
   // A series that ended with a stale marker at i = 20.
   head.append(decodedBatchOf(table, [{ name: 'gone', labels: { job: 'api' }, samples: [[at(19), 5], [at(20), STALE_NAN]] }]));
   app = Fastify();
-  await registerQueryRoutes(app, { source: head, now: () => at(N - 1), limits: { maxSeries: 5, maxSamples: 1000 }, metadata: () => head.metricTypes() });
+  await registerQueryRoutes(app, { source: head, now: () => at(N - 1), limits: { maxSeries: 5, maxSamples: 100_000 }, metadata: () => head.metricTypes() });
   await app.ready();
 });
 
@@ -114,15 +114,16 @@ describe('PromQL on /api/v1/query and /api/v1/query_range', () => {
     const series = await get('/api/v1/query', { query: '{instance=~"a|b"}', time: s(at(10)) });
     expect(series.status).toBe(422);
     expect(series.body.error).toMatch(/more than 5 series \(query.maxSeries\)/);
-    const samples = await get('/api/v1/query', { query: 'count_over_time(temperature[1h])', time: s(at(N - 1)) });
-    expect(samples.status).toBe(200);
+    const held = await get('/api/v1/query_range', { query: 'temperature * 2 + temperature * 3', start: s(at(0)), end: s(at(N - 1)), step: '0.06' });
+    expect(held.status).toBe(422);
+    expect(held.body.error).toMatch(/query processing would load too many samples into memory in query execution \(more than 100000, query.maxSamples\)/);
     const tooMany = await get('/api/v1/query_range', { query: 'sum(temperature)', start: s(at(0)), end: s(at(N - 1)), step: '0.001' });
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.error).toMatch(/exceeded maximum resolution of 11000 points/);
   });
 
   it('stops at the timeout with 503 errorType timeout', async () => {
-    const r = await get('/api/v1/query_range', { query: 'sum(temperature)', start: s(at(0)), end: s(at(N - 1)), step: '1', timeout: '1ms' });
+    const r = await get('/api/v1/query_range', { query: 'quantile_over_time(0.5, temperature[10m])', start: s(at(0)), end: s(at(N - 1)), step: '0.06', timeout: '1ms' });
     expect(r.status).toBe(503);
     expect(r.body).toMatchObject({ status: 'error', errorType: 'timeout' });
   });

@@ -8,8 +8,8 @@
  * expression at absolute multiples of their step. An instant query is a range of one step.
  *
  * Work is bounded: a checkpoint between series and steps throws at the deadline (QueryError 503)
- * and yields to the event loop regularly so the thread keeps serving; points held count against
- * maxSamples (422).
+ * and yields to the event loop regularly so the thread keeps serving; the points every node
+ * produces count against maxSamples as they are made (422).
  */
 import { isStaleMarker } from '../../collect/stale-marker.js';
 import { QueryError } from '../query-error.js';
@@ -77,9 +77,13 @@ export class Evaluator {
     this.lastYield = this.now();
   }
 
-  /** Throws at the deadline; yields to the event loop every ~20 ms of work. */
+  /** True every 256th call: hot loops call `checkpoint()` only then. */
+  due(): boolean {
+    return ++this.ticks % 256 === 0;
+  }
+
+  /** Throws at the deadline; yields to the event loop when ~20 ms passed since it last did. */
   async checkpoint(): Promise<void> {
-    if (++this.ticks % 64 !== 0) return;
     const t = this.now();
     if (t > this.options.deadline) throw new QueryError('QUERY_TIMEOUT', 'query timed out in expression evaluation', 503);
     if (t - this.lastYield > 20 && this.options.yieldNow) {
@@ -88,10 +92,13 @@ export class Evaluator {
     }
   }
 
-  private countPoints(m: Matrix): void {
-    let n = 0;
-    for (const s of m) n += s.ts.length;
-    if (n > this.options.maxSamples) {
+  /** Points held by the evaluation so far, summed over its nodes (a bound on its memory). */
+  private held = 0;
+
+  /** Counts `n` more points held; throws QueryError(422) past maxSamples. */
+  private hold(n: number): void {
+    this.held += n;
+    if (this.held > this.options.maxSamples) {
       throw new QueryError('QUERY_TOO_LARGE', `query processing would load too many samples into memory in query execution (more than ${this.options.maxSamples}, query.maxSamples)`, 422);
     }
   }
@@ -104,11 +111,8 @@ export class Evaluator {
       case 'paren':
       case 'step-invariant':
         return this.eval(e.expr, r);
-      default: {
-        const m = await this.evalMatrix(e, r);
-        this.countPoints(m);
-        return m;
-      }
+      default:
+        return this.evalMatrix(e, r);
     }
   }
 
@@ -116,6 +120,7 @@ export class Evaluator {
   async evalMatrix(e: A.Expr, r: EvalRange): Promise<Matrix> {
     switch (e.kind) {
       case 'number':
+        this.hold((r.end - r.start) / r.interval + 1);
         return [constantSeries({}, e.value, r)];
       case 'paren':
       case 'step-invariant':
@@ -176,7 +181,7 @@ export class Evaluator {
     const at = atMs(sel, { start: this.options.queryStart, end: this.options.queryEnd });
     const out: Matrix = [];
     for (const s of this.series(sel)) {
-      await this.checkpoint();
+      if (this.due()) await this.checkpoint();
       const ts: number[] = [];
       const vs: number[] = [];
       let hint = 0;
@@ -188,6 +193,7 @@ export class Evaluator {
         ts.push(t);
         vs.push(sampleTime ? s.ts[found.i]! / 1000 : s.vs[found.i]!);
       }
+      this.hold(ts.length);
       if (ts.length > 0) out.push({ metric: s.metric, ts, vs });
     }
     return out;
@@ -253,7 +259,7 @@ export class Evaluator {
     const cursors = args.map((m) => new Array<number>(m.length).fill(0));
     const out = new Map<string, Series>();
     for (let t = r.start; t <= r.end; t += r.interval) {
-      await this.checkpoint();
+      if (this.due()) await this.checkpoint();
       const vectors: Vector[] = args.map((m, i) => {
         const vec: Vector = [];
         const cur = cursors[i]!;
@@ -267,6 +273,7 @@ export class Evaluator {
         return vec;
       });
       const result = fn(vectors, t);
+      this.hold(result.length);
       const seen = new Set<string>();
       for (const sample of result) {
         const key = labelsKey(sample.metric);
@@ -355,7 +362,6 @@ export class Evaluator {
     let src: RangeSource;
     if (arg.kind === 'subquery') {
       const points = await this.subquery(arg, r);
-      this.countPoints(points);
       src = { series: points, rangeMs: arg.rangeMs, offsetMs: arg.offsetMs, at: atMs(arg, { start: this.options.queryStart, end: this.options.queryEnd }), raw: false };
     } else if (arg.kind === 'matrix') src = this.rangeSource(arg);
     else throw new Error(`unexpected range argument ${arg.kind}`);
@@ -365,12 +371,12 @@ export class Evaluator {
     const steps = Math.floor((r.end - r.start) / r.interval) + 1;
     const covered = new Set<number>();
     for (const s of src.series) {
-      await this.checkpoint();
       const ts: number[] = [];
       const vs: number[] = [];
       let hint = 0;
       let buf: { ts: number[]; vs: number[] } | undefined;
       for (let t = r.start; t <= r.end; t += r.interval) {
+        if (this.due()) await this.checkpoint();
         const w = this.window(src, s, t, hint);
         hint = Math.max(0, w.to - 1);
         let points: RangePoints = { ts: s.ts, vs: s.vs, from: w.from, to: w.to };
@@ -401,6 +407,7 @@ export class Evaluator {
         vs.push(v);
         covered.add(t);
       }
+      this.hold(ts.length);
       if (ts.length > 0) out.push({ metric: e.func === 'last_over_time' ? s.metric : dropMetricName(s.metric), ts, vs });
     }
     if (e.func === 'absent_over_time') {

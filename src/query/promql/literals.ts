@@ -76,16 +76,3 @@ export function unquote(text: string): string {
   }
   return out;
 }
-
-/** Prometheus' duration notation for messages: 300000 -> "5m". */
-export function formatDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  let rest = Math.abs(ms);
-  let out = ms < 0 ? '-' : '';
-  for (const [unit, size] of [['y', UNIT_MS[0]], ['w', UNIT_MS[1]], ['d', UNIT_MS[2]], ['h', UNIT_MS[3]], ['m', UNIT_MS[4]], ['s', UNIT_MS[5]], ['ms', 1]] as const) {
-    const n = Math.floor(rest / size!);
-    if (n > 0) out += `${n}${unit}`;
-    rest -= n * size!;
-  }
-  return out;
-}
