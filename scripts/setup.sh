@@ -3,6 +3,7 @@
 #   - librdkafka1 (the embedded Kafka is librdkafka's mock cluster, loaded through koffi)
 #   - kcat (an independent Kafka client used by the integration tests)
 #   - chromium (browser tests of the web UI drive Debian's chromium via playwright-core)
+#   - prometheus, prometheus-node-exporter (PromQL comparison tests against the real Prometheus, promtool)
 #   - node_modules from the committed lockfile (npm ci) when absent or older than the lockfile
 #   - fixes to dependencies in patches/ (patch-package; npm ci applies them through postinstall, this
 #     re-applies them when a patch is newer than the last application)
@@ -14,6 +15,8 @@ missing=()
 ldconfig -p 2>/dev/null | grep -q 'librdkafka\.so\.1 ' || missing+=(librdkafka1)
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v prometheus-node-exporter >/dev/null 2>&1 || missing+=(prometheus-node-exporter)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"

@@ -27,12 +27,22 @@ export interface HeadFeederOptions {
 /** Samples this much older than the retention are still read, for the lookback of the oldest steps. */
 const MARGIN_MS = 5 * 60_000;
 
-/** Per partition, the first offset whose record is at or after `since` (ms); none where no record is. */
-export async function offsetsSince(kafka: Kafka, topic: string, since: number): Promise<Array<{ partition: number; offset: string }>> {
+/**
+ * Per partition, the first offset whose record is at or after `since` (ms); none where no record
+ * is. A broker that ignores the timestamp of a ListOffsets request (librdkafka's mock answers the
+ * end for any time) is detected by asking for time 0, which must give the first offset: then every
+ * partition starts at its first offset, and the head's trimming bounds what it keeps.
+ */
+export async function offsetsSince(kafka: Kafka, topic: string, since: number, logger?: Logger): Promise<Array<{ partition: number; offset: string }>> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const found = await admin.fetchTopicOffsetsByTimestamp(topic, since);
+    const [bounds, atZero, found] = [await admin.fetchTopicOffsets(topic), await admin.fetchTopicOffsetsByTimestamp(topic, 0), await admin.fetchTopicOffsetsByTimestamp(topic, since)];
+    const ignoresTime = bounds.some((b) => b.low !== b.high && atZero.find((z) => z.partition === b.partition)?.offset !== b.low);
+    if (ignoresTime) {
+      logger?.warn({ topic }, 'the broker does not look offsets up by time: the query head reads the topic from its start');
+      return bounds.map((b) => ({ partition: b.partition, offset: b.low }));
+    }
     return found.filter((o) => o.offset !== '-1').map((o) => ({ partition: o.partition, offset: o.offset }));
   } finally {
     await admin.disconnect();
@@ -42,7 +52,7 @@ export async function offsetsSince(kafka: Kafka, topic: string, since: number): 
 export async function startHeadFeeder(options: HeadFeederOptions): Promise<ResilientConsumer> {
   const now = options.now ?? Date.now;
   const decoder = new SampleBatchDecoder({ registry: options.registryUrl });
-  const start = await offsetsSince(options.kafka, options.topic, now() - options.head.retention - MARGIN_MS);
+  const start = await offsetsSince(options.kafka, options.topic, now() - options.head.retention - MARGIN_MS, options.logger);
   let trimmedAt = now();
   const feeder = await startResilientConsumer(options.kafka, {
     config: { ...(options.consumer ?? {}), groupId: `vigil-query-head-${randomUUID()}` },

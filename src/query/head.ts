@@ -177,7 +177,7 @@ export class Head implements SampleSource {
 
   /** Warnings for queries: set while the head misses samples because of its series cap. */
   warnings(): string[] {
-    if (this.newest - this.capHitAt > this.retentionMs) return [];
+    if (this.capHitAt === -Infinity || this.newest - this.capHitAt > this.retentionMs) return [];
     return [
       `the query head reached its limit of ${this.maxSeries} series (query.headMaxSeries) within the last ${this.retentionMs / 60_000} min: recent samples of some series may be missing`,
     ];
