@@ -17,7 +17,8 @@ import type * as A from './ast.js';
 import { typeOf, unwrap } from './ast.js';
 import { aggregate } from './aggregate.js';
 import { binaryStep } from './binary.js';
-import { callInstantFunction, callRangeFunction, RANGE_FUNCTIONS, absentLabels } from './functions.js';
+import { absentLabels, callInstantFunction } from './instant-functions.js';
+import { callRangeFunction, RANGE_FUNCTIONS } from './range-functions.js';
 import { atMs, type SelectorData } from './selector-data.js';
 import { dropMetricName, labelsKey, formatLabels, type Labels, type Matrix, type Series, type Vector } from './value.js';
 

@@ -7,7 +7,7 @@
  * "Prometheus 2.0 Stats" dashboards use. promtool's query instant|range (form POST bodies) print the
  * same on both.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,9 +30,9 @@ const dirs: string[] = [];
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-compat-'));
   dirs.push(dir);
-  writeFileSync(join(dir, 'none.yml'), '[]\n');
   const pushPort = await freePort();
-  collect = spawnVigil(['collect', '--file-sd', join(dir, 'none.yml'), '--no-shard'], {
+  // Push only: Prometheus remote-writes everything it scrapes.
+  collect = spawnVigil(['collect', '--no-shard'], {
     KAFKA_BROKERS: stack.brokers,
     SCHEMA_REGISTRY_URL: stack.registryUrl,
     VIGIL_PUSH_TOKENS: 'compat-token',
@@ -129,7 +129,7 @@ async function expectSame(path: string, params: Record<string, string>, timeoutM
   for (;;) {
     const [prom, vigil] = [await ask(prometheus.url, path, params), await ask(engine.url()!, path, params)];
     diff = differences(vigil, prom);
-    points = Array.isArray(prom.data?.result) ? (prom.data.result as Sample[]).reduce((n, s) => n + (s.values?.length ?? 1), 0) : 1;
+    points = prom.data?.resultType === 'scalar' ? 1 : (prom.data.result as Sample[]).reduce((n, s) => n + (s.values?.length ?? 1), 0);
     if (diff.length === 0 || Date.now() > end) break;
     await new Promise((r) => setTimeout(r, 1000));
   }
@@ -185,18 +185,21 @@ const QUERIES = [
 describe('Vigil and Prometheus on the same samples', () => {
   it('give the same series and values for instant queries at the same times', async () => {
     const t = Math.floor(Date.now() / 1000) - 8;
+    let answered = 0;
     for (const query of QUERIES) {
-      await expectSame('/api/v1/query', { query, time: String(t) });
+      if ((await expectSame('/api/v1/query', { query, time: String(t) })) > 0) answered++;
       // Off a scrape boundary too.
       await expectSame('/api/v1/query', { query, time: (t - 7.3).toFixed(3) });
     }
+    // Not vacuous: (nearly) every query has a non-empty answer to compare.
+    expect(answered).toBeGreaterThanOrEqual(QUERIES.length - 2);
   });
 
   it('give the same matrices for range queries', async () => {
     const end = Math.floor(Date.now() / 1000) - 8;
     let points = 0;
     for (const query of QUERIES.filter((q) => !q.startsWith('scalar('))) points += await expectSame('/api/v1/query_range', { query, start: String(end - 24), end: String(end), step: '3' });
-    expect(points).toBeGreaterThan(1000);
+    expect(points).toBeGreaterThan(300);
   });
 
   it('list the same series and label values', async () => {
