@@ -3,14 +3,18 @@
  * Prometheus 2.42's promql/test.go) against Vigil's PromQL engine: `load <step>` series with the
  * expanding notation (`1+2x10`, `_`, `stale`), `clear`, `eval[_fail|_ordered] instant at <d> <expr>`
  * with expected samples (relative tolerance 1e-6 as almostEqual). Like promql/test.go, every
- * instant evaluation is also checked in range mode (t-1m to t+1m, step 1m) at t.
+ * instant evaluation is also checked in range mode (t-1m to t+1m, step 1m) at t, and with `@ t`
+ * on its selectors at other evaluation times (atModifierTestCases).
  * Data goes through the real query head (src/query/head.ts).
  */
 import { STALE_NAN } from '../../src/collect/stale-marker.js';
 import { SeriesTable } from '../../src/model/decoded-batch.js';
 import { Head } from '../../src/query/head.js';
 import { QueryError } from '../../src/query/query-error.js';
-import { instantQuery, rangeQuery, type PromQLOptions } from '../../src/query/promql/engine.js';
+import { instantQuery, instantQueryOf, rangeQuery, type PromQLOptions } from '../../src/query/promql/engine.js';
+import type { Expr } from '../../src/query/promql/ast.js';
+import { AT_MODIFIER_UNSAFE } from '../../src/query/promql/function-signatures.js';
+import { parsePromQL } from '../../src/query/promql/parse.js';
 import { parseDurationMs } from '../../src/query/promql/literals.js';
 import { labelsKey, formatLabels } from '../../src/query/promql/value.js';
 import { decodedBatchOf } from './decoded-batch.js';
@@ -149,6 +153,44 @@ function compare(cmd: Extract<ScriptCommand, { kind: 'eval' }>, got: Array<{ met
   return null;
 }
 
+/**
+ * promql/test.go's atModifierTestCases: `expr` with `@ t` on every selector and subquery that has
+ * no @ (not inside a subquery that has one), or null when a function depends on the evaluation time.
+ */
+export function withAtModifiers(text: string, atMs: number): Expr | null {
+  const e = parsePromQL(text);
+  let unsafe = false;
+  const walk = (n: Expr, underAt: boolean): void => {
+    switch (n.kind) {
+      case 'vector':
+        if (!underAt && !n.at) n.at = { ms: atMs };
+        return;
+      case 'matrix':
+        return walk(n.selector, underAt);
+      case 'subquery':
+        if (!underAt && !n.at) n.at = { ms: atMs };
+        return walk(n.expr, true);
+      case 'call':
+        if (AT_MODIFIER_UNSAFE.has(n.func)) unsafe = true;
+        return n.args.forEach((a) => walk(a, underAt));
+      case 'aggregate':
+        if (n.param) walk(n.param, underAt);
+        return walk(n.expr, underAt);
+      case 'binary':
+        walk(n.lhs, underAt);
+        return walk(n.rhs, underAt);
+      case 'unary':
+      case 'paren':
+      case 'step-invariant':
+        return walk(n.expr, underAt);
+      default:
+        return;
+    }
+  };
+  walk(e, false);
+  return unsafe ? null : e;
+}
+
 /** What one eval command did: null when it passed, else why it did not; `unsupported` for a 422. */
 export interface EvalOutcome {
   failure: string | null;
@@ -192,6 +234,19 @@ export class ScriptRunner {
     if (got === null) return { failure: `unexpected ${instant.resultType} result` };
     const instantFailure = compare(cmd, got, cmd.ordered);
     if (instantFailure) return { failure: `instant: ${instantFailure}` };
+    // The same query with @ <t> on its selectors gives the same answer at any evaluation time.
+    const pinned = withAtModifiers(cmd.expr, cmd.atMs);
+    if (pinned) {
+      const ts = cmd.atMs === 0 ? [-1000, 0, 1000] : [-10 * cmd.atMs, 0, cmd.atMs / 5, cmd.atMs, 10 * cmd.atMs];
+      for (const t of ts) {
+        const r = await instantQueryOf(withAtModifiers(cmd.expr, cmd.atMs)!, t, this.head, o).catch((err: Error) => err);
+        if (r instanceof Error) return { failure: `@ ${cmd.atMs / 1000} evaluated at ${t / 1000}: ${r.message}` };
+        const v = r.resultType === 'scalar' ? r.result[1] : r.resultType === 'vector' ? r.result.map((s) => ({ metric: s.metric, value: s.value[1] })) : null;
+        if (v === null) return { failure: `@: unexpected ${r.resultType} result` };
+        const f = compare(cmd, v, cmd.ordered);
+        if (f) return { failure: `@ ${cmd.atMs / 1000} evaluated at ${t / 1000}: ${f}` };
+      }
+    }
     if (cmd.ordered) return { failure: null };
     const range = await rangeQuery(cmd.expr, cmd.atMs - 60_000, cmd.atMs + 60_000, 60_000, this.head, o).catch((err: Error) => err);
     if (range instanceof Error) return { failure: `range mode: ${range.message}` };

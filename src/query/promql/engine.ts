@@ -65,7 +65,11 @@ const matrixResult = (m: Matrix) => ({
 
 /** Evaluates `query` at time `t` (ms). */
 export async function instantQuery(query: string, t: number, source: SampleSource, o: PromQLOptions): Promise<PromQLResult> {
-  const expr = parsePromQL(query);
+  return instantQueryOf(parsePromQL(query), t, source, o);
+}
+
+/** Evaluates a parsed and checked expression at time `t` (ms). */
+export async function instantQueryOf(expr: Expr, t: number, source: SampleSource, o: PromQLOptions): Promise<PromQLResult> {
   const data = await load(expr, t, t, source, o);
   const value = await evaluator(expr, data, t, t, o).eval(expr, { start: t, end: t, interval: 1 });
   if ('string' in value) return { resultType: 'string', result: [t, value.string] };
