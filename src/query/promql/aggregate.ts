@@ -18,10 +18,22 @@ interface Group {
   samples: Sample[];
 }
 
-/** The group key and result labels of `metric` under the grouping of `e`. */
-function groupOf(metric: Labels, grouping: readonly string[], without: boolean): Labels {
-  if (without) return pickLabels(metric, [...grouping, '__name__'], false);
-  return grouping.length > 0 ? pickLabels(metric, grouping, true) : {};
+const NO_LABELS: Labels = {};
+
+/** Result labels of a series under a grouping, kept per series label set (the same objects every step). */
+const groupCache = new WeakMap<Labels, Map<string, { labels: Labels; key: string }>>();
+
+/** The result labels of `metric` under `by`/`without` `grouping`, and their identity. */
+function groupOf(metric: Labels, grouping: readonly string[], without: boolean): { labels: Labels; key: string } {
+  const signature = `${without ? 'w' : 'b'}${grouping.join('\xff')}`;
+  let perMetric = groupCache.get(metric);
+  if (!perMetric) groupCache.set(metric, (perMetric = new Map()));
+  let g = perMetric.get(signature);
+  if (!g) {
+    const labels = without ? pickLabels(metric, [...grouping, '__name__'], false) : grouping.length > 0 ? pickLabels(metric, grouping, true) : NO_LABELS;
+    perMetric.set(signature, (g = { labels, key: labelsKey(labels) }));
+  }
+  return g;
 }
 
 /** Aggregates one step's vector; `param` is the scalar (topk, bottomk, quantile) or label (count_values). */
@@ -43,8 +55,7 @@ export function aggregate(e: A.AggregateExpr, param: number | string, vec: Vecto
   const groups = new Map<string, Group>();
   for (const s of vec) {
     const metric = op === 'count_values' ? withLabel(s.metric, param as string, formatValue(s.v)) : s.metric;
-    const labels = groupOf(metric, grouping, e.without);
-    const key = labelsKey(labels);
+    const { labels, key } = groupOf(metric, grouping, e.without);
     const g = groups.get(key);
     if (!g) {
       groups.set(key, { labels, value: op === 'group' ? 1 : op === 'stddev' || op === 'stdvar' ? 0 : s.v, mean: s.v, count: 1, samples: [s] });

@@ -122,16 +122,21 @@ function vectorScalar(e: A.BinaryExpr, vec: Vector, scalar: number, swap: boolea
   return out;
 }
 
-/** The matching signature of a label set under on(...)/ignoring(...) (ignoring always drops __name__). */
+const signatures = new WeakMap<A.VectorMatching, (l: Labels) => string>();
+
+/** The matching signature of a label set under on(...)/ignoring(...) (ignoring always drops __name__), cached per expression. */
 function signature(m: A.VectorMatching): (l: Labels) => string {
-  const cache = new Map<string, string>();
+  let f = signatures.get(m);
+  if (f) return f;
+  const cache = new WeakMap<Labels, string>();
   const names = m.on ? m.labels : [...m.labels, '__name__'];
-  return (l) => {
-    const full = labelsKey(l);
-    let s = cache.get(full);
-    if (s === undefined) cache.set(full, (s = labelsKey(pickLabels(l, names, m.on))));
+  f = (l) => {
+    let s = cache.get(l);
+    if (s === undefined) cache.set(l, (s = labelsKey(pickLabels(l, names, m.on))));
     return s;
   };
+  signatures.set(m, f);
+  return f;
 }
 
 function resultMetric(op: A.BinaryOp, m: A.VectorMatching, l: Labels, r: Labels): Labels {
