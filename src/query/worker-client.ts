@@ -5,6 +5,10 @@
  * does not answer within the query timeout plus a grace period (a query that stopped yielding)
  * gets 503, and the worker is replaced (its head is read again from Kafka).
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Gauge } from 'prom-client';
 import { counter, metricsRegistry } from '../obs/metrics.js';
@@ -56,12 +60,22 @@ metric('vigil_query_head_dropped_samples_total', 'Samples the query head did not
 metric('vigil_query_head_evicted_series_total', 'Stale series the query head evicted to make room', 'evictedSeries');
 const restartsTotal = counter('vigil_query_worker_restarts_total', 'Query worker threads replaced after not answering in time');
 
+/** tsx's ESM register API (its package's `./esm/api` import export), as a file URL. */
+function tsxRegisterUrl(): string {
+  const require = createRequire(import.meta.url);
+  const manifest = require.resolve('tsx/package.json');
+  const exports = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports;
+  return pathToFileURL(join(dirname(manifest), exports['./esm/api']!.import.default)).href;
+}
+
 /** The worker's code: compiled JS, or (under tests and tsx) the TypeScript source through tsx. */
 function spawn(config: QueryServiceConfig): Worker {
   const here = import.meta.url;
   if (here.endsWith('.ts')) {
     const url = new URL('./query-worker.ts', here).href;
-    return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url)}); })`, { eval: true, workerData: config });
+    // Resolved here: an eval worker resolves bare names from the process's cwd, which may be anywhere.
+    const tsx = tsxRegisterUrl();
+    return new Worker(`import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(url)}); })`, { eval: true, workerData: config });
   }
   return new Worker(new URL('./query-worker.js', here), { workerData: config });
 }
@@ -87,9 +101,13 @@ export async function startQueryWorker(config: QueryServiceConfig): Promise<Quer
   const launch = (): Promise<void> => {
     worker = spawn(config);
     const w = worker;
+    let started = false;
     return new Promise<void>((resolve, reject) => {
       w.on('message', (m: WorkerMessage) => {
-        if (m.type === 'ready') resolve();
+        if (m.type === 'ready') {
+          started = true;
+          resolve();
+        }
         else if (m.type === 'failed') reject(new Error(`query worker failed to start: ${m.error}`));
         else if (m.type === 'stats') latest = m.stats;
         else if (m.type === 'response') {
@@ -105,7 +123,8 @@ export async function startQueryWorker(config: QueryServiceConfig): Promise<Quer
         reject(err);
       });
       w.on('exit', (code) => {
-        if (stopping || w !== worker) return;
+        // A worker that never started is not replaced (its start failed, and said why).
+        if (stopping || w !== worker || !started) return reject(new Error(`the query worker exited (code ${code}) before it started`));
         log.error({ code }, 'query worker exited; starting a new one');
         failAll(500, `the query worker exited (code ${code})`);
         ready = launch();
