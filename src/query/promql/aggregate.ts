@@ -10,7 +10,7 @@ import { isValidLabelName } from '../../model/series.js';
 import { quantile } from './quantile.js';
 import { formatValue, labelsKey, pickLabels, withLabel, type Labels, type Sample, type Vector } from './value.js';
 
-interface Group {
+interface Accumulator {
   labels: Labels;
   value: number;
   mean: number;
@@ -20,18 +20,17 @@ interface Group {
 
 const NO_LABELS: Labels = {};
 
-/** Result labels of a series under a grouping, kept per series label set (the same objects every step). */
-const groupCache = new WeakMap<Labels, Map<string, { labels: Labels; key: string }>>();
+type Group = { labels: Labels; key: string };
+
+/** Per aggregation expression: the result labels of each series label set (the same objects every step). */
+const groupCaches = new WeakMap<A.AggregateExpr, WeakMap<Labels, Group>>();
 
 /** The result labels of `metric` under `by`/`without` `grouping`, and their identity. */
-function groupOf(metric: Labels, grouping: readonly string[], without: boolean): { labels: Labels; key: string } {
-  const signature = `${without ? 'w' : 'b'}${grouping.join('\xff')}`;
-  let perMetric = groupCache.get(metric);
-  if (!perMetric) groupCache.set(metric, (perMetric = new Map()));
-  let g = perMetric.get(signature);
+function groupOf(cache: WeakMap<Labels, Group>, metric: Labels, grouping: readonly string[], without: boolean): Group {
+  let g = cache.get(metric);
   if (!g) {
     const labels = without ? pickLabels(metric, [...grouping, '__name__'], false) : grouping.length > 0 ? pickLabels(metric, grouping, true) : NO_LABELS;
-    perMetric.set(signature, (g = { labels, key: labelsKey(labels) }));
+    cache.set(metric, (g = { labels, key: labelsKey(labels) }));
   }
   return g;
 }
@@ -52,10 +51,12 @@ export function aggregate(e: A.AggregateExpr, param: number | string, vec: Vecto
     if (!isValidLabelName(label)) throw new QueryError('QUERY_EXEC', `invalid label name ${JSON.stringify(label)}`, 422);
     if (!e.without) grouping = [...grouping, label].sort();
   }
-  const groups = new Map<string, Group>();
+  const groups = new Map<string, Accumulator>();
+  let cache = groupCaches.get(e);
+  if (!cache) groupCaches.set(e, (cache = new WeakMap()));
   for (const s of vec) {
     const metric = op === 'count_values' ? withLabel(s.metric, param as string, formatValue(s.v)) : s.metric;
-    const { labels, key } = groupOf(metric, grouping, e.without);
+    const { labels, key } = groupOf(cache, metric, grouping, e.without);
     const g = groups.get(key);
     if (!g) {
       groups.set(key, { labels, value: op === 'group' ? 1 : op === 'stddev' || op === 'stdvar' ? 0 : s.v, mean: s.v, count: 1, samples: [s] });

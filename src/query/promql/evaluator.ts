@@ -18,7 +18,7 @@ import { typeOf, unwrap } from './ast.js';
 import { aggregate } from './aggregate.js';
 import { binaryStep } from './binary.js';
 import { absentLabels, callInstantFunction } from './instant-functions.js';
-import { callRangeFunction, RANGE_FUNCTIONS } from './range-functions.js';
+import { callRangeFunction, RANGE_FUNCTIONS, type RangeContext } from './range-functions.js';
 import { atMs, type SelectorData } from './selector-data.js';
 import { dropMetricName, labelsKey, formatLabels, type Labels, type Matrix, type Series, type Vector } from './value.js';
 
@@ -261,7 +261,9 @@ export class Evaluator {
     const out = new Map<string, Series>();
     for (let t = r.start; t <= r.end; t += r.interval) {
       if (this.due()) await this.checkpoint();
-      const vectors: Vector[] = args.map((m, i) => {
+      const vectors: Vector[] = [];
+      for (let i = 0; i < args.length; i++) {
+        const m = args[i]!;
         const vec: Vector = [];
         const cur = cursors[i]!;
         for (let si = 0; si < m.length; si++) {
@@ -271,8 +273,8 @@ export class Evaluator {
           cur[si] = c;
           if (c < s.ts.length && s.ts[c] === t) vec.push({ metric: s.metric, v: s.vs[c]!, t });
         }
-        return vec;
-      });
+        vectors.push(vec);
+      }
       const result = fn(vectors, t);
       this.hold(result.length);
       const seen = new Set<string>();
@@ -371,42 +373,45 @@ export class Evaluator {
     const out: Matrix = [];
     const steps = Math.floor((r.end - r.start) / r.interval) + 1;
     const covered = new Set<number>();
+    const absentOverTime = e.func === 'absent_over_time';
     for (const s of src.series) {
       const ts: number[] = [];
       const vs: number[] = [];
       let hint = 0;
-      let buf: { ts: number[]; vs: number[] } | undefined;
+      // Only raw series with a stale marker need their windows filtered (stale markers are not samples of a range).
+      let hasStale = false;
+      if (src.raw) for (let j = 0; j < s.vs.length && !hasStale; j++) hasStale = isStaleMarker(s.vs[j]!);
+      // One window object and one context per series, moved step by step.
+      const points: RangePoints = { ts: s.ts, vs: s.vs, from: 0, to: 0 };
+      const ctx: RangeContext = { t: 0, rangeMs: src.rangeMs, offsetMs: src.offsetMs, at: src.at, scalar: (i) => scalars.get(i)?.get(ctx.t) ?? NaN };
       for (let t = r.start; t <= r.end; t += r.interval) {
         if (this.due()) await this.checkpoint();
         const w = this.window(src, s, t, hint);
         hint = Math.max(0, w.to - 1);
-        let points: RangePoints = { ts: s.ts, vs: s.vs, from: w.from, to: w.to };
-        if (src.raw) {
-          // Stale markers are not samples of a range.
-          let stale = false;
-          for (let j = w.from; j < w.to && !stale; j++) stale = isStaleMarker(s.vs[j]!);
-          if (stale) {
-            buf = { ts: [], vs: [] };
-            for (let j = w.from; j < w.to; j++) {
-              if (isStaleMarker(s.vs[j]!)) continue;
-              buf.ts.push(s.ts[j]!);
-              buf.vs.push(s.vs[j]!);
-            }
-            points = { ts: buf.ts, vs: buf.vs, from: 0, to: buf.ts.length };
+        points.ts = s.ts;
+        points.vs = s.vs;
+        points.from = w.from;
+        points.to = w.to;
+        if (hasStale) {
+          const bts: number[] = [];
+          const bvs: number[] = [];
+          for (let j = w.from; j < w.to; j++) {
+            if (isStaleMarker(s.vs[j]!)) continue;
+            bts.push(s.ts[j]!);
+            bvs.push(s.vs[j]!);
           }
+          points.ts = bts;
+          points.vs = bvs;
+          points.from = 0;
+          points.to = bts.length;
         }
         if (points.to <= points.from) continue;
-        const v = callRangeFunction(e.func, points, {
-          t,
-          rangeMs: src.rangeMs,
-          offsetMs: src.offsetMs,
-          at: src.at,
-          scalar: (i) => scalars.get(i)?.get(t) ?? NaN,
-        });
+        ctx.t = t;
+        const v = callRangeFunction(e.func, points, ctx);
         if (v === undefined) continue;
         ts.push(t);
         vs.push(v);
-        covered.add(t);
+        if (absentOverTime) covered.add(t);
       }
       this.hold(ts.length);
       if (ts.length > 0) out.push({ metric: e.func === 'last_over_time' ? s.metric : dropMetricName(s.metric), ts, vs });
