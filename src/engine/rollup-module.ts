@@ -15,8 +15,10 @@ export function rollupModule(options: RollupModuleOptions = {}): EngineModule {
     topologies(ctx) {
       const t = ctx.config.topics;
       const common = { registry: ctx.registryUrl, lateTopic: t.metricsLate, dlqTopic: t.metricsDlq };
-      const list = [buildRollup1mTopology({ ...common, inputTopic: t.metrics, outputTopic: t.rollup1m, graceMs: options.graceMs ?? 10_000 })];
-      if (options.hourly ?? true) list.push(buildRollup1hTopology({ ...common, inputTopic: t.rollup1m, outputTopic: t.rollup1h }));
+      // Consumer groups (= application ids) carry the client id: several Vigils can share one cluster.
+      const app = ctx.config.kafka.clientId;
+      const list = [buildRollup1mTopology({ ...common, applicationId: `${app}-rollup-1m`, inputTopic: t.metrics, outputTopic: t.rollup1m, graceMs: options.graceMs ?? 10_000 })];
+      if (options.hourly ?? true) list.push(buildRollup1hTopology({ ...common, applicationId: `${app}-rollup-1h`, inputTopic: t.rollup1m, outputTopic: t.rollup1h }));
       return list;
     },
   };

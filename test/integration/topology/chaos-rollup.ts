@@ -14,7 +14,7 @@ const opt = (name: string, def: string) => {
 const cycles = Number(opt('cycles', '5'));
 const seed = Number(opt('seed', String(Date.now() % 100000)));
 const base = configSchema.parse({});
-const stack = await startStack({ partitions: 2, config: { ...base, kafka: { ...base.kafka, brokers: undefined }, schemaRegistry: { url: undefined } } });
+const stack = await startStack({ partitions: 2, kafkaDataDir: null, config: { ...base, kafka: { ...base.kafka, brokers: undefined }, schemaRegistry: { ...base.schemaRegistry, url: undefined } } });
 try {
   const started = Date.now();
   const result = await runCrashScenario({

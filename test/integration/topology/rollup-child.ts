@@ -21,7 +21,7 @@ await engine.start();
 process.stdout.write('ready\n');
 let last = 0;
 const timer = setInterval(() => {
-  const n = engine.runtime('vigil-rollup-1m')?.processed ?? 0;
+  const n = engine.runtime(`${config.kafka.clientId}-rollup-1m`)?.processed ?? 0;
   if (n !== last) {
     last = n;
     process.stdout.write(`processed ${n}\n`);

@@ -22,6 +22,9 @@ export interface CrashOptions {
   scrapes?: number;
   seed?: number;
   log?: (line: string) => void;
+  /** Topics (default the config defaults) and extra environment for the children (e.g. VIGIL_CONFIG). */
+  topics?: { metrics: string; rollup1m: string };
+  env?: Record<string, string>;
 }
 
 /** Children still running when the harness process exits (e.g. a test timeout) are killed with it. */
@@ -43,14 +46,15 @@ export async function runCrashScenario(o: CrashOptions) {
   const input = fixtureInput({ sources: o.sources ?? 6, perSource: o.perSource ?? 10, scrapes: o.scrapes ?? 60, partitions: o.partitions });
   const expected = await oracle(input, 10_000);
   const kafka = createKafka(o.brokers, 'crash-harness');
-  const out = await collect(kafka, o.registryUrl, 'metrics.rollup.1m');
+  const topics = o.topics ?? { metrics: 'metrics', rollup1m: 'metrics.rollup.1m' };
+  const out = await collect(kafka, o.registryUrl, topics.rollup1m);
   const stateDir = mkdtempSync(join(tmpdir(), 'vigil-crash-'));
-  const env = { KAFKA_BROKERS: o.brokers, SCHEMA_REGISTRY_URL: o.registryUrl, VIGIL_STATE_DIR: stateDir, CHILD_SESSION_TIMEOUT: '3000', VIGIL_LOG_LEVEL: process.env.CHILD_LOG_LEVEL ?? 'warn' };
+  const env = { ...(o.env ?? {}), KAFKA_BROKERS: o.brokers, SCHEMA_REGISTRY_URL: o.registryUrl, VIGIL_STATE_DIR: stateDir, CHILD_SESSION_TIMEOUT: '3000', VIGIL_LOG_LEVEL: process.env.CHILD_LOG_LEVEL ?? 'warn' };
   // The input is published gradually over ~8 s per cycle (a restart takes 3-6 s to rejoin the group),
   // so every child finds input arriving and each kill lands while it is being consumed.
   const ticks = Math.max(1, o.cycles * 40);
   const perTick = Math.ceil(input.length / ticks);
-  const publishing = publish(kafka, o.registryUrl, input, { perTick, tickMs: 200 });
+  const publishing = publish(kafka, o.registryUrl, input, { perTick, tickMs: 200 }, topics.metrics);
   let kills = 0;
   let child: Child | null = null;
   try {

@@ -49,8 +49,8 @@ export async function oracle(input: FixtureRecord[], graceMs: number): Promise<M
   return out;
 }
 
-/** Publishes the input in order (optionally paced: `perTick` records every `tickMs`). */
-export async function publish(kafka: Kafka, registryUrl: string, input: FixtureRecord[], pace?: { perTick: number; tickMs: number }): Promise<void> {
+/** Publishes the input in order to `topic` (optionally paced: `perTick` records every `tickMs`). */
+export async function publish(kafka: Kafka, registryUrl: string, input: FixtureRecord[], pace?: { perTick: number; tickMs: number }, topic = 'metrics'): Promise<void> {
   const serde = sampleBatchSerde({ registry: registryUrl });
   const producer = kafka.producer();
   await producer.connect();
@@ -58,8 +58,8 @@ export async function publish(kafka: Kafka, registryUrl: string, input: FixtureR
     const step = pace?.perTick ?? input.length;
     for (let i = 0; i < input.length; i += step) {
       const part = input.slice(i, i + step);
-      const messages = await Promise.all(part.map(async (r) => ({ key: r.key, value: await serde.encode('metrics', r.batch), partition: r.partition })));
-      await producer.send({ topic: 'metrics', messages, acks: -1 });
+      const messages = await Promise.all(part.map(async (r) => ({ key: r.key, value: await serde.encode(topic, r.batch), partition: r.partition })));
+      await producer.send({ topic, messages, acks: -1 });
       if (pace) await new Promise((r) => setTimeout(r, pace.tickMs));
     }
   } finally {
