@@ -1,18 +1,24 @@
 /**
  * `npm run bench -- query [--series 10000] [--hours 24]`
  *
- * The query API over one day of an archive: `avg(cpu.load) by (pool)` over the whole day at a 1m
- * step (100 pools x 1440 points from 10k series), through HTTP as a dashboard asks it: cold (first
- * request) and cached (repeat). Baseline in the same run:
+ * The query API over one day of an archive: the Vigil-language `avg(cpu_load) by (pool)` (lang=vigil)
+ * over the whole day at a 1m step (100 pools x 1440 points from 10k series), through HTTP as a
+ * dashboard asks it: cold (first request) and cached (repeat). Baseline in the same run:
  * the same question as one DuckDB SQL over the same 1m rollup files (GROUP BY pool, minute); the
  * two answers are compared value by value.
  *
- * The archive: metric cpu.load{pool, host}, 100 hosts per pool, gauges as bounded random walks
+ * PromQL range queries over the archive's raw hour at a 15 s step (what Grafana asks of the last
+ * hour), with the real Prometheus as the baseline in the same run: the same raw samples written as
+ * OpenMetrics, backfilled into a TSDB block with promtool, served by Prometheus; the same queries
+ * timed on both (first request and best of 3) and their answers compared (relative 1e-6).
+ *
+ * The archive: metric cpu_load{pool, host}, 100 hosts per pool, gauges as bounded random walks
  * sampled every 10 s. The 8.64M raw samples per 1k series are folded while generated into the 1m and
  * 1h rollups the archive sink would write (24 hourly files each), written with ParquetWriter into a
  * temporary archive in the hive layout; the last hour also as raw samples (the UI's default chart:
  * the last hour at a 15 s step reads raw samples), measured the same way.
- * Last line: JSON {bench, cold_ms, cached_ms, baseline, baseline_ms, ratio, series, points, ...}.
+ * Last line: JSON {bench, cold_ms, cached_ms, baseline, baseline_ms, ratio, series, points, ...,
+ * promql_cold_ms, promql_ms, prometheus_ms, promql_ratio, ...}.
  */
 import { mkdirSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +36,7 @@ import { partKey, type Resolution } from '../src/sinks/archive/layout.js';
 import { ParquetWriter } from '../src/sinks/archive/parquet-writer.js';
 import { openObjectStore } from '../src/sinks/archive/storage/open-store.js';
 import { numArg, rng } from './support/harness.js';
+import { compareMatrices, OpenMetricsWriter, rangeQuery, startPrometheusOn } from './support/prometheus-baseline.js';
 
 const SERIES = numArg('series', 10_000);
 const HOURS = numArg('hours', 24);
@@ -38,7 +45,10 @@ const POOLS = Math.ceil(SERIES / HOSTS_PER_POOL);
 const INTERVAL = 10_000;
 const PER_MINUTE = 60_000 / INTERVAL;
 const T0 = Date.UTC(2026, 10, 1);
-const QUERY = 'avg(cpu.load) by (pool)';
+const METRIC = 'cpu_load';
+const QUERY = `avg(${METRIC}) by (pool)`;
+/** PromQL range queries over the raw hour, timed on Vigil and on Prometheus. */
+const PROMQL_QUERIES = [`avg by (pool) (${METRIC})`, `sum by (pool) (rate(${METRIC}[5m]))`, `max by (pool) (max_over_time(${METRIC}[5m]))`];
 const STEP_S = 60;
 const RAW_STEP_S = 15;
 
@@ -63,12 +73,13 @@ function rollupRows(series: ArchiveSeries[], length: number): RollupRows & { [k:
 }
 
 /** Writes the archive; returns its root and the number of rows written per resolution. */
-async function writeArchive(): Promise<{ root: string; rows: Record<Resolution, number> }> {
+async function writeArchive(): Promise<{ root: string; rows: Record<Resolution, number>; openMetrics: string }> {
   const root = mkdtempSync(join(tmpdir(), 'vigil-bench-query-'));
+  const openMetrics = join(root, 'raw-hour.om');
   const series: ArchiveSeries[] = [];
   for (let i = 0; i < SERIES; i++) {
     const labels = { host: `h${String(i).padStart(5, '0')}`, pool: `p${String(Math.floor(i / HOSTS_PER_POOL)).padStart(3, '0')}` };
-    series.push({ id: seriesId('cpu.load', labels), name: 'cpu.load', labels });
+    series.push({ id: seriesId(METRIC, labels), name: METRIC, labels });
   }
   const random = rng(42);
   // Bounded random walk per series in [0, 4] (a load average), starting near the pool's level.
@@ -141,6 +152,13 @@ async function writeArchive(): Promise<{ root: string; rows: Record<Resolution, 
       rows['1h'] += (await writer.writeRollups(h1, place('1h', hourStart))).rows;
       if (raw.n > 0) {
         rows.raw += (await writer.writeRaw({ series, length: raw.n, seriesIndex: raw.s, timestamps: raw.t, values: raw.v }, place('raw', hourStart))).rows;
+        // The same raw samples for the Prometheus baseline.
+        const om = new OpenMetricsWriter(openMetrics, METRIC);
+        for (let j = 0; j < raw.n; j++) {
+          const l = series[raw.s[j]!]!.labels;
+          await om.line(`${METRIC}{host="${l.host}",pool="${l.pool}"}`, raw.v[j]!, raw.t[j]!);
+        }
+        await om.close();
       }
       const elapsed = (performance.now() - started) / 1000;
       process.stdout.write(`\rwriting archive: hour ${h + 1}/${HOURS}, ${rows['1m'].toLocaleString('en')} 1m rollups, ${elapsed.toFixed(1)} s`);
@@ -149,7 +167,7 @@ async function writeArchive(): Promise<{ root: string; rows: Record<Resolution, 
     writer.close();
     process.stdout.write('\n');
   }
-  return { root, rows };
+  return { root, rows, openMetrics };
 }
 
 /** Counts what the engine reads from the archive (series and rollup / raw rows). */
@@ -206,7 +224,7 @@ type Body = { status: string; error?: string; vigil?: { resolution: string }; da
 async function measure(c: Case, url: string, counting: CountingSource, archive: ArchiveQuery): Promise<Figures> {
   const ask = async () => {
     const t = performance.now();
-    const res = await fetch(`${url}/api/v1/query_range?${new URLSearchParams({ query: QUERY, start: String(c.startS), end: String(c.endS), step: String(c.stepS) })}`);
+    const res = await fetch(`${url}/api/v1/query_range?${new URLSearchParams({ query: QUERY, lang: 'vigil', start: String(c.startS), end: String(c.endS), step: String(c.stepS) })}`);
     const text = await res.text();
     const body = JSON.parse(text) as Body;
     const took = performance.now() - t;
@@ -259,10 +277,43 @@ async function measure(c: Case, url: string, counting: CountingSource, archive: 
   return { coldMs: cold.took, cachedMs, baselineMs, resolution, rowsRead, seriesRead, resultSeries: result.length, points };
 }
 
+interface PromqlFigures {
+  coldMs: number;
+  warmMs: number;
+  prometheusColdMs: number;
+  prometheusMs: number;
+  totalMs: number;
+  prometheusTotalMs: number;
+  points: number;
+}
+
+/** Each PromQL range query on Vigil and on Prometheus: first request and best of 3; answers compared. */
+async function measurePromql(vigilUrl: string, prometheusUrl: string, startS: number, endS: number): Promise<PromqlFigures> {
+  const f: PromqlFigures = { coldMs: 0, warmMs: 0, prometheusColdMs: 0, prometheusMs: 0, totalMs: 0, prometheusTotalMs: 0, points: 0 };
+  for (const [i, query] of PROMQL_QUERIES.entries()) {
+    const params = { query, start: String(startS), end: String(endS), step: String(RAW_STEP_S) };
+    const times = async (url: string) => {
+      const first = await rangeQuery(url, params);
+      const warm: number[] = [];
+      for (let k = 0; k < 3; k++) warm.push((await rangeQuery(url, params)).ms);
+      return { first, best: Math.min(...warm) };
+    };
+    const ours = await times(vigilUrl);
+    const theirs = await times(prometheusUrl);
+    const points = compareMatrices(query, ours.first.result, theirs.first.result);
+    say(`  ${query}: vigil ${ms(ours.first.ms)} ms first, ${ms(ours.best)} ms best of 3; prometheus ${ms(theirs.first.ms)} / ${ms(theirs.best)} ms; ${points.toLocaleString('en')} points equal`);
+    if (i === 0) Object.assign(f, { coldMs: ours.first.ms, warmMs: ours.best, prometheusColdMs: theirs.first.ms, prometheusMs: theirs.best });
+    f.totalMs += ours.best;
+    f.prometheusTotalMs += theirs.best;
+    f.points += points;
+  }
+  return f;
+}
+
 async function main(): Promise<void> {
   const wall = performance.now();
   say(`query bench: ${SERIES.toLocaleString('en')} series (${POOLS} pools x ${HOSTS_PER_POOL} hosts), ${HOURS} h at 10 s, query ${QUERY}`);
-  const { root, rows } = await writeArchive();
+  const { root, rows, openMetrics } = await writeArchive();
   say(`archive: ${rows['1m'].toLocaleString('en')} 1m rollups, ${rows['1h'].toLocaleString('en')} 1h rollups, ${rows.raw.toLocaleString('en')} raw samples (last hour) in ${root}`);
 
   const archive = await ArchiveQuery.open(openObjectStore({ root }));
@@ -279,7 +330,7 @@ async function main(): Promise<void> {
         endS: end / 1000,
         stepS: STEP_S,
         baselineSql: `SELECT labels['pool'] AS pool, (epoch_ms("start") // 60000 + 1) * 60 AS t, sum("sum") / sum("count") AS v
-          FROM rollup_1m WHERE name = 'cpu.load' AND "start" >= epoch_ms(${T0}::BIGINT) AND "start" < epoch_ms(${end}::BIGINT) GROUP BY ALL`,
+          FROM rollup_1m WHERE name = '${METRIC}' AND "start" >= epoch_ms(${T0}::BIGINT) AND "start" < epoch_ms(${end}::BIGINT) GROUP BY ALL`,
       },
       server.url(),
       counting,
@@ -293,12 +344,21 @@ async function main(): Promise<void> {
         endS: end / 1000,
         stepS: RAW_STEP_S,
         baselineSql: `SELECT labels['pool'] AS pool, (epoch_ms("timestamp") // ${RAW_STEP_S * 1000} + 1) * ${RAW_STEP_S} AS t, avg(value) AS v
-          FROM raw WHERE name = 'cpu.load' AND "timestamp" >= epoch_ms(${end - 3_600_000}::BIGINT) AND "timestamp" < epoch_ms(${end}::BIGINT) GROUP BY ALL`,
+          FROM raw WHERE name = '${METRIC}' AND "timestamp" >= epoch_ms(${end - 3_600_000}::BIGINT) AND "timestamp" < epoch_ms(${end}::BIGINT) GROUP BY ALL`,
       },
       server.url(),
       counting,
       archive,
     );
+    say(`PromQL range queries over the raw hour at ${RAW_STEP_S} s step (baseline: Prometheus on the same samples, backfilled with promtool):`);
+    const prometheus = await startPrometheusOn(openMetrics);
+    let promql: PromqlFigures;
+    try {
+      say(`  promtool tsdb create-blocks-from openmetrics: ${ms(prometheus.createMs)} ms`);
+      promql = await measurePromql(server.url(), prometheus.url, end / 1000 - 3600 + RAW_STEP_S, end / 1000);
+    } finally {
+      await prometheus.stop();
+    }
     const rssMb = Math.round(process.resourceUsage().maxRSS / 1024);
     say(`peak RSS ${rssMb} MB, total ${((performance.now() - wall) / 1000).toFixed(1)} s`);
     const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -323,6 +383,15 @@ async function main(): Promise<void> {
         raw_ratio: r2(hour.coldMs / hour.baselineMs),
         raw_rows_read: hour.rowsRead,
         raw_resolution: hour.resolution,
+        promql_cold_ms: ms(promql.coldMs),
+        promql_ms: ms(promql.warmMs),
+        prometheus_cold_ms: ms(promql.prometheusColdMs),
+        prometheus_ms: ms(promql.prometheusMs),
+        promql_ratio: r2(promql.warmMs / promql.prometheusMs),
+        promql_total_ms: ms(promql.totalMs),
+        prometheus_total_ms: ms(promql.prometheusTotalMs),
+        promql_queries: PROMQL_QUERIES.length,
+        promql_points: promql.points,
         peak_rss_mb: rssMb,
       }),
     );

@@ -3,7 +3,9 @@
 #   - librdkafka1 (the embedded Kafka is librdkafka's mock cluster, loaded through koffi)
 #   - kcat (an independent Kafka client used by the integration tests)
 #   - chromium (browser tests of the web UI drive Debian's chromium via playwright-core)
-#   - prometheus (promtool builds the TSDB block `npm run bench -- archive` compares the archive's bytes with)
+#   - prometheus (promtool builds the TSDB block `npm run bench -- archive` compares the archive's bytes with;
+#     Prometheus itself and promtool are the PromQL comparison tests' and `bench query`'s baseline)
+#   - prometheus-node-exporter (the real exporter Prometheus scrapes in the PromQL comparison tests)
 #   - prometheus-alertmanager (its `amtool` is the client of the notifier's Alertmanager API v2 tests)
 #   - Java 17 (JDK) and Maven, then the Apache Kafka broker Vigil runs (kafka/pom.xml), assembled from Maven
 #     Central into ~/.cache/vigil/kafka by scripts/kafka-dist.sh
@@ -22,6 +24,7 @@ command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
+command -v prometheus-node-exporter >/dev/null 2>&1 || missing+=(prometheus-node-exporter)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"

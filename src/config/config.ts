@@ -166,6 +166,21 @@ export const configSchema = z
       })
       .strict()
       .default({ tokens: [], maxBodyBytes: 10 * 1024 * 1024, maxSeriesPerRequest: 100_000 }),
+    query: z
+      .object({
+        /** Default and largest time one query may take (the `timeout` parameter may shorten it), like Prometheus' --query.timeout. */
+        timeout: duration.default('2m'),
+        /** Most series one query reads. */
+        maxSeries: z.number().int().positive().default(100_000),
+        /** Most samples one query reads (and points one step of its evaluation holds), like Prometheus' --query.max-samples. */
+        maxSamples: z.number().int().positive().default(50_000_000),
+        /** How far back the query head (recent samples in memory) reaches; older samples are read from the archive. */
+        headRetention: duration.default('1h'),
+        /** Most series the head holds; past it, series that went stale are evicted first (vigil_query_head_* metrics). */
+        headMaxSeries: z.number().int().positive().default(200_000),
+      })
+      .strict()
+      .default({ timeout: '2m', maxSeries: 100_000, maxSamples: 50_000_000, headRetention: '1h', headMaxSeries: 200_000 }),
     rules: z
       .object({
         paths: z.array(z.string()).default(['rules']),

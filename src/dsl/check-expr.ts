@@ -15,7 +15,7 @@ import {
   type CheckedSelector,
   type ValueFn,
 } from './model.js';
-import { compileMatcherRegex } from './regex.js';
+import { compileMatcherRegex, type MatcherRegex } from './regex.js';
 
 /** scalar: a plain number; vector: a number per group; cond: true/false per group. */
 export type Shape = { kind: 'scalar' } | { kind: 'vector' | 'cond'; sig: string; labels: string[] | null };
@@ -60,7 +60,7 @@ export function checkMatchers(ms: A.MatcherNode[], errors: RuleError[]): Checked
       ok = false;
       continue;
     }
-    let regex: RegExp | null = null;
+    let regex: MatcherRegex | null = null;
     if (m.op === '=~' || m.op === '!~') {
       const r = compileMatcherRegex(m.value.value);
       if (typeof r === 'string') {

@@ -5,13 +5,14 @@
 import type { Span } from './span.js';
 import type { TemplatePart } from './template.js';
 import type { MatchOp } from './ast.js';
+import type { MatcherRegex } from './regex.js';
 
 export interface CheckedMatcher {
   label: string;
   op: MatchOp;
   value: string;
   /** Anchored regex for `=~` / `!~`. */
-  regex: RegExp | null;
+  regex: MatcherRegex | null;
 }
 
 export interface CheckedSelector {

@@ -1,10 +1,15 @@
 /**
  * The head: recent raw samples held in memory so queries see what the archive has not written
- * yet (the archive writes an hour once it closes). Fed with the engine's decoded batches; samples
- * older than `retentionMs` are trimmed. Rollups asked of the head are computed from its samples.
+ * yet. Fed with decoded batches of the `metrics` topic; bounded by time (samples older than
+ * `retentionMs` before the newest sample are trimmed) and by series: at `maxSeries`, series that
+ * went stale (a stale marker, or no sample for `staleAfterMs`) are evicted to make room for new
+ * ones, and when none has, a new series' samples are not kept (counted in `stats()`, exported as
+ * vigil_query_head_* metrics, and reported to queries as a warning). Rollups asked of the head are
+ * computed from its samples.
  */
 import type { DecodedBatch } from '../model/decoded-batch.js';
-import { KIND_COUNTER } from '../model/types.js';
+import { isStaleMarker } from '../collect/stale-marker.js';
+import { KIND_COUNTER, KIND_GAUGE } from '../model/types.js';
 import { RESOLUTION_MS, type RawVisitor, type RollupColumns, type RollupResolution, type RollupVisitor, type SampleSource, type SeriesMeta } from './sample-source.js';
 
 interface HeadSeries {
@@ -14,15 +19,33 @@ interface HeadSeries {
   name: string;
   labels: Readonly<Record<string, string>>;
   counter: boolean;
+  gauge: boolean;
   times: number[];
   values: number[];
 }
 
 export interface HeadOptions {
-  /** How long samples stay (default 2 h: the open hour plus the one being archived). */
+  /** How long samples stay, before the newest one (default 1 h; the archive writes files every 5 min). */
   retentionMs?: number;
-  /** Most series held; samples of further series are not kept (counted in `droppedSeries`). */
+  /** Most series held (default 200 000). */
   maxSeries?: number;
+  /** A series without a sample for this long is stale (evictable at the cap); default 5 min, the lookback. */
+  staleAfterMs?: number;
+}
+
+/** What the head holds and what its bounds cost. */
+export interface HeadStats {
+  series: number;
+  samples: number;
+  maxSeries: number;
+  /** True while the cap refuses new series (none stale to evict). */
+  full: boolean;
+  /** Samples not kept because the head was full. */
+  droppedSamples: number;
+  /** Stale series removed to make room. */
+  evictedSeries: number;
+  /** Newest sample time (ms), -Infinity when empty. */
+  newest: number;
 }
 
 export class Head implements SampleSource {
@@ -31,15 +54,27 @@ export class Head implements SampleSource {
   private readonly byRef = new WeakMap<DecodedBatch['series'], Array<HeadSeries | undefined>>();
   private readonly retentionMs: number;
   private readonly maxSeries: number;
+  private readonly staleAfterMs: number;
   private seriesCount = 0;
+  private sampleCount = 0;
   private firstSeen = Infinity;
   private newest = -Infinity;
-  /** Samples of series beyond `maxSeries` (not kept). */
-  droppedSeries = 0;
+  private droppedSamples = 0;
+  private evictedSeries = 0;
+  private full = false;
+  /** When the cap last refused or evicted a series (the head is incomplete for a retention after it). */
+  private capHitAt = -Infinity;
+  /** Newest time at which an eviction pass found nothing: no new pass until time moves on. */
+  private evictionFruitlessAt = -Infinity;
 
   constructor(options: HeadOptions = {}) {
-    this.retentionMs = options.retentionMs ?? 2 * 3_600_000;
+    this.retentionMs = options.retentionMs ?? 3_600_000;
     this.maxSeries = options.maxSeries ?? 200_000;
+    this.staleAfterMs = options.staleAfterMs ?? 5 * 60_000;
+  }
+
+  get retention(): number {
+    return this.retentionMs;
   }
 
   /** Adds the valid samples of a decoded batch. */
@@ -51,18 +86,27 @@ export class Head implements SampleSource {
       let s = refs[ref];
       if (!s || s.dropped) {
         s = this.seriesOf(batch.series.get(ref));
-        if (!s) continue;
+        if (!s) {
+          this.droppedSamples++;
+          continue;
+        }
         refs[ref] = s;
       }
       const t = batch.timestamps[i]!;
       if (batch.kinds[i] === KIND_COUNTER) s.counter = true;
+      else if (batch.kinds[i] === KIND_GAUGE) s.gauge = true;
       // Keep time order; an out-of-order sample is inserted where it belongs.
       let at = s.times.length;
       while (at > 0 && s.times[at - 1]! > t) at--;
       if (at > 0 && s.times[at - 1] === t) s.values[at - 1] = batch.values[i]!;
-      else {
+      else if (at === s.times.length) {
+        s.times.push(t);
+        s.values.push(batch.values[i]!);
+        this.sampleCount++;
+      } else {
         s.times.splice(at, 0, t);
         s.values.splice(at, 0, batch.values[i]!);
+        this.sampleCount++;
       }
       if (t < this.firstSeen) this.firstSeen = t;
       if (t > this.newest) this.newest = t;
@@ -76,14 +120,67 @@ export class Head implements SampleSource {
     const key = String(info.id);
     let s = metric.get(key);
     if (!s) {
-      if (this.seriesCount >= this.maxSeries) {
-        this.droppedSeries++;
+      if (this.seriesCount >= this.maxSeries && !this.evictStale()) {
+        this.full = true;
+        this.capHitAt = this.newest;
+        if (metric.size === 0) this.byMetric.delete(info.name);
         return undefined;
       }
+      this.full = false;
       this.seriesCount++;
-      metric.set(key, (s = { key, name: info.name, labels: info.labels, counter: false, times: [], values: [] }));
+      metric.set(key, (s = { key, name: info.name, labels: info.labels, counter: false, gauge: false, times: [], values: [] }));
     }
     return s;
+  }
+
+  /** Removes the series that went stale; true when it made room. Costs a pass over all series, so a fruitless pass is not repeated until time moves on. */
+  private evictStale(): boolean {
+    if (this.newest <= this.evictionFruitlessAt) return false;
+    const before = this.seriesCount;
+    const staleBefore = this.newest - this.staleAfterMs;
+    for (const [name, metric] of this.byMetric) {
+      for (const [key, s] of metric) {
+        const last = s.times.length - 1;
+        if (last >= 0 && s.times[last]! >= staleBefore && !isStaleMarker(s.values[last]!)) continue;
+        this.removeSeries(metric, key, s);
+        this.evictedSeries++;
+      }
+      if (metric.size === 0) this.byMetric.delete(name);
+    }
+    if (this.seriesCount < before) {
+      this.capHitAt = this.newest;
+      return true;
+    }
+    this.evictionFruitlessAt = this.newest;
+    return false;
+  }
+
+  private removeSeries(metric: Map<string, HeadSeries>, key: string, s: HeadSeries): void {
+    s.dropped = true;
+    metric.delete(key);
+    this.seriesCount--;
+    this.sampleCount -= s.times.length;
+  }
+
+  /** What the head holds and what its bounds cost (the vigil_query_head_* metrics). */
+  stats(): HeadStats {
+    return {
+      series: this.seriesCount,
+      samples: this.sampleCount,
+      maxSeries: this.maxSeries,
+      full: this.full,
+      droppedSamples: this.droppedSamples,
+      evictedSeries: this.evictedSeries,
+      newest: this.newest,
+    };
+  }
+
+  /** Warnings for queries: set while the head misses samples because of its series cap. */
+  warnings(): string[] {
+    if (this.capHitAt === -Infinity || this.newest - this.capHitAt > this.retentionMs) return [];
+    return [
+      `the query head reached its limit of ${this.maxSeries} series (query.headMaxSeries) within the last ${this.retentionMs / 60_000} min: recent samples of some series may be missing`,
+    ];
   }
 
   /** Drops samples older than the retention, relative to the newest sample seen. */
@@ -96,11 +193,8 @@ export class Head implements SampleSource {
         if (n === 0) continue;
         s.times.splice(0, n);
         s.values.splice(0, n);
-        if (s.times.length === 0) {
-          s.dropped = true;
-          metric.delete(key);
-          this.seriesCount--;
-        }
+        this.sampleCount -= n;
+        if (s.times.length === 0) this.removeSeries(metric, key, s);
       }
       if (metric.size === 0) this.byMetric.delete(name);
     }
@@ -114,6 +208,20 @@ export class Head implements SampleSource {
 
   get size(): number {
     return this.seriesCount;
+  }
+
+  /** Each metric's kind as its samples said (counter if any was, else gauge if any was), for /api/v1/metadata. */
+  metricTypes(): Array<{ metric: string; type: 'counter' | 'gauge' | 'unknown' }> {
+    const out: Array<{ metric: string; type: 'counter' | 'gauge' | 'unknown' }> = [];
+    for (const [metric, series] of this.byMetric) {
+      let type: 'counter' | 'gauge' | 'unknown' = 'unknown';
+      for (const s of series.values()) {
+        if (s.counter) type = 'counter';
+        else if (s.gauge && type === 'unknown') type = 'gauge';
+      }
+      out.push({ metric, type });
+    }
+    return out;
   }
 
   async raw(metric: string, start: number, end: number, visit: RawVisitor): Promise<void> {

@@ -1,20 +1,17 @@
 /**
- * The query service as an engine module: the Prometheus-shaped query API over the archive plus the
- * head of recent samples, the alerts and rules views when the rules module provides them, and the
- * web UI. Served on the engine's HTTP server (VIGIL_HTTP_PORT).
+ * The query service as an engine module: the Prometheus HTTP API (PromQL, and Vigil's language
+ * with lang=vigil) over the archive plus the head of recent samples, the alerts and rules views
+ * when the rules module provides them, and the web UI, on the engine's HTTP server
+ * (VIGIL_HTTP_PORT). Queries, the head and DuckDB run on the query worker thread
+ * (worker-client.ts), never on the thread that runs the topologies.
  */
 import type { EngineContext, EngineModule } from '../engine/engine-module.js';
-import type { ResilientConsumer } from '../kafka/client.js';
-import { ArchiveQuery } from '../sinks/archive/archive-query.js';
 import { openObjectStore } from '../sinks/archive/storage/open-store.js';
 import { registerUiRoutes } from '../ui/ui-routes.js';
 import type { AlertingView } from './alerting-view.js';
-import { ArchiveSource } from './archive-source.js';
-import { CombinedSource } from './combined-source.js';
-import { Head } from './head.js';
-import { startHeadFeeder } from './head-feeder.js';
 import { registerQueryRoutes } from './query-routes.js';
 import { registerStatusRoutes } from './status-routes.js';
+import { startQueryWorker, type QueryWorker } from './worker-client.js';
 
 export interface QueryModuleOptions {
   /** Where /api/v1/alerts and /api/v1/rules read from (the rules module), resolved at request time. */
@@ -24,9 +21,7 @@ export interface QueryModuleOptions {
 }
 
 export function queryModule(options: QueryModuleOptions = {}): EngineModule {
-  const head = new Head();
-  let archive: ArchiveQuery | null = null;
-  let feeder: ResilientConsumer | null = null;
+  let worker: QueryWorker | null = null;
   const lazyAlerting: AlertingView = {
     alerts: () => options.alerting?.()?.alerts() ?? [],
     rules: () => options.alerting?.()?.rules() ?? { files: [], rules: [], errors: [], lastReload: null },
@@ -34,27 +29,26 @@ export function queryModule(options: QueryModuleOptions = {}): EngineModule {
   return {
     name: 'query',
     async routes(app, ctx: EngineContext) {
-      const store = openObjectStore(ctx.config.archive);
-      archive = await ArchiveQuery.open(store);
-      await registerQueryRoutes(app, { source: new CombinedSource(new ArchiveSource(archive), head), alerting: lazyAlerting });
-      registerStatusRoutes(app, { archive: store, components: () => componentStatus(ctx) });
+      worker = await startQueryWorker({
+        brokers: ctx.brokers,
+        registryUrl: ctx.registryUrl,
+        clientId: ctx.config.kafka.clientId,
+        topic: ctx.config.topics.metrics,
+        consumer: ctx.consumerDefaults,
+        archive: { root: ctx.config.archive.root, s3Endpoint: ctx.config.archive.s3Endpoint },
+        query: ctx.config.query,
+      });
+      await registerQueryRoutes(app, { executor: worker, alerting: lazyAlerting });
+      registerStatusRoutes(app, { archive: openObjectStore(ctx.config.archive), components: () => componentStatus(ctx) });
       if (options.ui !== false) await registerUiRoutes(app);
     },
-    async start(ctx: EngineContext) {
-      feeder = await startHeadFeeder({
-        kafka: ctx.kafka,
-        topic: ctx.config.topics.metrics,
-        registryUrl: ctx.registryUrl,
-        head,
-        consumer: ctx.consumerDefaults,
-        logger: ctx.logger,
-      });
-    },
     async stop() {
-      await feeder?.stop();
-      archive?.close();
+      await worker?.stop();
     },
-    status: () => `head ${head.size} series`,
+    status: () => {
+      const s = worker?.stats();
+      return s ? `head ${s.series} series${s.full ? ' (full)' : ''}, on the query worker` : 'query worker starting';
+    },
   };
 }
 

@@ -7,6 +7,7 @@
  * - rate/increase/delta and count_series: per-series state inside the window, summed over the group.
  */
 import type { AggFn } from '../dsl/model.js';
+import { sortedQuantile } from '../model/quantile.js';
 import { newSketch, sketchAdd, sketchMerge, sketchQuantile, type SketchState } from './sketch.js';
 
 /** Per-series state of counter functions inside one window. */
@@ -185,11 +186,7 @@ export function aggregateValues(fn: AggFn, q: number | null, values: number[]): 
       return Math.sqrt(values.reduce((s, v) => s + (v - mean) * (v - mean), 0) / values.length);
     }
     default: {
-      const sorted = [...values].sort((x, y) => x - y);
-      const rank = q! * (sorted.length - 1);
-      const lo = Math.floor(rank);
-      const hi = Math.ceil(rank);
-      return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (rank - lo);
+      return sortedQuantile([...values].sort((x, y) => x - y), q!);
     }
   }
 }

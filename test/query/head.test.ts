@@ -3,6 +3,7 @@ import { SeriesTable } from '../../src/model/decoded-batch.js';
 import { Head } from '../../src/query/head.js';
 import { KIND_COUNTER } from '../../src/model/types.js';
 import { decodedBatchOf } from '../support/decoded-batch.js';
+import { STALE_NAN } from '../../src/collect/stale-marker.js';
 
 /** Collects what a raw visit streams: [host, times, values] per call. */
 async function rawOf(head: Head, metric: string, start: number, end: number) {
@@ -43,12 +44,30 @@ describe('Head', () => {
     ]);
   });
 
-  it('counts samples of series past its limit instead of keeping them', () => {
+  it('at its series cap, keeps no new series while none went stale: counted, flagged full, and warned about', () => {
     const head = new Head({ maxSeries: 1 });
     const table = new SeriesTable();
     head.append(decodedBatchOf(table, [cpu('a', [[1000, 1]]), cpu('b', [[1000, 2], [2000, 3]])]));
     expect(head.size).toBe(1);
-    expect(head.droppedSeries).toBe(2);
+    expect(head.stats()).toMatchObject({ series: 1, samples: 1, full: true, droppedSamples: 2, evictedSeries: 0 });
+    expect(head.warnings()[0]).toMatch(/reached its limit of 1 series \(query.headMaxSeries\)/);
+  });
+
+  // Issue 13, defect 10: the head kept its first 200k series forever and silently dropped every
+  // later one, also when the earlier ones had ended long ago.
+  it('at its series cap, evicts series that went stale (a stale marker, or no sample for 5 min) to keep new ones', async () => {
+    const head = new Head({ maxSeries: 2 });
+    const table = new SeriesTable();
+    head.append(decodedBatchOf(table, [cpu('ended', [[1000, 1]]), cpu('quiet', [[1000, 1]]), cpu('live', [[1000, 1]])]));
+    expect(head.stats()).toMatchObject({ series: 2, full: true });
+    // 'ended' goes stale with a marker: 'live' takes its place.
+    head.append(decodedBatchOf(table, [cpu('ended', [[2000, STALE_NAN]])]));
+    head.append(decodedBatchOf(table, [cpu('live', [[3000, 2], [400_000, 2]])]));
+    expect((await rawOf(head, 'cpu.load', 0, 500_000)).map(([host]) => host).sort()).toEqual(['live', 'quiet']);
+    // 'quiet' has sent nothing for more than 5 minutes: a new series replaces it.
+    head.append(decodedBatchOf(table, [cpu('new', [[401_000, 3]])]));
+    expect((await rawOf(head, 'cpu.load', 0, 500_000)).map(([host]) => host).sort()).toEqual(['live', 'new']);
+    expect(head.stats()).toMatchObject({ series: 2, evictedSeries: 2, full: false });
   });
 
   it('computes counter rollups with resets from its samples', async () => {

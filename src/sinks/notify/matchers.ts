@@ -2,6 +2,7 @@
  * Label matchers with the rules language's semantics: `=`, `!=`, `=~`, `!~`; regexes are fully
  * anchored; a missing label reads as the empty string (as in Alertmanager).
  */
+import { matcherRegex, type MatcherRegex } from '../../dsl/regex.js';
 import { NotifyConfigError } from './errors.js';
 
 export type MatchOp = '=' | '!=' | '=~' | '!~';
@@ -31,9 +32,9 @@ export function compileMatcher(m: Matcher): CompiledMatcher {
   const { name, op, value } = m;
   if (op === '=') return { name, op, value, matches: (l) => (l[name] ?? '') === value };
   if (op === '!=') return { name, op, value, matches: (l) => (l[name] ?? '') !== value };
-  let re: RegExp;
+  let re: MatcherRegex;
   try {
-    re = new RegExp(`^(?:${value})$`, 'u');
+    re = matcherRegex(value);
   } catch (err) {
     throw new NotifyConfigError(`invalid regex "${value}" for label "${name}": ${(err as Error).message}`);
   }
