@@ -1,5 +1,5 @@
 /**
- * The head feeder on the embedded Kafka. Issue 13, defect 10: every process's query head read the
+ * The head feeder on a real Kafka broker. Issue 13, defect 10: every process's query head read the
  * whole `metrics` topic from its start. Now it starts at the offsets of its retention.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -33,15 +33,15 @@ describe('head feeder', () => {
       partition,
       // The record's Kafka timestamp is when it was produced; the samples carry the same time.
       timestamp: String(now - ageMs),
-      value: await serde.encode('metrics', { source: { host }, samples: [{ name: 'feeder_load', labels: {}, timestamp: now - ageMs, value: 1, kind: 'GAUGE' }] }),
+      value: await serde.encode(stack.config.topics.metrics, { source: { host }, samples: [{ name: 'feeder_load', labels: {}, timestamp: now - ageMs, value: 1, kind: 'GAUGE' }] }),
     });
     try {
-      await producer.send({ topic: 'metrics', acks: -1, messages: [await record('old0', 3 * 3_600_000, 0), await record('old1', 3 * 3_600_000, 1), await record('recent0', 10 * 60_000, 0), await record('recent1', 20 * 60_000, 1)] });
+      await producer.send({ topic: stack.config.topics.metrics, acks: -1, messages: [await record('old0', 3 * 3_600_000, 0), await record('old1', 3 * 3_600_000, 1), await record('recent0', 10 * 60_000, 0), await record('recent1', 20 * 60_000, 1)] });
     } finally {
       await producer.disconnect();
     }
     const head = new Head({ retentionMs: 3_600_000 });
-    feeder = await startHeadFeeder({ kafka, topic: 'metrics', registryUrl: stack.registryUrl, head, consumer: { sessionTimeout: 6000, heartbeatInterval: 1000, maxWaitTimeInMs: 100 }, logger: componentLogger('test'), trimEveryMs: 0 });
+    feeder = await startHeadFeeder({ kafka, topic: stack.config.topics.metrics, registryUrl: stack.registryUrl, head, consumer: { sessionTimeout: 6000, heartbeatInterval: 1000, maxWaitTimeInMs: 100 }, logger: componentLogger('test'), trimEveryMs: 0 });
     const hosts = () => head.series(0, now + 1).then((all) => all.map((s) => s.labels.host!).sort());
     // The recent records come last in their partitions: once both are in, each batch was trimmed.
     let seen: string[] = [];

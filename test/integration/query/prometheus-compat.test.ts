@@ -16,7 +16,7 @@ import { queryModule } from '../../../src/query/query-module.js';
 import { spawnVigil, type Child } from '../../support/child-process.js';
 import { almostEqual } from '../../support/promql-script.js';
 import { freePort, promtool, startNodeExporter, startPrometheus, type RunningServer } from '../../support/prometheus.js';
-import { useStack } from '../../support/stack.js';
+import { stackEnv, useStack } from '../../support/stack.js';
 import { until } from '../../support/until.js';
 
 const stack = useStack({ partitions: 2 });
@@ -33,8 +33,7 @@ beforeAll(async () => {
   const pushPort = await freePort();
   // Push only: Prometheus remote-writes everything it scrapes.
   collect = spawnVigil(['collect', '--no-shard'], {
-    KAFKA_BROKERS: stack.brokers,
-    SCHEMA_REGISTRY_URL: stack.registryUrl,
+    ...stackEnv(stack, dir),
     VIGIL_PUSH_TOKENS: 'compat-token',
     VIGIL_HTTP_PORT: String(pushPort),
     VIGIL_LOG_LEVEL: 'warn',

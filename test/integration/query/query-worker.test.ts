@@ -69,7 +69,7 @@ describe('the query worker in the engine', () => {
     expect(archived.body).toEqual({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [ARCHIVE_T0 / 1000 + 600, String(HOSTS.length)] }] } });
 
     const input = fixtureInput({ sources: 2, perSource: 3, scrapes: 6, partitions: 2 });
-    await publish(createKafka(stack.brokers, 'query-worker-test'), stack.registryUrl, input);
+    await publish(createKafka(stack.brokers, 'query-worker-test'), stack.registryUrl, input, undefined, stack.config.topics.metrics);
     // 2 sources x 2 gauges (m=1, m=2): 4 series of `load` once the head has read them.
     const at = String((T0 + 60_000) / 1000);
     await eventually(async () => (await query('/api/v1/query', { query: 'count(load)', time: at })).body.data.result[0]?.value[1] === '4', 60_000, 'the head to hold the published series');
@@ -93,10 +93,10 @@ describe('the query worker in the engine', () => {
     }));
     const half = input.length / 2;
     const [first, all] = [await oracle(input.slice(0, half), 10_000), await oracle(input, 10_000)];
-    const out = await collect(kafka, stack.registryUrl, 'metrics.rollup.1m');
+    const out = await collect(kafka, stack.registryUrl, stack.config.topics.rollup1m);
     try {
       const closes = () => [...out.seen.values()].filter((v) => v.value.rollups.some((r) => r.name.startsWith('close_'))).length;
-      await publish(kafka, stack.registryUrl, input.slice(0, half));
+      await publish(kafka, stack.registryUrl, input.slice(0, half), undefined, stack.config.topics.metrics);
       await until(() => closes() >= first.size, 60_000, 'the first windows to close');
 
       let answeredAt = Infinity;
@@ -111,7 +111,7 @@ describe('the query worker in the engine', () => {
         answeredAt = Date.now();
         return r;
       });
-      await publish(kafka, stack.registryUrl, input.slice(half));
+      await publish(kafka, stack.registryUrl, input.slice(half), undefined, stack.config.topics.metrics);
       await until(() => closes() >= all.size, 30_000, 'the later windows to close');
       const closedAt = Date.now();
       const answer = await long;
