@@ -1,0 +1,144 @@
+/**
+ * Failure paths of the runtime's commit (house-style: like Kafka Streams' TaskManager tests), on an
+ * in-process FakeKafka with injected faults: a storage write that fails, a changelog/output send that
+ * fails while records keep being processed, a commit prepared behind a failing one.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../support/until.js';
+import type { TopologyRuntime } from '../../src/topology/runtime.js';
+import { FakeKafka } from './support/fake-kafka.js';
+import { fakeRuntime, flakyStorageFactory, totals } from './support/runtime-fixture.js';
+
+let runtime: TopologyRuntime | null = null;
+afterEach(async () => {
+  await runtime?.stop();
+  runtime = null;
+});
+
+function gate() {
+  let release!: () => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    release = res;
+    reject = rej;
+  });
+  return { promise, release, reject };
+}
+
+function feed(kafka: FakeKafka, key: string, n: number): void {
+  for (let i = 0; i < n; i++) kafka.append('in', 0, key, '1');
+}
+
+/** Output ids on `out` and the last value per key (what a consumer of `out` would see). */
+function outputs(kafka: FakeKafka) {
+  const ids = kafka.records('out').map((r) => r.headers!['vigil.id']!.toString());
+  return { ids, distinct: new Set(ids).size };
+}
+
+/** Waits until the task's totals are `expected`; on a timeout the error shows what they are. */
+async function settle(r: TopologyRuntime, expected: Record<string, number>, what: string): Promise<void> {
+  try {
+    await until(() => JSON.stringify(totals(r)) === JSON.stringify(expected), 3000, what);
+  } catch {
+    expect(totals(r), what).toEqual(expected);
+  }
+}
+
+describe('TopologyRuntime: a failed commit', () => {
+  it('storage write fails: the records since the last durable commit are consumed again, none lost', async () => {
+    const kafka = new FakeKafka();
+    const storage = flakyStorageFactory();
+    runtime = fakeRuntime(kafka, storage);
+    feed(kafka, 'a', 10);
+    await runtime.start();
+    await settle(runtime, { a: 10 }, 'first ten');
+    await runtime.commitAll();
+    feed(kafka, 'a', 10);
+    await settle(runtime, { a: 20 }, 'second ten');
+    storage.last('sum-0').failNext = 1;
+    await runtime.commitAll().catch(() => undefined);
+    feed(kafka, 'a', 10);
+    await settle(runtime, { a: 30 }, 'after the failed commit');
+    await runtime.commitAll();
+    const out = outputs(kafka);
+    expect(out.distinct).toBe(30);
+    expect(kafka.records('out').at(-1)!.value!.toString()).toBe('30');
+  });
+
+  it('send fails while records go on being processed: those records are consumed again, the outbox is re-sent', async () => {
+    const kafka = new FakeKafka();
+    const storage = flakyStorageFactory();
+    runtime = fakeRuntime(kafka, storage);
+    feed(kafka, 'a', 10);
+    await runtime.start();
+    await settle(runtime, { a: 10 }, 'first ten');
+    await runtime.commitAll();
+    feed(kafka, 'a', 10);
+    await settle(runtime, { a: 20 }, 'second ten');
+    const send = gate();
+    kafka.beforeSend = () => send.promise;
+    const commit = runtime.commitAll().catch(() => undefined); // written to storage, then stuck in the send
+    feed(kafka, 'a', 10);
+    await settle(runtime, { a: 30 }, 'processed during the commit');
+    kafka.beforeSend = null;
+    send.reject(new Error('injected send failure'));
+    await commit;
+    feed(kafka, 'a', 5);
+    await settle(runtime, { a: 35 }, 'after the failed send');
+    await runtime.commitAll();
+    const out = outputs(kafka);
+    expect(out.distinct).toBe(35);
+    expect(kafka.records('out').at(-1)!.value!.toString()).toBe('35');
+  });
+
+  it('the broker refuses sends for a while: the task stays paused, its reopening is retried, then it goes on with nothing lost', async () => {
+    const kafka = new FakeKafka();
+    const storage = flakyStorageFactory();
+    runtime = fakeRuntime(kafka, storage, { recoveryRetryMs: 10 });
+    feed(kafka, 'a', 10);
+    await runtime.start();
+    await settle(runtime, { a: 10 }, 'first ten');
+    let refusals = 4; // the commit's send, then the outbox re-sends of three reopen attempts
+    kafka.beforeSend = () => {
+      if (refusals-- > 0) throw new Error('injected: broker unavailable');
+    };
+    await runtime.commitAll();
+    expect(runtime.taskFor(0)).toBeUndefined(); // fenced, recovering
+    feed(kafka, 'a', 10);
+    await settle(runtime, { a: 20 }, 'after the broker came back');
+    expect(refusals).toBe(-1);
+    await runtime.commitAll();
+    expect(outputs(kafka).distinct).toBe(20);
+  });
+
+  it('a commit prepared behind a failing one is discarded, never written on top of it', async () => {
+    const kafka = new FakeKafka();
+    const storage = flakyStorageFactory();
+    runtime = fakeRuntime(kafka, storage);
+    feed(kafka, 'a', 5);
+    await runtime.start();
+    await settle(runtime, { a: 5 }, 'first five');
+    await runtime.commitAll();
+    feed(kafka, 'a', 5);
+    feed(kafka, 'b', 5);
+    await settle(runtime, { a: 10, b: 5 }, 'a and b');
+    const write = gate();
+    const s = storage.last('sum-0');
+    s.hold = write.promise;
+    s.failNext = 1;
+    const first = runtime.commitAll().catch(() => undefined); // will fail: a=10, b=5 never stored
+    feed(kafka, 'b', 5);
+    await settle(runtime, { a: 10, b: 10 }, 'more b');
+    const second = runtime.commitAll().catch(() => undefined); // only b changed since the first
+    s.hold = null;
+    write.release();
+    await first;
+    await second;
+    kafka.append('in', 0, 'c', '1');
+    await settle(runtime, { a: 10, b: 10, c: 1 }, 'after the failure');
+    await runtime.commitAll();
+    const stored = storage.maps.get('sum-0')!;
+    expect(JSON.parse(stored.get('s\u0000totals\u0000a')!.toString())).toBe(10);
+    expect(JSON.parse(stored.get('s\u0000totals\u0000b')!.toString())).toBe(10);
+  });
+});
