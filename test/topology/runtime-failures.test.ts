@@ -142,3 +142,18 @@ describe('TopologyRuntime: a failed commit', () => {
     expect(JSON.parse(stored.get('s\u0000totals\u0000b')!.toString())).toBe(10);
   });
 });
+
+describe('TopologyRuntime: the outbox', () => {
+  it('is confirmed as soon as the sends are acknowledged, not with the next commit (a crash then replays nothing)', async () => {
+    const kafka = new FakeKafka();
+    const storage = flakyStorageFactory();
+    runtime = fakeRuntime(kafka, storage);
+    feed(kafka, 'a', 3);
+    await runtime.start();
+    await settle(runtime, { a: 3 }, 'three');
+    await runtime.commitAll();
+    const keys = [...storage.maps.get('sum-0')!.keys()];
+    expect(keys.filter((k) => k.startsWith('o\u0000'))).toEqual([]);
+    expect(keys).toContain('m\u0000changelogOffset');
+  });
+});

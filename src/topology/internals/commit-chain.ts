@@ -2,7 +2,8 @@
  * The effectively-once commit of a runtime's tasks, without Kafka transactions. For each task:
  *
  *   1. ONE storage batch: store changes + processed input offsets + stream time + outbox
- *   2. send the changelog records (ending with a commit marker) and the outputs (deterministic ids)
+ *   2. send the changelog records (ending with a commit marker) and the outputs (deterministic ids),
+ *      then confirm them in storage at once (the outbox entry goes: a later crash re-sends nothing)
  *   3. commit the input offsets to Kafka
  *
  * Commits are prepared synchronously (a consistent cut: no record runs in between) and their IO is
@@ -86,8 +87,9 @@ export class CommitChain {
     this.o.log.debug({ taskId: entry.task.taskId, seq: c.seq, records: c.records, messages: c.messages.length }, 'commit');
     await entry.storage.write(c.ops); // 1. one atomic batch
     const written = await this.o.sender.send(c.messages); // 2. changelog + outputs
-    // The marker is the task's last changelog record of this commit.
-    entry.task.commitSent(c, written.get(`${this.o.topology.changelogTopic}/${entry.partition}`));
+    // Confirmed at once (the outbox goes), so a crash from here on re-sends nothing. The marker is the
+    // task's last changelog record of this commit.
+    await entry.storage.write(entry.task.commitSent(c, written.get(`${this.o.topology.changelogTopic}/${entry.partition}`)));
     const offsets = [...c.offsets].filter(([topic, off]) => entry.committed.get(topic) !== off);
     const commitOffsets = this.o.commitOffsets();
     if (offsets.length && commitOffsets) {

@@ -68,7 +68,7 @@ export interface TaskCommit {
   ops: StorageOp[];
   /** 2. Changelog records (ending with a commit marker) and outputs, sent after 1. */
   messages: QueuedMessage[];
-  /** Outbox key to delete once 2. is acknowledged (null when nothing was queued). */
+  /** Outbox key to delete once 2. is acknowledged (see `commitSent`). */
   outboxKey: string | null;
   /** 3. Kafka offsets to commit: topic -> next offset to read (last processed + 1). */
   offsets: Map<string, string>;
@@ -131,7 +131,6 @@ export class StreamTask {
   streamTime = -Infinity;
   /** Changelog offset of a commit marker whose state the storage holds (or a later one); null = unknown. */
   changelogOffset: bigint | null = null;
-  private changelogOffsetDirty = false;
   current: RawRecord | null = null;
   skipped = 0;
   initialized = false;
@@ -343,7 +342,7 @@ export class StreamTask {
 
   /** True when something changed since the last commit. */
   get dirty(): boolean {
-    return this.recordsSinceCommit > 0 || this.pending.length > 0 || this.outboxToDelete.length > 0 || this.changelogOffsetDirty;
+    return this.recordsSinceCommit > 0 || this.pending.length > 0 || this.outboxToDelete.length > 0;
   }
 
   /**
@@ -369,10 +368,6 @@ export class StreamTask {
     const streamTime = this.streamTime === -Infinity ? null : this.streamTime;
     if (streamTime !== null) ops.push({ type: 'put', key: KEYS.streamTime, value: Buffer.from(String(streamTime)) });
     ops.push({ type: 'put', key: KEYS.seq, value: Buffer.from(String(seq)) });
-    if (this.changelogOffsetDirty && this.changelogOffset !== null) {
-      ops.push({ type: 'put', key: KEYS.changelogOffset, value: Buffer.from(this.changelogOffset.toString()) });
-      this.changelogOffsetDirty = false;
-    }
     const marker: CommitMarker = { seq, streamTime, offsets: markerOffsets };
     changelog.push({
       topic: this.topology.changelogTopic,
@@ -392,15 +387,28 @@ export class StreamTask {
   }
 
   /**
-   * Called once the commit's messages are acknowledged: the outbox entry goes with the next batch, and so
-   * does the changelog offset of its marker (for restoring only the changelog's tail later).
+   * Called once the commit's messages are acknowledged. Returns the storage ops that confirm it, for
+   * the caller to write at once (not with the next commit, so a crash re-sends as little as possible):
+   * the outbox entry goes, and the changelog offset of its marker is kept (for tail restores).
    */
-  commitSent(commit: TaskCommit, markerOffset?: bigint): void {
-    if (commit.outboxKey) this.outboxToDelete.push(commit.outboxKey);
+  commitSent(commit: TaskCommit, markerOffset?: bigint): StorageOp[] {
+    const ops: StorageOp[] = [];
+    if (commit.outboxKey) ops.push({ type: 'del', key: commit.outboxKey });
     if (markerOffset !== undefined) {
       this.changelogOffset = markerOffset;
-      this.changelogOffsetDirty = true;
+      ops.push({ type: 'put', key: KEYS.changelogOffset, value: Buffer.from(markerOffset.toString()) });
     }
+    return ops;
+  }
+
+  /**
+   * Storage ops that confirm the outbox entries found by `load` once the caller re-sent them; entries
+   * not confirmed this way are deleted by the next commit.
+   */
+  confirmLoadedOutbox(): StorageOp[] {
+    const ops = this.outboxToDelete.map((key) => ({ type: 'del', key }) as StorageOp);
+    this.outboxToDelete = [];
+    return ops;
   }
 
   close(): void {

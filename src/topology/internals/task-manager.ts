@@ -104,6 +104,7 @@ export class TaskManager {
       if (outbox.length) {
         this.o.log.info({ taskId: task.taskId, messages: outbox.length }, 're-sending the outbox of an unconfirmed commit');
         await this.o.sender.send(outbox);
+        await storage.write(task.confirmLoadedOutbox());
       }
       if (!this.isAssigned(partition)) throw new TopologyError(`Partition ${partition} was revoked while its task opened`, 'REVOKED');
     } catch (err) {
