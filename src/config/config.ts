@@ -51,6 +51,17 @@ export const configSchema = z
         recorded: 'metrics',
       }),
     state: z.object({ dir: z.string().default('./data/state') }).strict().default({ dir: './data/state' }),
+    ingest: z
+      .object({
+        /**
+         * Samples later than the wall clock plus this go to metrics.dlq (reason too_far_in_future) and
+         * never move stream time (like Mimir's creation grace period). A fleet replayed faster than real
+         * time must start far enough in the past, or raise this.
+         */
+        maxFuture: duration.default('10m'),
+      })
+      .strict()
+      .default({ maxFuture: '10m' }),
     archive: z
       .object({
         root: z.string().default('./data/archive'),

@@ -1,6 +1,7 @@
 /** The engine module of the rollup topologies (1m from `metrics`, 1h from the 1m topic). */
 import type { EngineModule } from './engine-module.js';
 import { buildRollup1hTopology, buildRollup1mTopology } from '../topology/rollup/rollup-topology.js';
+import { parseDuration } from '../topology/windows.js';
 
 export interface RollupModuleOptions {
   /** Grace of the 1m windows (ms). Default 10000. */
@@ -15,7 +16,8 @@ export function rollupModule(options: RollupModuleOptions = {}): EngineModule {
     topologies(ctx) {
       const t = ctx.config.topics;
       const common = { registry: ctx.registryUrl, lateTopic: t.metricsLate, dlqTopic: t.metricsDlq };
-      const list = [buildRollup1mTopology({ ...common, inputTopic: t.metrics, outputTopic: t.rollup1m, graceMs: options.graceMs ?? 10_000 })];
+      const maxFutureMs = parseDuration(ctx.config.ingest.maxFuture);
+      const list = [buildRollup1mTopology({ ...common, inputTopic: t.metrics, outputTopic: t.rollup1m, graceMs: options.graceMs ?? 10_000, maxFutureMs })];
       if (options.hourly ?? true) list.push(buildRollup1hTopology({ ...common, inputTopic: t.rollup1m, outputTopic: t.rollup1h }));
       return list;
     },

@@ -59,7 +59,7 @@ describe('1h rollup with replayed 1m input', () => {
 
   it('1h rollups computed from a 1m topic with replays equal those computed without', async () => {
     // the real 1m topology's output for 3 sources x 4 series over 2.5 hours, every record replayed once
-    const d1m = new TopologyTestDriver(buildRollup1mTopology({ registry, graceMs: 0 }));
+    const d1m = new TopologyTestDriver(buildRollup1mTopology({ registry, graceMs: 0 }), { wallClockStart: 150 * MIN });
     drivers.push(d1m);
     for (let t = 0; t < 150 * MIN; t += 10_000) {
       for (const host of ['a', 'b', 'c']) {

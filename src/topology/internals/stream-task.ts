@@ -129,6 +129,8 @@ export class StreamTask {
   private seq = 0;
   private outboxToDelete: string[] = [];
   streamTime = -Infinity;
+  /** Stream time before the record being processed (see ProcessorContext.priorStreamTime). */
+  priorStreamTime = -Infinity;
   /** Changelog offset of a commit marker whose state the storage holds (or a later one); null = unknown. */
   changelogOffset: bigint | null = null;
   current: RawRecord | null = null;
@@ -249,6 +251,7 @@ export class StreamTask {
     try {
       const rec = source.decode(raw, ctx);
       if (rec) {
+        this.priorStreamTime = this.streamTime;
         if (rec.timestamp > this.streamTime) this.streamTime = rec.timestamp;
         ctx.forward(rec);
       }
@@ -443,6 +446,9 @@ class NodeContext implements ProcessorContext {
   }
   get streamTime(): number {
     return this.task.streamTime;
+  }
+  get priorStreamTime(): number {
+    return this.task.current ? this.task.priorStreamTime : this.task.streamTime;
   }
   get wallClockTime(): number {
     return this.task.wallClockTime();

@@ -117,7 +117,7 @@ class RollupMergeProcessor extends RollupProcessor<RollupRollupStore, RollupBatc
   }
   process(record: StreamRecord<Buffer | null, RollupBatch>): void {
     const store = this.store;
-    const st = this.ctx.streamTime;
+    const st = this.ctx.priorStreamTime; // lateness is judged against the records before this one
     const res = store.resolutionMs;
     const src = store.sourceId(record.key === null ? null : record.key.toString('utf8'));
     let late = 0;
@@ -142,7 +142,7 @@ class RollupMergeProcessor extends RollupProcessor<RollupRollupStore, RollupBatc
       store.noteSeries(ref, src, r.increase === null ? 1 : 2);
       store.markMerged(ref, r.start);
     }
-    this.finishRecord(late, st, replayed);
+    this.finishRecord(late, replayed);
   }
 }
 

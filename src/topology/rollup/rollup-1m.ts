@@ -13,7 +13,11 @@ import { SeriesTable, type DecodedBatch } from '../../model/decoded-batch.js';
 import { deadLetterMessage } from '../../model/dead-letter-writer.js';
 import { seriesIdentity } from '../../model/series.js';
 import type { Topology } from '../topology.js';
+import { isStaleMarker } from '../../collect/stale-marker.js';
 import { counter } from '../../obs/metrics.js';
+
+/** Default bound of how far ahead of the wall clock a sample may be (like Mimir's creation grace period). */
+export const DEFAULT_MAX_FUTURE_MS = 10 * 60_000;
 
 const samplesIn = counter('vigil_engine_samples_total', 'Valid samples taken in from the metrics topic (by the 1m rollup, which reads every one)');
 
@@ -55,8 +59,7 @@ class SampleRollupProcessor extends RollupProcessor<SampleRollupStore, DecodedBa
   process(record: StreamRecord<Buffer | null, DecodedBatch>): void {
     const store = this.store;
     const b = record.value;
-    samplesIn.inc(b.length);
-    const st = this.ctx.streamTime;
+    const st = this.ctx.priorStreamTime; // lateness is judged against the records before this one
     const res = store.resolutionMs;
     const horizon = st - res - store.graceMs; // windows starting at or before this are closed
     const src = store.sourceId(record.key === null ? null : record.key.toString('utf8'));
@@ -67,8 +70,16 @@ class SampleRollupProcessor extends RollupProcessor<SampleRollupStore, DecodedBa
     let w: WindowColumns | null = null;
     let wStart = NaN;
     let late = 0;
+    let duplicated = 0;
+    let markers = 0;
     for (let i = 0; i < b.length; i++) {
       const t = ts[i]!;
+      const v = vs[i]!;
+      // A stale marker is not a value (no aggregate, no kind, never late): it says the series ended.
+      if (v !== v && isStaleMarker(v)) {
+        markers++;
+        continue;
+      }
       const start = t - (((t % res) + res) % res);
       if (start <= horizon) {
         late++;
@@ -82,11 +93,15 @@ class SampleRollupProcessor extends RollupProcessor<SampleRollupStore, DecodedBa
       const ref = refs[i]!;
       const kind = kinds[i]!;
       w!.ensure(ref);
-      w!.addSample(ref, t, vs[i]!, kind === 2);
+      if (!w!.addSample(ref, t, v, kind === 2)) {
+        duplicated++;
+        continue;
+      }
       if (ref >= store.sourceOf.length) store.ensureSeries(ref);
       if (store.sourceOf[ref] !== src || store.kindOf[ref] !== kind) store.noteSeries(ref, src, kind);
     }
-    this.finishRecord(late, st);
+    samplesIn.inc(b.length - markers);
+    this.finishRecord(late, duplicated);
   }
 }
 
@@ -98,12 +113,13 @@ export function buildRollup1mTopology(options: RollupTopologyOptions): Topology 
     build: () => new SampleRollupStore(storeName, ROLLUP_1M_MS, grace, new SampleBatchDecoder({ registry: options.registry, series: new SeriesTable(), maxCacheEntries: options.maxSeriesCacheEntries ?? 4_000_000 })),
   });
   const dlq = topo.dlqTopic;
+  const maxFutureMs = options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
   topo.addSource<Buffer | null, DecodedBatch>(
     'metrics-source',
     [inputTopic],
     (raw, ctx) => {
       const store = ctx.getStateStore<SampleRollupStore>(storeName);
-      const result = store.decoder.decode(raw);
+      const result = store.decoder.decode(raw, Number.isFinite(maxFutureMs) ? { notAfter: ctx.wallClockTime + maxFutureMs } : undefined);
       if (result instanceof Promise) throw new TopologyError('Writer schema not prefetched before decode', 'NOT_PREPARED');
       for (const letter of result.deadLetters) {
         const m = deadLetterMessage(letter);

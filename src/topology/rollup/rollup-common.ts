@@ -43,6 +43,11 @@ export interface RollupTopologyOptions {
   maxRollupsPerRecord?: number;
   /** Bound of each task decoder's series key cache (default 4,000,000; past it the cache is rebuilt). */
   maxSeriesCacheEntries?: number;
+  /**
+   * 1m: samples later than the wall clock plus this go to the DLQ (`too_far_in_future`) and never move
+   * stream time. Default 10 minutes (config `ingest.maxFuture`); Infinity = no bound.
+   */
+  maxFutureMs?: number;
 }
 
 /** Encodes RollupBatch values for one topic with the registry's id (fetched once, then sync). */
@@ -135,16 +140,20 @@ export abstract class RollupProcessor<S extends RollupStore, V> implements Proce
 
   abstract process(record: StreamRecord<Buffer | null, V>): void;
 
-  /** Reports `late` and duplicate inputs of the record, then emits the windows stream time `st` has closed. */
-  protected finishRecord(late: number, st: number, duplicated = 0): void {
+  /**
+   * Reports `late` and duplicate inputs of the record, then emits the windows closed by stream time
+   * with this record included (its samples were judged late against the stream time before it).
+   */
+  protected finishRecord(late: number, duplicated: number): void {
+    const closeAt = this.ctx.streamTime;
     const store = this.store;
     if (duplicated > 0) duplicates.inc({ topology: this.topologyName }, duplicated);
     if (late > 0) {
       lateSamples.inc({ topology: this.topologyName }, late);
       this.ctx.reportLate({ 'vigil.late_samples': String(late) });
     }
-    if (st >= this.nextClose) {
-      store.closeWindows(st, (win, slots) => emitWindow(this.ctx, store, win, slots, this.maxPerRecord), this.boundaryDelta);
+    if (closeAt >= this.nextClose) {
+      store.closeWindows(closeAt, (win, slots) => emitWindow(this.ctx, store, win, slots, this.maxPerRecord), this.boundaryDelta);
       this.nextClose = store.nextCloseTime();
     }
   }

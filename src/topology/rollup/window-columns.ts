@@ -83,10 +83,13 @@ export class WindowColumns {
   }
 
   /**
-   * Adds one raw sample. Counter increase is computed on in-order samples: a drop is a reset and
-   * counts the new value (Prometheus' rule); an out-of-order sample updates count/sum/min/max only.
+   * Adds one raw sample; returns false (and adds nothing) for a duplicate: a sample at the timestamp of
+   * the series' newest or oldest sample in this window, which is what a retried record repeats (like
+   * Prometheus, which drops a sample at its series' last timestamp, the first one wins). Counter
+   * increase is computed on in-order samples: a drop is a reset and counts the new value (Prometheus'
+   * rule); an out-of-order sample updates count/sum/min/max only.
    */
-  addSample(slot: number, ts: number, value: number, counter: boolean): void {
+  addSample(slot: number, ts: number, value: number, counter: boolean): boolean {
     const off = ts - this.start;
     const c = this.count[slot]!;
     this.dirtyBlocks[(slot / BLOCK_SLOTS) | 0] = 1;
@@ -101,8 +104,9 @@ export class WindowColumns {
       this.increase[slot] = 0;
       this.firstTs[slot] = off;
       this.lastTs[slot] = off;
-      return;
+      return true;
     }
+    if (off === this.lastTs[slot] || off === this.firstTs[slot]) return false;
     this.count[slot] = c + 1;
     this.sum[slot] += value;
     if (value < this.min[slot]!) this.min[slot] = value;
@@ -119,6 +123,7 @@ export class WindowColumns {
       this.lastTs[slot] = off;
       this.last[slot] = value;
     }
+    return true;
   }
 
   /** Merges a partial aggregate (a finer rollup) that starts `ts` ms after the epoch. */

@@ -41,7 +41,7 @@ export async function oracle(input: FixtureRecord[], graceMs: number): Promise<M
   const registry = new MemoryRegistryClient();
   const samples = sampleBatchSerde({ registry });
   const rollups = rollupBatchSerde({ registry });
-  const driver = new TopologyTestDriver(buildRollup1mTopology({ registry, graceMs }));
+  const driver = new TopologyTestDriver(buildRollup1mTopology({ registry, graceMs }), { wallClockStart: Date.now() });
   for (const r of input) await driver.pipeRawAsync('metrics', Buffer.from(r.key), await samples.encode('metrics', r.batch), 0, { partition: r.partition });
   const out = new Map<string, RollupBatch>();
   for (const m of driver.history.get('metrics.rollup.1m') ?? []) out.set(m.headers!['vigil.id']!, (await rollups.decode(m.value)) as RollupBatch);
