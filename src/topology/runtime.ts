@@ -232,8 +232,8 @@ export class TopologyRuntime {
     try {
       entry = await this.tasks.ensure(batch.partition);
     } catch (err) {
-      // A partition revoked meanwhile, or a stop: the batch belongs to nobody here.
-      if (this.stopping || !this.tasks.isAssigned(batch.partition)) return;
+      // A partition revoked meanwhile, a stop, or a task refused (paused, logged): nothing to process.
+      if (this.stopping || !this.tasks.isAssigned(batch.partition) || this.tasks.refusal(batch.partition)) return;
       throw err;
     }
     // After a recovery the consumer was moved back: this batch was fetched from the old position.

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../support/until.js';
 import type { TopologyRuntime } from '../../src/topology/runtime.js';
 import { FakeKafka } from './support/fake-kafka.js';
+import { metricsRegistry } from '../../src/obs/metrics.js';
 import { fakeRuntime, flakyStorageFactory, totals } from './support/runtime-fixture.js';
 
 let runtime: TopologyRuntime | null = null;
@@ -155,5 +156,26 @@ describe('TopologyRuntime: the outbox', () => {
     const keys = [...storage.maps.get('sum-0')!.keys()];
     expect(keys.filter((k) => k.startsWith('o\u0000'))).toEqual([]);
     expect(keys).toContain('m\u0000changelogOffset');
+  });
+});
+
+describe('TopologyRuntime: a task whose state cannot be restored exactly', () => {
+  it('is refused and its partition paused, loudly; the other partitions go on', async () => {
+    const kafka = new FakeKafka(2);
+    // partition 1 ran elsewhere (the group committed offset 3) and its changelog lost its beginning
+    kafka.groupOffsets.set('sum', new Map([['in/1', '3']]));
+    for (let i = 0; i < 4; i++) kafka.append('sum-changelog', 1, `totals\u0000k${i}`, '1');
+    kafka.logStart.set('sum-changelog/1', 2);
+    for (let i = 0; i < 5; i++) {
+      kafka.append('in', 0, 'a', '1');
+      kafka.append('in', 1, 'b', '1');
+    }
+    runtime = fakeRuntime(kafka, flakyStorageFactory());
+    await runtime.start();
+    await settle(runtime, { a: 5 }, 'partition 0');
+    expect(runtime.assignedPartitions()).toEqual([0]);
+    expect(runtime.taskFor(1)).toBeUndefined();
+    const refused = await metricsRegistry.getSingleMetric('vigil_task_open_refused_total')!.get();
+    expect(refused.values.find((v) => v.labels.topology === 'sum')).toMatchObject({ labels: { code: 'CHANGELOG_TRUNCATED' }, value: 1 });
   });
 });

@@ -128,6 +128,8 @@ export class StreamTask {
   private recordsSinceCommit = 0;
   private seq = 0;
   private outboxToDelete: string[] = [];
+  /** Storage keys the next commit writes to the changelog again, with their stored values (see `relogAfterRestore`). */
+  private relog: Map<string, Buffer | null> | null = null;
   streamTime = -Infinity;
   /** Stream time before the record being processed (see ProcessorContext.priorStreamTime). */
   priorStreamTime = -Infinity;
@@ -161,7 +163,9 @@ export class StreamTask {
   async load(entries: AsyncIterable<[string, Buffer]>): Promise<QueuedMessage[]> {
     const outbox: PendingOutbox[] = [];
     const wanted = new Map<string, Buffer | null>();
+    const relog = this.relog;
     for await (const [key, value] of entries) {
+      if (relog?.has(key)) relog.set(key, value);
       if (key.startsWith('o\u0000')) {
         const entry = decodeOutbox(value);
         outbox.push(entry);
@@ -202,6 +206,15 @@ export class StreamTask {
     } else if (key.startsWith('o\u0000')) {
       this.outboxToDelete.push(key);
     }
+  }
+
+  /**
+   * Call before `load` after a restore that discarded the records of a commit cut short (storage keys):
+   * the next commit writes their stored values (or tombstones) to the changelog again, after those
+   * stale records, so that no later restore applies them.
+   */
+  relogAfterRestore(storageKeys: string[]): void {
+    this.relog = storageKeys.length ? new Map(storageKeys.map((k) => [k, null])) : null;
   }
 
   /** Forgets the stored input offsets (new cluster incarnation / offsets out of range); keeps state. */
@@ -345,7 +358,7 @@ export class StreamTask {
 
   /** True when something changed since the last commit. */
   get dirty(): boolean {
-    return this.recordsSinceCommit > 0 || this.pending.length > 0 || this.outboxToDelete.length > 0;
+    return this.recordsSinceCommit > 0 || this.pending.length > 0 || this.outboxToDelete.length > 0 || this.relog !== null;
   }
 
   /**
@@ -360,6 +373,20 @@ export class StreamTask {
     const changelog: QueuedMessage[] = [];
     for (const store of this.stores.values()) {
       store.commit(new PrefixedBatch(store.name, ops, changelog, this.topology.changelogTopic, this.partition));
+    }
+    const relogged: string[] = [];
+    if (this.relog) {
+      // Stored values of keys an incomplete commit wrote to the changelog; a key this commit changes
+      // anyway is logged by the store with its newer value.
+      const changedNow = new Set(ops.map((op) => op.key));
+      const again: QueuedMessage[] = [];
+      for (const [key, value] of this.relog) {
+        if (changedNow.has(key)) continue;
+        again.push(this.changelogMessage(key.slice(2), value));
+        relogged.push(key);
+      }
+      changelog.unshift(...again);
+      this.relog = null;
     }
     const offsets = new Map<string, string>();
     const markerOffsets: Record<string, string> = {};
@@ -379,7 +406,7 @@ export class StreamTask {
     const messages = [...changelog, ...this.pending];
     // The outbox keeps the outputs and the marker, but only the KEYS of changed store entries: their
     // values are in the same batch, so the changelog can be re-created without storing it twice.
-    const changed: string[] = [];
+    const changed: string[] = [...relogged];
     for (const op of ops) if (op.key.startsWith('s\u0000')) changed.push(op.key);
     const outboxKey = KEYS.outbox(seq);
     ops.push({ type: 'put', key: outboxKey, value: encodeOutbox(changed, [changelog[changelog.length - 1]!, ...this.pending]) });

@@ -16,6 +16,12 @@ import type { Logger } from '../../obs/logger.js';
 import type { StreamTask } from './stream-task.js';
 import type { TaskOpener } from './task-opener.js';
 import type { RecordSender } from './record-sender.js';
+import { counter } from '../../obs/metrics.js';
+
+const refusedTotal = counter('vigil_task_open_refused_total', 'Task opens refused because its state cannot be restored exactly (the partition stays paused)', ['topology', 'code']);
+
+/** Errors that opening again will not fix: the partition is paused until the next assignment. */
+const REFUSALS = new Set(['CHANGELOG_TRUNCATED', 'CHANGELOG_INCOMPLETE', 'CORRUPT_STATE']);
 
 /** A task and what the runtime keeps beside it. */
 export interface TaskEntry {
@@ -52,6 +58,8 @@ export interface TaskManagerOptions {
 export class TaskManager {
   private readonly tasks = new Map<number, TaskEntry>();
   private readonly opening = new Map<number, Promise<TaskEntry>>();
+  /** Partitions whose task cannot be opened exactly (REFUSALS), with why; retried at the next assignment. */
+  private readonly refused = new Map<number, Error>();
   /** Partitions of the current assignment (null until the first one). */
   private assigned: Set<number> | null = null;
   private stopped = false;
@@ -74,21 +82,43 @@ export class TaskManager {
     return !this.stopped && (this.assigned === null || this.assigned.has(partition));
   }
 
+  /** Why the task of `partition` was refused (its partition is paused), or undefined. */
+  refusal(partition: number): Error | undefined {
+    return this.refused.get(partition);
+  }
+
   /** The open task of `partition`, opening it (once) or waiting for its recovery. */
   ensure(partition: number): Promise<TaskEntry> {
     const open = this.tasks.get(partition);
     if (open) return Promise.resolve(open);
+    const refused = this.refused.get(partition);
+    if (refused) return Promise.reject(refused);
     let p = this.opening.get(partition);
     if (!p) {
-      p = this.open(partition).finally(() => this.opening.delete(partition));
+      p = this.open(partition)
+        .catch((err: Error) => {
+          if (err instanceof TopologyError && REFUSALS.has(err.code)) this.refuse(partition, err);
+          throw err;
+        })
+        .finally(() => this.opening.delete(partition));
       this.opening.set(partition, p);
     }
     return p;
   }
 
+  /** Never a partial state: the partition is paused (the other tasks go on) and the refusal is loud. */
+  private refuse(partition: number, err: TopologyError): void {
+    this.refused.set(partition, err);
+    this.o.consumer()?.pause(partition);
+    refusedTotal.inc({ topology: this.o.topology.applicationId, code: err.code });
+    this.o.log.error({ err: err.message, code: err.code, partition }, 'task refused: its state cannot be restored exactly; the partition stays paused until the next assignment');
+  }
+
   /** A new assignment: tasks of partitions that moved away are closed, the new ones opened. */
   assign(partitions: Set<number>): void {
     this.assigned = partitions;
+    for (const p of this.refused.keys()) this.o.consumer()?.resume(p);
+    this.refused.clear();
     // Closed without committing: the new owner continues from the last committed state (changelog +
     // offsets), so nothing is lost or counted twice.
     for (const p of [...this.tasks.keys()]) if (!partitions.has(p)) void this.close(p, 'partition revoked');
@@ -150,6 +180,10 @@ export class TaskManager {
         await this.seekToStored(fresh);
         return fresh;
       } catch (err) {
+        if (err instanceof TopologyError && REFUSALS.has(err.code)) {
+          this.refuse(p, err);
+          throw err;
+        }
         this.o.log.warn({ err: (err as Error).message, partition: p, retryInMs: delay }, 'reopening a failed task failed; retrying');
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(5000, delay * 2);

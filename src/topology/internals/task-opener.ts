@@ -87,18 +87,23 @@ export class TaskOpener {
     } else if (await this.isStale(task, partition)) {
       task.close();
       const from = task.changelogOffset;
+      let discarded: string[];
       if (from !== null) {
         // Local state covers the changelog up to a known marker: apply only the tail after it (values are
         // absolute, so re-applying a commit the storage already holds is harmless).
         log.info({ taskId, from: (from + 1n).toString() }, 'local state is older than the committed offsets: restoring the changelog tail');
-        await this.restore(storage, partition, taskId, from + 1n);
+        discarded = await this.restore(storage, partition, taskId, from + 1n);
       } else {
         log.info({ taskId }, 'local state is older than the committed offsets: restoring from the changelog');
+        await this.checkFullRestore(partition, taskId);
         await wipe(storage);
-        await this.restore(storage, partition, taskId, 0n);
+        discarded = await this.restore(storage, partition, taskId, 0n);
       }
       task = this.newTask(partition);
+      task.relogAfterRestore(discarded);
       outbox = await task.load(storage.entries());
+      // The restore deleted the outbox: its sends belonged to a state the changelog has moved past.
+      if (outbox.length) throw new TopologyError(`Task ${taskId} still has an outbox after a restore`, 'CORRUPT_STATE');
     }
     await this.dropOffsetsBeyondEnd(task, partition, fixes);
     fixes.push({ type: 'put', key: KEYS.incarnation, value: Buffer.from(this.o.incarnation) });
@@ -133,17 +138,33 @@ export class TaskOpener {
     }
   }
 
-  /** Reads the task's changelog partition up to its end; applies complete commits only. */
-  private async restore(storage: TaskStorage, partition: number, taskId: string, from: bigint): Promise<void> {
+  /** A full restore needs the changelog from offset 0: what a truncated one holds is partial state. */
+  private async checkFullRestore(partition: number, taskId: string): Promise<void> {
+    const topic = this.o.topology.changelogTopic;
+    const o = (await this.o.cluster.topicOffsets(topic)).find((x) => x.partition === partition);
+    if (o && BigInt(o.low) > 0n) {
+      throw new TopologyError(
+        `Changelog ${topic}/${partition} starts at offset ${o.low}, not 0 (retention deleted its beginning): the state of ${taskId} cannot be restored from it, and a partial state is not used. Restore the task's local state directory, or reset the group's offsets of this partition to reprocess the input from its start (the changelog needs cleanup.policy=compact without retention)`,
+        'CHANGELOG_TRUNCATED',
+      );
+    }
+  }
+
+  /**
+   * Reads the task's changelog partition from `from` up to its end and applies its complete commits to
+   * the storage, in one batch that also deletes any outbox; returns the storage keys of the records of
+   * a commit cut short (discarded).
+   */
+  private async restore(storage: TaskStorage, partition: number, taskId: string, from: bigint): Promise<string[]> {
     const { topology, log, clock } = this.o;
     const topic = topology.changelogTopic;
-    const o = (await this.o.cluster.topicOffsets(topic).catch(() => [])).find((x) => x.partition === partition);
+    const o = (await this.o.cluster.topicOffsets(topic)).find((x) => x.partition === partition);
     const high = o ? BigInt(o.high) : 0n;
-    if (!o || BigInt(o.high) <= BigInt(o.low) || from >= high) {
-      log.info({ taskId }, 'nothing to restore from the changelog');
-      return;
-    }
-    if (from > 0n && from < BigInt(o.low)) throw new TopologyError(`Changelog ${topic}/${partition} no longer holds offset ${from} (log start ${o.low}): cannot restore the tail`, 'CHANGELOG_TRUNCATED');
+    const outboxes: StorageOp[] = [];
+    for await (const [key] of storage.entries()) if (key.startsWith('o\u0000')) outboxes.push({ type: 'del', key });
+    // Called only when the group committed past the local state: its changelog must hold those commits.
+    if (!o || from >= high) throw new TopologyError(`Changelog ${topic}/${partition} holds nothing from offset ${from} on, although the group committed past the local state of ${taskId}`, 'CHANGELOG_INCOMPLETE');
+    if (from < BigInt(o.low)) throw new TopologyError(`Changelog ${topic}/${partition} no longer holds offset ${from} (log start ${o.low}): cannot restore the tail`, 'CHANGELOG_TRUNCATED');
     const started = clock.now();
     const restorer = await this.o.cluster.readChangelog({
       partition,
@@ -154,9 +175,10 @@ export class TaskOpener {
     });
     restoredTotal.inc({ topology: topology.applicationId }, restorer.records);
     restoresTotal.inc({ topology: topology.applicationId, mode: from > 0n ? 'tail' : 'full' });
-    if (from > 0n && !restorer.lastMarker) throw new TopologyError(`Changelog tail of ${taskId} from ${from} has no complete commit although the group committed past the local state`, 'CHANGELOG_INCOMPLETE');
-    await storage.write(restorer.toStorageOps());
+    if (!restorer.lastMarker) throw new TopologyError(`Changelog of ${taskId} from ${from} has no complete commit although the group committed past the local state`, 'CHANGELOG_INCOMPLETE');
+    await storage.write([...outboxes, ...restorer.toStorageOps()]);
     log.info({ taskId, records: restorer.records, discarded: restorer.discarded, ms: clock.now() - started, marker: restorer.lastMarker?.seq }, 'restored from changelog');
+    return restorer.discardedKeys();
   }
 }
 

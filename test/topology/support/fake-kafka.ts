@@ -40,6 +40,8 @@ export class FakeKafka {
   beforeSend: SendHook | null = null;
   /** Max records per fetched batch (small, so tests see many batches). */
   maxBatch = 5;
+  /** Log start offsets (`topic/partition` -> offset) of partitions whose beginning retention deleted. */
+  readonly logStart = new Map<string, number>();
 
   constructor(readonly partitions = 1) {}
 
@@ -109,7 +111,8 @@ export class FakeKafka {
           topic,
           partitions: this.topic(topic).map((_, partition) => ({ partition, offset: this.groupOffsets.get(groupId)?.get(`${topic}/${partition}`) ?? '-1', metadata: null })),
         })),
-      fetchTopicOffsets: async (topic: string) => this.topic(topic).map((log, partition) => ({ partition, offset: String(log.length), high: String(log.length), low: '0' })),
+      fetchTopicOffsets: async (topic: string) =>
+        this.topic(topic).map((log, partition) => ({ partition, offset: String(log.length), high: String(log.length), low: String(this.logStart.get(`${topic}/${partition}`) ?? 0) })),
     };
   }
 
