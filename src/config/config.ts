@@ -18,9 +18,14 @@ export const configSchema = z
         clientId: z.string().default('vigil'),
         /** Partitions for topics Vigil creates on the embedded cluster. */
         partitions: z.number().int().positive().default(4),
+        /**
+         * Largest record batch the topics take (the broker's message.max.bytes / the topic's
+         * max.message.bytes): every request the engine sends stays under it, larger state is split.
+         */
+        maxMessageBytes: z.number().int().min(65_536).default(1_048_576),
       })
       .strict()
-      .default({ clientId: 'vigil', partitions: 4 }),
+      .default({ clientId: 'vigil', partitions: 4, maxMessageBytes: 1_048_576 }),
     schemaRegistry: z
       .object({ url: z.string().url().optional() })
       .strict()

@@ -84,6 +84,7 @@ export class Engine {
         storage: ctx.storage,
         incarnation,
         consumer: ctx.consumerDefaults,
+        maxMessageBytes: config.kafka.maxMessageBytes,
         ...(this.options.commitIntervalMs ? { commitIntervalMs: this.options.commitIntervalMs } : {}),
       });
       this.runtimes.set(topology.applicationId, runtime);

@@ -15,7 +15,7 @@ export function rollupModule(options: RollupModuleOptions = {}): EngineModule {
     name: 'rollup',
     topologies(ctx) {
       const t = ctx.config.topics;
-      const common = { registry: ctx.registryUrl, lateTopic: t.metricsLate, dlqTopic: t.metricsDlq };
+      const common = { registry: ctx.registryUrl, lateTopic: t.metricsLate, dlqTopic: t.metricsDlq, maxRecordBytes: ctx.config.kafka.maxMessageBytes };
       const maxFutureMs = parseDuration(ctx.config.ingest.maxFuture);
       const list = [buildRollup1mTopology({ ...common, inputTopic: t.metrics, outputTopic: t.rollup1m, graceMs: options.graceMs ?? 10_000, maxFutureMs })];
       if (options.hourly ?? true) list.push(buildRollup1hTopology({ ...common, inputTopic: t.rollup1m, outputTopic: t.rollup1h }));

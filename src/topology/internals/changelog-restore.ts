@@ -8,6 +8,7 @@
 import type { Kafka } from 'kafkajs';
 import { CHANGELOG_MARKER_KEY, KEYS, type CommitMarker } from './stream-task.js';
 import type { StorageOp } from '../../state/task-storage.js';
+import { PART_PREFIX, PartAssembler } from './changelog-parts.js';
 
 export interface ChangelogEntry {
   key: Buffer | null;
@@ -21,6 +22,7 @@ export class ChangelogRestorer {
   private pending: Array<[string, Buffer | null]> = [];
   private marker: CommitMarker | null = null;
   private markerOffset: bigint | null = null;
+  private readonly parts = new PartAssembler();
   /** Number of changelog records read. */
   records = 0;
 
@@ -36,6 +38,11 @@ export class ChangelogRestorer {
       this.markerOffset = entry.offset ?? null;
       return;
     }
+    if (key.startsWith(PART_PREFIX)) {
+      const whole = this.parts.add(key.slice(PART_PREFIX.length), entry.value);
+      if (whole) this.pending.push(whole);
+      return;
+    }
     this.pending.push([key, entry.value]);
   }
 
@@ -45,7 +52,7 @@ export class ChangelogRestorer {
    * restored values: a later restore would otherwise apply them at the next marker.
    */
   discardedKeys(): string[] {
-    return [...new Set(this.pending.map(([k]) => storageKey(k)))];
+    return [...new Set([...this.pending.map(([k]) => k), ...this.parts.incomplete()].map(storageKey))];
   }
 
   /** The last complete commit seen (null = none: the task starts empty). */

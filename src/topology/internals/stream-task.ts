@@ -22,6 +22,7 @@ import { OUTPUT_ID_HEADER, SIDE_HEADERS, TopologyError } from '../api.js';
 import type { RawRecord, SinkNode, Topology, TopologyNode } from '../topology.js';
 import type { StorageOp } from '../../state/task-storage.js';
 import { encodeMessages, decodeMessages, type QueuedMessage } from './message-codec.js';
+import { changelogRecords, partCount } from './changelog-parts.js';
 
 /** Storage key layout of a task (one LevelDB per task). */
 export const KEYS = {
@@ -82,6 +83,8 @@ export interface StreamTaskOptions {
   clock: Clock;
   /** Counts side-topic records (late, dlq) for /metrics. */
   onSideRecord?: (topic: string, reason: string) => void;
+  /** Largest changelog record (the topic's max.message.bytes); larger values go in parts. Default 1 MiB. */
+  maxRecordBytes?: number;
 }
 
 interface Schedule {
@@ -94,21 +97,22 @@ interface Schedule {
 
 class PrefixedBatch implements CommitBatch {
   constructor(
+    private readonly task: StreamTask,
     private readonly store: string,
     private readonly ops: StorageOp[],
     private readonly changelog: QueuedMessage[],
-    private readonly changelogTopic: string,
-    private readonly partition: number,
   ) {}
 
   put(key: string, value: Buffer): void {
-    this.ops.push({ type: 'put', key: KEYS.store(this.store, key), value });
-    this.changelog.push({ topic: this.changelogTopic, message: { key: Buffer.from(`${this.store}\u0000${key}`), value, partition: this.partition } });
+    const storageKey = KEYS.store(this.store, key);
+    this.ops.push({ type: 'put', key: storageKey, value });
+    this.changelog.push(...this.task.changelogMessages(storageKey, value));
   }
 
   del(key: string): void {
-    this.ops.push({ type: 'del', key: KEYS.store(this.store, key) });
-    this.changelog.push({ topic: this.changelogTopic, message: { key: Buffer.from(`${this.store}\u0000${key}`), value: null, partition: this.partition } });
+    const storageKey = KEYS.store(this.store, key);
+    this.ops.push({ type: 'del', key: storageKey });
+    this.changelog.push(...this.task.changelogMessages(storageKey, null));
   }
 }
 
@@ -128,6 +132,9 @@ export class StreamTask {
   private recordsSinceCommit = 0;
   private seq = 0;
   private outboxToDelete: string[] = [];
+  /** Storage key -> parts its stored value has in the changelog (only values written in 2+ parts). */
+  private readonly partsOf = new Map<string, number>();
+  private readonly maxRecordBytes: number;
   /** Storage keys the next commit writes to the changelog again, with their stored values (see `relogAfterRestore`). */
   private relog: Map<string, Buffer | null> | null = null;
   streamTime = -Infinity;
@@ -146,6 +153,7 @@ export class StreamTask {
     this.taskId = options.taskId;
     this.partition = options.partition;
     this.clock = options.clock;
+    this.maxRecordBytes = options.maxRecordBytes ?? 1024 * 1024;
     for (const def of topology.stores.values()) this.stores.set(def.name, def.build(this.taskId));
     for (const node of topology.nodes.values()) {
       if (node.kind === 'source') for (const t of node.topics) this.sourceByTopic.set(t, node);
@@ -179,19 +187,29 @@ export class StreamTask {
     // Re-create the unconfirmed sends: changelog values as stored (nothing was committed after them).
     const messages: QueuedMessage[] = [];
     for (const entry of outbox) {
-      for (const k of entry.changed) messages.push(this.changelogMessage(k.slice(2), wanted.get(k) ?? null));
+      for (const k of entry.changed) messages.push(...this.changelogMessages(k, wanted.get(k) ?? null));
       messages.push(...entry.messages);
     }
     return messages;
   }
 
-  private changelogMessage(storeAndKey: string, value: Buffer | null): QueuedMessage {
-    return { topic: this.topology.changelogTopic, message: { key: Buffer.from(storeAndKey), value, partition: this.partition } };
+  /** The changelog records that write `value` (null = delete) of a store entry (split when too large). */
+  changelogMessages(storageKey: string, value: Buffer | null): QueuedMessage[] {
+    const storeAndKey = storageKey.slice(2);
+    const records = changelogRecords(storeAndKey, value, this.maxRecordBytes, this.partsOf.get(storageKey) ?? 0);
+    const n = value === null ? 1 : partCount(storeAndKey, value.length, this.maxRecordBytes);
+    if (n > 1) this.partsOf.set(storageKey, n);
+    else this.partsOf.delete(storageKey);
+    return records.map((r) => ({ topic: this.topology.changelogTopic, message: { key: r.key, value: r.value, partition: this.partition } }));
   }
 
   /** Applies one stored entry (see KEYS); outbox entries are handled by `load`. */
   loadEntry(key: string, value: Buffer): void {
     if (key.startsWith('s\u0000')) {
+      if (value.length > this.maxRecordBytes / 2) {
+        const n = partCount(key.slice(2), value.length, this.maxRecordBytes);
+        if (n > 1) this.partsOf.set(key, n);
+      }
       const i = key.indexOf('\u0000', 2);
       const store = this.stores.get(key.slice(2, i));
       store?.restore(key.slice(i + 1), value);
@@ -372,7 +390,7 @@ export class StreamTask {
     this.outboxToDelete = [];
     const changelog: QueuedMessage[] = [];
     for (const store of this.stores.values()) {
-      store.commit(new PrefixedBatch(store.name, ops, changelog, this.topology.changelogTopic, this.partition));
+      store.commit(new PrefixedBatch(this, store.name, ops, changelog));
     }
     const relogged: string[] = [];
     if (this.relog) {
@@ -382,7 +400,7 @@ export class StreamTask {
       const again: QueuedMessage[] = [];
       for (const [key, value] of this.relog) {
         if (changedNow.has(key)) continue;
-        again.push(this.changelogMessage(key.slice(2), value));
+        again.push(...this.changelogMessages(key, value));
         relogged.push(key);
       }
       changelog.unshift(...again);

@@ -45,6 +45,8 @@ export interface TaskOpenerOptions {
   log: Logger;
   cluster: ClusterView;
   onSideRecord(topic: string, reason: string): void;
+  /** Largest changelog record (larger store values are written in parts). */
+  maxRecordBytes?: number;
 }
 
 /** A task loaded and checked, its outbox (unconfirmed sends) still to be re-sent by the caller. */
@@ -59,7 +61,13 @@ export class TaskOpener {
 
   private newTask(partition: number): StreamTask {
     const taskId = `${this.o.topology.applicationId}-${partition}`;
-    return new StreamTask(this.o.topology, { taskId, partition, clock: this.o.clock, onSideRecord: (topic, reason) => this.o.onSideRecord(topic, reason) });
+    return new StreamTask(this.o.topology, {
+      taskId,
+      partition,
+      clock: this.o.clock,
+      onSideRecord: (topic, reason) => this.o.onSideRecord(topic, reason),
+      ...(this.o.maxRecordBytes ? { maxRecordBytes: this.o.maxRecordBytes } : {}),
+    });
   }
 
   async open(partition: number): Promise<OpenedTask> {

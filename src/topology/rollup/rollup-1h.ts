@@ -12,7 +12,7 @@ import type { CommitBatch, StreamRecord } from '../api.js';
 import { TopologyError } from '../api.js';
 import { RollupStore, type SeriesDirectory } from './rollup-store.js';
 import { BLOCK_SLOTS } from './window-columns.js';
-import { ROLLUP_1H_MS, RollupProcessor, addRollupSink, both, dlqRecords, rollupBase, schemaPrefetch, type RollupTopologyOptions } from './rollup-common.js';
+import { ROLLUP_1H_MS, RollupProcessor, addRollupSink, type RecordLimits, both, dlqRecords, rollupBase, schemaPrefetch, type RollupTopologyOptions } from './rollup-common.js';
 import { SeriesTable } from '../../model/decoded-batch.js';
 import { seriesIdentity } from '../../model/series.js';
 import type { RollupBatch } from '../../model/types.js';
@@ -112,7 +112,7 @@ class RollupRollupStore extends RollupStore {
 
 /** Merges finer rollups (1m) into coarser windows (1h). */
 class RollupMergeProcessor extends RollupProcessor<RollupRollupStore, RollupBatch> {
-  constructor(storeName: string, maxPerRecord: number) {
+  constructor(storeName: string, maxPerRecord: RecordLimits) {
     super(storeName, maxPerRecord, false);
   }
   process(record: StreamRecord<Buffer | null, RollupBatch>): void {

@@ -7,7 +7,7 @@ import type { StreamRecord } from '../api.js';
 import { TopologyError } from '../api.js';
 import { RollupStore, type SeriesDirectory } from './rollup-store.js';
 import type { WindowColumns } from './window-columns.js';
-import { ROLLUP_1M_MS, RollupProcessor, addRollupSink, both, dlqRecords, rollupBase, schemaPrefetch, type RollupTopologyOptions } from './rollup-common.js';
+import { ROLLUP_1M_MS, RollupProcessor, addRollupSink, type RecordLimits, both, dlqRecords, rollupBase, schemaPrefetch, type RollupTopologyOptions } from './rollup-common.js';
 import { SampleBatchDecoder } from '../../model/sample-batch-decoder.js';
 import { SeriesTable, type DecodedBatch } from '../../model/decoded-batch.js';
 import { deadLetterMessage } from '../../model/dead-letter-writer.js';
@@ -52,7 +52,7 @@ export class SampleRollupStore extends RollupStore {
 
 /** Folds decoded sample batches into the open windows and emits windows as they close. */
 class SampleRollupProcessor extends RollupProcessor<SampleRollupStore, DecodedBatch> {
-  constructor(storeName: string, maxPerRecord: number) {
+  constructor(storeName: string, maxPerRecord: RecordLimits) {
     super(storeName, maxPerRecord, true);
   }
 

@@ -41,6 +41,8 @@ export interface RollupTopologyOptions {
   graceMs?: number;
   /** Rollups per output record (RollupBatch). Default 1000. */
   maxRollupsPerRecord?: number;
+  /** Bytes per output record (the topic's max.message.bytes, config kafka.maxMessageBytes). Default 1 MiB. */
+  maxRecordBytes?: number;
   /** Bound of each task decoder's series key cache (default 4,000,000; past it the cache is rebuilt). */
   maxSeriesCacheEntries?: number;
   /**
@@ -75,8 +77,24 @@ export class RollupEncoder {
   }
 }
 
-/** Turns closed windows into RollupBatch records keyed by source, forwarded to the sink. */
-function emitWindow(ctx: ProcessorContext, store: RollupStore, w: WindowColumns, slots: Int32Array, maxPerRecord: number): void {
+/** Upper bound of the Avro bytes of one rollup (strings, map and array framing, numbers). */
+function rollupBytes(name: string, labels: Readonly<Record<string, string>>): number {
+  let n = 96 + Buffer.byteLength(name);
+  for (const k in labels) n += 10 + Buffer.byteLength(k) + Buffer.byteLength(labels[k]!);
+  return n;
+}
+
+/** Limits of one output record. */
+interface RecordLimits {
+  rollups: number;
+  bytes: number;
+}
+
+/**
+ * Turns closed windows into RollupBatch records keyed by source, forwarded to the sink: at most
+ * `limits.rollups` rollups and `limits.bytes` bytes per record, cut in slot order (deterministic).
+ */
+function emitWindow(ctx: ProcessorContext, store: RollupStore, w: WindowColumns, slots: Int32Array, limits: RecordLimits): void {
   const bySource = new Map<number, number[]>();
   for (let i = 0; i < slots.length; i++) {
     const s = slots[i]!;
@@ -90,10 +108,17 @@ function emitWindow(ctx: ProcessorContext, store: RollupStore, w: WindowColumns,
   for (const src of sources) {
     const list = bySource.get(src)!;
     const sourceKey = src >= 0 ? (store.sources[src] ?? null) : null;
-    for (let chunk = 0; chunk * maxPerRecord < list.length; chunk++) {
+    const room = limits.bytes - 4096 - (sourceKey === null ? 0 : Buffer.byteLength(sourceKey));
+    let next = 0;
+    for (let chunk = 0; next < list.length; chunk++) {
       const rollups: Rollup[] = [];
-      for (const s of list.slice(chunk * maxPerRecord, (chunk + 1) * maxPerRecord)) {
+      let bytes = 0;
+      for (; next < list.length && rollups.length < limits.rollups; next++) {
+        const s = list[next]!;
         const info = store.series.get(s);
+        const size = rollupBytes(info.name, info.labels);
+        if (rollups.length > 0 && bytes + size > room) break;
+        bytes += size;
         rollups.push({
           name: info.name,
           labels: info.labels as Record<string, string>,
@@ -118,6 +143,8 @@ function emitWindow(ctx: ProcessorContext, store: RollupStore, w: WindowColumns,
   }
 }
 
+export type { RecordLimits };
+
 /** What both rollup processors share: their store, the next close time, late counting and window closing. */
 export abstract class RollupProcessor<S extends RollupStore, V> implements Processor<Buffer | null, V> {
   protected ctx!: ProcessorContext;
@@ -127,7 +154,7 @@ export abstract class RollupProcessor<S extends RollupStore, V> implements Proce
 
   constructor(
     private readonly storeName: string,
-    private readonly maxPerRecord: number,
+    private readonly limits: RecordLimits,
     private readonly boundaryDelta: boolean,
   ) {}
 
@@ -153,7 +180,7 @@ export abstract class RollupProcessor<S extends RollupStore, V> implements Proce
       this.ctx.reportLate({ 'vigil.late_samples': String(late) });
     }
     if (closeAt >= this.nextClose) {
-      store.closeWindows(closeAt, (win, slots) => emitWindow(this.ctx, store, win, slots, this.maxPerRecord), this.boundaryDelta);
+      store.closeWindows(closeAt, (win, slots) => emitWindow(this.ctx, store, win, slots, this.limits), this.boundaryDelta);
       this.nextClose = store.nextCloseTime();
     }
   }
@@ -188,7 +215,7 @@ export function rollupBase(options: RollupTopologyOptions, res: '1m' | '1h', def
     dlqTopic: options.dlqTopic ?? 'metrics.dlq',
   });
   const grace = options.graceMs ?? defaultGraceMs;
-  const maxPer = options.maxRollupsPerRecord ?? 1000;
+  const maxPer: RecordLimits = { rollups: options.maxRollupsPerRecord ?? 1000, bytes: options.maxRecordBytes ?? 1024 * 1024 };
   const serde = rollupBatchSerde({ registry: options.registry });
   const encoder = new RollupEncoder(serde, outputTopic);
   return { inputTopic, outputTopic, topo, grace, maxPer, serde, encoder, storeName: `rollup-${res}` };

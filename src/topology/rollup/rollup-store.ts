@@ -38,7 +38,8 @@ export class RollupStore implements StateStore {
   private readonly sourceIndex = new Map<string | null, number>();
   private persistedSeries = 0;
   private persistedSources = 0;
-  private readonly deletedWindows: number[] = [];
+  /** Windows closed since the last commit, with the blocks storage holds of each. */
+  private readonly deletedWindows: Array<[number, Uint8Array]> = [];
   private pendingSeries = new Map<number, Array<[string, Record<string, string>]>>();
 
   constructor(
@@ -131,7 +132,7 @@ export class RollupStore implements StateStore {
       }
       emit(w, slots);
       this.windows.delete(start);
-      this.deletedWindows.push(start);
+      this.deletedWindows.push([start, w.storedBlocks]);
     }
     return due.length;
   }
@@ -139,10 +140,9 @@ export class RollupStore implements StateStore {
   // ---- persistence -------------------------------------------------------------------------
 
   commit(batch: CommitBatch): void {
-    for (const start of this.deletedWindows) {
-      // Block keys of a deleted window: we do not know which were written, so delete all possible.
-      const blocks = Math.ceil(Math.max(this.series.size, 1) / BLOCK_SLOTS);
-      for (let b = 0; b < blocks; b++) batch.del(`w/${start}/${pad(b)}`);
+    for (const [start, stored] of this.deletedWindows) {
+      // Only the blocks storage holds (a window closed before any commit leaves nothing to delete).
+      for (let b = 0; b < stored.length; b++) if (stored[b]) batch.del(`w/${start}/${pad(b)}`);
     }
     this.deletedWindows.length = 0;
     const size = this.series.size;
@@ -173,6 +173,7 @@ export class RollupStore implements StateStore {
       for (let b = 0; b < dirty.length; b++) {
         if (!dirty[b]) continue;
         dirty[b] = 0;
+        w.storedBlocks[b] = 1;
         batch.put(`w/${start}/${pad(b)}`, w.encodeBlock(b));
       }
     }

@@ -26,6 +26,8 @@ export class WindowColumns {
   touchedCount = 0;
   /** One bit per block changed since the last commit. */
   dirtyBlocks: Uint8Array;
+  /** One bit per block that storage holds (written or restored): what deleting the window deletes. */
+  storedBlocks: Uint8Array;
 
   constructor(
     readonly start: number,
@@ -43,6 +45,7 @@ export class WindowColumns {
     this.lastTs = new Int32Array(capacity);
     this.touched = new Int32Array(Math.max(16, capacity >> 2));
     this.dirtyBlocks = new Uint8Array(Math.ceil(capacity / BLOCK_SLOTS));
+    this.storedBlocks = new Uint8Array(this.dirtyBlocks.length);
   }
 
   get capacity(): number {
@@ -71,6 +74,9 @@ export class WindowColumns {
     const d = new Uint8Array(Math.ceil(n / BLOCK_SLOTS));
     d.set(this.dirtyBlocks);
     this.dirtyBlocks = d;
+    const st = new Uint8Array(d.length);
+    st.set(this.storedBlocks);
+    this.storedBlocks = st;
   }
 
   private touch(slot: number): void {
@@ -191,6 +197,7 @@ export class WindowColumns {
     const from = block * BLOCK_SLOTS;
     if (n === 0) return;
     this.ensure(from + n - 1);
+    this.storedBlocks[block] = 1;
     let o = 4 + b.byteOffset;
     const copy = <T extends Uint32Array | Float64Array | Int32Array>(a: T, make: (buf: ArrayBuffer) => T) => {
       const len = n * a.BYTES_PER_ELEMENT;

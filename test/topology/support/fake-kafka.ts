@@ -73,9 +73,10 @@ export class FakeKafka {
   }
 
   producer() {
-    return {
+    const producer = {
       connect: async () => undefined,
       disconnect: async () => undefined,
+      send: (r: { topic: string; messages: Message[]; acks?: number }) => producer.sendBatch({ topicMessages: [{ topic: r.topic, messages: r.messages }], ...(r.acks !== undefined ? { acks: r.acks } : {}) }),
       sendBatch: async (request: SendBatch) => {
         await this.beforeSend?.(request);
         this.requests.push(request);
@@ -100,6 +101,7 @@ export class FakeKafka {
         return out;
       },
     };
+    return producer;
   }
 
   admin() {
@@ -150,14 +152,14 @@ export class FakeConsumer {
     this.topics = topics;
   }
 
-  async run({ eachBatch }: { eachBatch: EachBatch }): Promise<void> {
+  async run({ eachBatch, eachBatchAutoResolve }: { eachBatch: EachBatch; eachBatchAutoResolve?: boolean }): Promise<void> {
     this.running = true;
     const assignment = Object.fromEntries(this.topics.map((t) => [t, this.kafka.topic(t).map((_, p) => p)]));
     for (const fn of this.listeners.get(EVENTS.GROUP_JOIN) ?? []) fn({ payload: { memberAssignment: assignment } });
-    this.loop = this.fetchLoop(eachBatch);
+    this.loop = this.fetchLoop(eachBatch, eachBatchAutoResolve ?? true);
   }
 
-  private async fetchLoop(eachBatch: EachBatch): Promise<void> {
+  private async fetchLoop(eachBatch: EachBatch, autoResolve: boolean): Promise<void> {
     while (this.running) {
       const batches: Array<Promise<void>> = [];
       for (const topic of this.topics) {
@@ -184,6 +186,9 @@ export class FakeConsumer {
               heartbeat: async () => undefined,
               isRunning: () => this.running,
               isStale: () => this.seeks.has(id),
+            }).then(() => {
+              // kafkajs resolves the whole batch after eachBatch unless eachBatchAutoResolve is false
+              if (autoResolve && !this.seeks.has(id)) this.position.set(id, BigInt(messages.at(-1)!.offset) + 1n);
             }),
           );
         }
