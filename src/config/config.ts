@@ -64,9 +64,14 @@ export const configSchema = z
          * time must start far enough in the past, or raise this.
          */
         maxFuture: duration.default('10m'),
+        /**
+         * A series' rollup state is dropped after this much stream time without a sample (1h rollups:
+         * 3x); a series that ended with a stale marker goes as soon as its windows closed.
+         */
+        evictSeriesAfter: duration.default('1h'),
       })
       .strict()
-      .default({ maxFuture: '10m' }),
+      .default({ maxFuture: '10m', evictSeriesAfter: '1h' }),
     archive: z
       .object({
         root: z.string().default('./data/archive'),

@@ -17,8 +17,9 @@ export function rollupModule(options: RollupModuleOptions = {}): EngineModule {
       const t = ctx.config.topics;
       const common = { registry: ctx.registryUrl, lateTopic: t.metricsLate, dlqTopic: t.metricsDlq, maxRecordBytes: ctx.config.kafka.maxMessageBytes };
       const maxFutureMs = parseDuration(ctx.config.ingest.maxFuture);
-      const list = [buildRollup1mTopology({ ...common, inputTopic: t.metrics, outputTopic: t.rollup1m, graceMs: options.graceMs ?? 10_000, maxFutureMs })];
-      if (options.hourly ?? true) list.push(buildRollup1hTopology({ ...common, inputTopic: t.rollup1m, outputTopic: t.rollup1h }));
+      const evictAfterMs = parseDuration(ctx.config.ingest.evictSeriesAfter);
+      const list = [buildRollup1mTopology({ ...common, inputTopic: t.metrics, outputTopic: t.rollup1m, graceMs: options.graceMs ?? 10_000, maxFutureMs, evictAfterMs })];
+      if (options.hourly ?? true) list.push(buildRollup1hTopology({ ...common, inputTopic: t.rollup1m, outputTopic: t.rollup1h, evictAfterMs: 3 * evictAfterMs }));
       return list;
     },
   };

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TopologyTestDriver } from '../../src/topology/test-driver.js';
 import { MemoryRegistryClient } from '../../src/topology/memory-registry.js';
-import { buildRollup1mTopology } from '../../src/topology/rollup/rollup-topology.js';
+import { buildRollup1mTopology, type SampleRollupStore } from '../../src/topology/rollup/rollup-topology.js';
 import { rollupBatchSerde, sampleBatchSerde } from '../../src/model/serde.js';
 import { STALE_NAN } from '../../src/collect/stale-marker.js';
 import { metricsRegistry } from '../../src/obs/metrics.js';
@@ -107,5 +107,51 @@ describe('1m rollup input', () => {
     d.advanceWallClockTime(15 * MIN); // the wall clock moves on: the same sample is fine now
     await pipe([{ timestamp: now + 11 * MIN, value: 5 }]);
     expect((await out()).map((r) => [(r.start - now) / MIN, r.count, r.sum])).toEqual([[0, 1, 1], [1, 1, 4], [2, 1, 3]]);
+  });
+});
+
+describe('1m rollup state under series churn', () => {
+  /** 30 generations of 500 series, each reporting for 2 minutes; even ones end with stale markers, odd ones just stop. */
+  async function churn(restartEvery: number) {
+    const registry = new MemoryRegistryClient();
+    const samples = sampleBatchSerde({ registry });
+    const rollups = rollupBatchSerde({ registry });
+    const d = new TopologyTestDriver(buildRollup1mTopology({ registry, graceMs: 0, evictAfterMs: 5 * MIN }), { wallClockStart: 100 * MIN });
+    driver = d;
+    const pipe = async (list: Partial<Sample>[]) =>
+      d.pipeRawAsync('metrics', Buffer.from('host=a'), await samples.encode('metrics', { source: { host: 'a' }, samples: list.map((s) => ({ name: s.name!, labels: {}, timestamp: s.timestamp!, value: s.value!, kind: 'GAUGE' as const })) }), 0);
+    for (let g = 0; g < 30; g++) {
+      if (restartEvery && g % restartEvery === restartEvery - 1) d.restart();
+      const names = Array.from({ length: GEN }, (_, i) => `g${g}_${i}`);
+      for (let t = g * 2 * MIN; t < (g + 1) * 2 * MIN; t += 10_000) await pipe(names.map((name) => ({ name, timestamp: t, value: 1 })));
+      if (g % 2 === 0) await pipe(names.map((name) => ({ name, timestamp: (g + 1) * 2 * MIN - 1, value: STALE_NAN })));
+    }
+    await pipe([{ name: 'end', timestamp: 70 * MIN, value: 1 }]);
+    const store = d.getStateStore<SampleRollupStore>('rollup-1m');
+    const records = (d.history.get('metrics.rollup.1m') ?? []).map((m) => [m.headers!['vigil.id'], m.value!.toString('hex')]);
+    const out: Rollup[] = [];
+    for (const m of d.history.get('metrics.rollup.1m') ?? []) out.push(...((await rollups.decode(m.value)) as RollupBatch).rollups);
+    const state = { capacity: Math.max(...[...store.windows.values()].map((w) => w.capacity)), resident: store.residentBytes(), live: store.liveSeries, evicted: store.evicted };
+    d.close();
+    driver = null;
+    return { records, out, state };
+  }
+  const GEN = 500;
+
+  it('series that ended (stale marker) or stopped reporting are evicted: state stays bounded, rollups stay exact', async () => {
+    const { out, state } = await churn(0);
+    // live: the generations within evictAfter (5 min: 3 of them) of 500 series; 30 x 500 were seen
+    expect(state.capacity).toBeLessThanOrEqual(4 * GEN);
+    expect(state.live).toBeLessThanOrEqual(4 * GEN);
+    expect(state.evicted).toBeGreaterThanOrEqual(26 * GEN);
+    expect(state.resident).toBeLessThan(1_000_000);
+    expect(out.filter((r) => r.name !== 'end')).toHaveLength(30 * GEN * 2);
+    expect(out.every((r) => r.count === 6 && r.sum === 6)).toBe(true);
+  });
+
+  it('restarts in the middle of the churn give the same records (slots are reused the same way)', async () => {
+    const plain = await churn(0);
+    const restarted = await churn(4);
+    expect(restarted.records).toEqual(plain.records);
   });
 });

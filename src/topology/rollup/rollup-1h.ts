@@ -46,14 +46,14 @@ class RollupSeriesTable implements SeriesDirectory {
     }
     return ref;
   }
-  restore(expectedRef: number, name: string, labels: Record<string, string>): void {
-    if (this.lookup(name, labels) !== expectedRef) throw new TopologyError(`Restored rollup series ${name} out of order`, 'CORRUPT_STATE');
+  intern(name: string, labels: Record<string, string>): number {
+    return this.lookup(name, labels);
   }
 }
 
 const pad = (n: number) => String(n).padStart(8, '0');
 
-/** The 1h store: the rollup state plus, per series, the start of the last 1m rollup merged (`l/<block>`). */
+/** The 1h store: the rollup state plus, per slot, the start of the last 1m rollup merged (`l/<block>`). */
 class RollupRollupStore extends RollupStore {
   private lastMerged = new Float64Array(1024).fill(NaN);
   private dirtyMerged = new Uint8Array(1);
@@ -63,19 +63,25 @@ class RollupRollupStore extends RollupStore {
     resolutionMs: number,
     graceMs: number,
     readonly directory: RollupSeriesTable,
+    evictAfterMs?: number,
   ) {
-    super(name, resolutionMs, graceMs, directory);
+    super(name, resolutionMs, graceMs, directory, evictAfterMs);
   }
 
-  /** Start of the last input rollup merged for `ref` (NaN = none). */
-  lastMergedStart(ref: number): number {
-    return ref < this.lastMerged.length ? this.lastMerged[ref]! : NaN;
+  /** Start of the last input rollup merged for the series in `slot` (NaN = none). */
+  lastMergedStart(slot: number): number {
+    return slot >= 0 && slot < this.lastMerged.length ? this.lastMerged[slot]! : NaN;
   }
 
-  markMerged(ref: number, start: number): void {
-    if (ref >= this.lastMerged.length) {
+  protected override release(slot: number): void {
+    super.release(slot);
+    this.markMerged(slot, NaN);
+  }
+
+  markMerged(slot: number, start: number): void {
+    if (slot >= this.lastMerged.length) {
       let n = this.lastMerged.length;
-      while (n <= ref) n *= 2;
+      while (n <= slot) n *= 2;
       const l = new Float64Array(n).fill(NaN);
       l.set(this.lastMerged);
       this.lastMerged = l;
@@ -83,8 +89,8 @@ class RollupRollupStore extends RollupStore {
       d.set(this.dirtyMerged);
       this.dirtyMerged = d;
     }
-    this.lastMerged[ref] = start;
-    this.dirtyMerged[(ref / BLOCK_SLOTS) | 0] = 1;
+    this.lastMerged[slot] = start;
+    this.dirtyMerged[(slot / BLOCK_SLOTS) | 0] = 1;
   }
 
   override commit(batch: CommitBatch): void {
@@ -124,7 +130,7 @@ class RollupMergeProcessor extends RollupProcessor<RollupRollupStore, RollupBatc
     let replayed = 0;
     for (const r of record.value.rollups) {
       const known = store.directory.find(r.name, r.labels);
-      if (known >= 0 && r.start <= store.lastMergedStart(known)) {
+      if (known >= 0 && r.start <= store.lastMergedStart(store.slotOf(known))) {
         replayed++;
         continue;
       }
@@ -133,14 +139,13 @@ class RollupMergeProcessor extends RollupProcessor<RollupRollupStore, RollupBatc
         late++;
         continue;
       }
-      const ref = known >= 0 ? known : store.directory.lookup(r.name, r.labels);
+      const slot = store.slotFor(known >= 0 ? known : store.directory.lookup(r.name, r.labels));
       const w = store.window(start);
       this.nextClose = Math.min(this.nextClose, start + res + store.graceMs);
-      w.ensure(ref);
-      store.ensureSeries(ref);
-      w.addPartial(ref, r.start, r.count, r.sum, r.min, r.max, r.first, r.last, r.increase ?? 0);
-      store.noteSeries(ref, src, r.increase === null ? 1 : 2);
-      store.markMerged(ref, r.start);
+      w.ensure(slot);
+      w.addPartial(slot, r.start, r.count, r.sum, r.min, r.max, r.first, r.last, r.increase ?? 0);
+      store.noteSeries(slot, src, r.increase === null ? 1 : 2);
+      store.markMerged(slot, r.start);
     }
     this.finishRecord(late, replayed);
   }
@@ -149,7 +154,7 @@ class RollupMergeProcessor extends RollupProcessor<RollupRollupStore, RollupBatc
 /** 1-hour rollups of `metrics.rollup.1m` into `metrics.rollup.1h`. */
 export function buildRollup1hTopology(options: RollupTopologyOptions): Topology {
   const { inputTopic, outputTopic, topo, grace, maxPer, serde, encoder, storeName } = rollupBase(options, '1h', 'metrics.rollup.1m', 0);
-  topo.addStore({ name: storeName, build: () => new RollupRollupStore(storeName, ROLLUP_1H_MS, grace, new RollupSeriesTable()) });
+  topo.addStore({ name: storeName, build: () => new RollupRollupStore(storeName, ROLLUP_1H_MS, grace, new RollupSeriesTable(), options.evictAfterMs ?? 3 * 3_600_000) });
   const dlq = topo.dlqTopic;
   topo.addSource<Buffer | null, RollupBatch>(
     'rollup-source',

@@ -21,7 +21,7 @@ export const DEFAULT_MAX_FUTURE_MS = 10 * 60_000;
 
 const samplesIn = counter('vigil_engine_samples_total', 'Valid samples taken in from the metrics topic (by the 1m rollup, which reads every one)');
 
-/** SeriesDirectory over the decoder's SeriesTable (restores by interning in slot order). */
+/** SeriesDirectory over the decoder's SeriesTable. */
 class TableDirectory implements SeriesDirectory {
   constructor(readonly table: SeriesTable) {}
   get size(): number {
@@ -31,10 +31,8 @@ class TableDirectory implements SeriesDirectory {
     // Built on demand, not kept: the table stores series compactly (see SeriesTable).
     return { name: this.table.nameOf(ref), labels: this.table.labelsOf(ref) };
   }
-  restore(expectedRef: number, name: string, labels: Record<string, string>): void {
-    const identity = seriesIdentity(name, labels);
-    const ref = this.table.internRef(identity);
-    if (ref !== expectedRef) throw new TopologyError(`Restored series ${identity.canonical} got ref ${ref}, expected ${expectedRef}`, 'CORRUPT_STATE');
+  intern(name: string, labels: Record<string, string>): number {
+    return this.table.internRef(seriesIdentity(name, labels));
   }
 }
 
@@ -45,8 +43,9 @@ export class SampleRollupStore extends RollupStore {
     resolutionMs: number,
     graceMs: number,
     readonly decoder: SampleBatchDecoder,
+    evictAfterMs?: number,
   ) {
-    super(name, resolutionMs, graceMs, new TableDirectory(decoder.series));
+    super(name, resolutionMs, graceMs, new TableDirectory(decoder.series), evictAfterMs);
   }
 }
 
@@ -78,6 +77,7 @@ class SampleRollupProcessor extends RollupProcessor<SampleRollupStore, DecodedBa
       // A stale marker is not a value (no aggregate, no kind, never late): it says the series ended.
       if (v !== v && isStaleMarker(v)) {
         markers++;
+        store.markEnded(refs[i]!);
         continue;
       }
       const start = t - (((t % res) + res) % res);
@@ -90,15 +90,14 @@ class SampleRollupProcessor extends RollupProcessor<SampleRollupStore, DecodedBa
         wStart = start;
         if (start + res + store.graceMs < this.nextClose) this.nextClose = start + res + store.graceMs;
       }
-      const ref = refs[i]!;
+      const slot = store.slotFor(refs[i]!);
       const kind = kinds[i]!;
-      w!.ensure(ref);
-      if (!w!.addSample(ref, t, v, kind === 2)) {
+      w!.ensure(slot);
+      if (!w!.addSample(slot, t, v, kind === 2)) {
         duplicated++;
         continue;
       }
-      if (ref >= store.sourceOf.length) store.ensureSeries(ref);
-      if (store.sourceOf[ref] !== src || store.kindOf[ref] !== kind) store.noteSeries(ref, src, kind);
+      if (store.sourceOf[slot] !== src || store.kindOf[slot] !== kind || store.ended[slot]) store.noteSeries(slot, src, kind);
     }
     samplesIn.inc(b.length - markers);
     this.finishRecord(late, duplicated);
@@ -110,7 +109,14 @@ export function buildRollup1mTopology(options: RollupTopologyOptions): Topology 
   const { inputTopic, outputTopic, topo, grace, maxPer, encoder, storeName } = rollupBase(options, '1m', 'metrics', 10_000);
   topo.addStore({
     name: storeName,
-    build: () => new SampleRollupStore(storeName, ROLLUP_1M_MS, grace, new SampleBatchDecoder({ registry: options.registry, series: new SeriesTable(), maxCacheEntries: options.maxSeriesCacheEntries ?? 4_000_000 })),
+    build: () =>
+      new SampleRollupStore(
+        storeName,
+        ROLLUP_1M_MS,
+        grace,
+        new SampleBatchDecoder({ registry: options.registry, series: new SeriesTable(), maxCacheEntries: options.maxSeriesCacheEntries ?? 4_000_000 }),
+        options.evictAfterMs ?? 3_600_000,
+      ),
   });
   const dlq = topo.dlqTopic;
   const maxFutureMs = options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;

@@ -21,6 +21,7 @@ export const ROLLUP_1H_MS = 3_600_000;
 
 export const dlqRecords = counter('vigil_dlq_records_total', 'Records written to a dead-letter topic, by reason', ['reason']);
 const lateSamples = counter('vigil_late_samples_total', 'Samples that arrived after their window closed (sent to metrics.late)', ['topology']);
+const evictedSeries = counter('vigil_rollup_series_evicted_total', 'Series whose rollup state was dropped (ended by a stale marker, or silent for ingest.evictSeriesAfter)', ['topology']);
 const rollupsOut = counter('vigil_rollups_emitted_total', 'Rollups emitted (one per series per closed window)', ['resolution']);
 const duplicates = counter(
   'vigil_duplicate_samples_total',
@@ -43,6 +44,11 @@ export interface RollupTopologyOptions {
   maxRollupsPerRecord?: number;
   /** Bytes per output record (the topic's max.message.bytes, config kafka.maxMessageBytes). Default 1 MiB. */
   maxRecordBytes?: number;
+  /**
+   * Stream time without a sample after which a series' state is evicted (config ingest.evictSeriesAfter;
+   * default 1 h for 1m, 3 h for 1h). A series that ended (stale marker) goes as soon as its windows closed.
+   */
+  evictAfterMs?: number;
   /** Bound of each task decoder's series key cache (default 4,000,000; past it the cache is rebuilt). */
   maxSeriesCacheEntries?: number;
   /**
@@ -115,7 +121,7 @@ function emitWindow(ctx: ProcessorContext, store: RollupStore, w: WindowColumns,
       let bytes = 0;
       for (; next < list.length && rollups.length < limits.rollups; next++) {
         const s = list[next]!;
-        const info = store.series.get(s);
+        const info = store.seriesOf(s);
         const size = rollupBytes(info.name, info.labels);
         if (rollups.length > 0 && bytes + size > room) break;
         bytes += size;
@@ -180,8 +186,10 @@ export abstract class RollupProcessor<S extends RollupStore, V> implements Proce
       this.ctx.reportLate({ 'vigil.late_samples': String(late) });
     }
     if (closeAt >= this.nextClose) {
+      const evicted = store.evicted;
       store.closeWindows(closeAt, (win, slots) => emitWindow(this.ctx, store, win, slots, this.limits), this.boundaryDelta);
       this.nextClose = store.nextCloseTime();
+      if (store.evicted > evicted) evictedSeries.inc({ topology: this.topologyName }, store.evicted - evicted);
     }
   }
 }
