@@ -108,3 +108,19 @@ describe('record sizes on a 1 MiB broker', () => {
     expect(sizes(kafka).request).toBeLessThanOrEqual(LIMIT);
   });
 });
+
+describe('RecordSender', () => {
+  it('sends every message of interleaved topics, in order per topic, each request under the byte bound', async () => {
+    const { RecordSender } = await import('../../src/topology/internals/record-sender.js');
+    const kafka = new FakeKafka();
+    const sender = new RecordSender(() => kafka.producer(), { maxRequestBytes: 64 * 1024, compressed: (t) => t === 'cl' });
+    const messages = Array.from({ length: 300 }, (_, i) => ({ topic: ['out', 'late', 'cl'][i % 3]!, message: { key: Buffer.from(String(i)), value: Buffer.alloc(1000, i % 256), partition: 0 } }));
+    const last = await sender.send(messages);
+    for (const topic of ['out', 'late', 'cl']) {
+      expect(kafka.records(topic).map((r) => Number(r.key!.toString()))).toEqual(messages.filter((m) => m.topic === topic).map((m) => Number(m.message.key.toString())));
+    }
+    expect(last.get('cl/0')).toBe(99n);
+    expect(sender.stats.largestRequestBytes).toBeLessThanOrEqual(64 * 1024);
+    expect(kafka.requests.every((r) => new Set(r.topicMessages.map((t) => t.topic)).size === r.topicMessages.length)).toBe(true);
+  });
+});

@@ -67,13 +67,14 @@ export class RecordSender {
     const compressed = this.options.compressed ?? (() => false);
     // One queue of requests per compression kind; topics keep their order within their kind.
     for (const compress of [true, false]) {
-      let request: Array<{ topic: string; messages: Message[] }> = [];
+      // One entry per topic: kafkajs keeps only the last entry of a topic that appears twice in a request.
+      let request = new Map<string, Message[]>();
       let count = 0;
       let bytes = 0;
       const flush = async () => {
         if (count === 0) return;
-        await this.sendRequest(producer, request, compress, bytes, last);
-        request = [];
+        await this.sendRequest(producer, [...request].map(([topic, list]) => ({ topic, messages: list })), compress, bytes, last);
+        request = new Map();
         count = 0;
         bytes = 0;
       };
@@ -82,9 +83,9 @@ export class RecordSender {
         const size = messageBytes(message);
         if (size > maxBytes) throw new TopologyError(`A record for "${topic}" is ${size} bytes, over the limit of ${maxBytes} (kafka.maxMessageBytes)`, 'RECORD_TOO_LARGE');
         if (count + 1 > maxCount || bytes + size > maxBytes) await flush();
-        let entry = request.at(-1);
-        if (!entry || entry.topic !== topic) request.push((entry = { topic, messages: [] }));
-        entry.messages.push(toKafka(message));
+        let list = request.get(topic);
+        if (!list) request.set(topic, (list = []));
+        list.push(toKafka(message));
         count++;
         bytes += size;
         if (size > this.stats.largestRecordBytes) this.stats.largestRecordBytes = size;

@@ -81,7 +81,9 @@ export class FakeKafka {
         await this.beforeSend?.(request);
         this.requests.push(request);
         const out: Array<{ topicName: string; partition: number; errorCode: number; baseOffset: string }> = [];
-        for (const tm of request.topicMessages) {
+        // like kafkajs (producer/sendMessages.js: a Map by topic), a topic listed twice keeps its last entry only
+        const byTopic = new Map(request.topicMessages.map((tm) => [tm.topic, tm]));
+        for (const tm of byTopic.values()) {
           const byPartition = new Map<number, Message[]>();
           for (const m of tm.messages) {
             const p = m.partition ?? 0;
