@@ -8,6 +8,8 @@ export interface RollupModuleOptions {
   graceMs?: number;
   /** Also run the 1h rollups (default true). */
   hourly?: boolean;
+  /** Prefix of the consumer groups and changelogs (`<prefix>vigil-rollup-1m`); default none. */
+  applicationIdPrefix?: string;
 }
 
 export function rollupModule(options: RollupModuleOptions = {}): EngineModule {
@@ -18,8 +20,9 @@ export function rollupModule(options: RollupModuleOptions = {}): EngineModule {
       const common = { registry: ctx.registryUrl, lateTopic: t.metricsLate, dlqTopic: t.metricsDlq, maxRecordBytes: ctx.config.kafka.maxMessageBytes };
       const maxFutureMs = parseDuration(ctx.config.ingest.maxFuture);
       const evictAfterMs = parseDuration(ctx.config.ingest.evictSeriesAfter);
-      const list = [buildRollup1mTopology({ ...common, inputTopic: t.metrics, outputTopic: t.rollup1m, graceMs: options.graceMs ?? 10_000, maxFutureMs, evictAfterMs })];
-      if (options.hourly ?? true) list.push(buildRollup1hTopology({ ...common, inputTopic: t.rollup1m, outputTopic: t.rollup1h, evictAfterMs: 3 * evictAfterMs }));
+      const prefix = options.applicationIdPrefix ?? '';
+      const list = [buildRollup1mTopology({ ...common, applicationId: `${prefix}vigil-rollup-1m`, inputTopic: t.metrics, outputTopic: t.rollup1m, graceMs: options.graceMs ?? 10_000, maxFutureMs, evictAfterMs })];
+      if (options.hourly ?? true) list.push(buildRollup1hTopology({ ...common, applicationId: `${prefix}vigil-rollup-1h`, inputTopic: t.rollup1m, outputTopic: t.rollup1h, evictAfterMs: 3 * evictAfterMs }));
       return list;
     },
   };
