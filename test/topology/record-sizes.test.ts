@@ -124,3 +124,27 @@ describe('RecordSender', () => {
     expect(kafka.requests.every((r) => new Set(r.topicMessages.map((t) => t.topic)).size === r.topicMessages.length)).toBe(true);
   });
 });
+
+describe('side records', () => {
+  it('a late or dead-letter copy of an input record too large to carry with its headers keeps its coordinates, not its value', async () => {
+    const { StreamsBuilder, TopologyTestDriver, stringSerde, jsonSerde } = await import('../../src/topology/index.js');
+    const b = new StreamsBuilder({ applicationId: 'side' });
+    b.stream('in', { key: stringSerde, value: jsonSerde<unknown>() }).process(() => ({
+      ctx: null as never as import('../../src/topology/api.js').ProcessorContext,
+      init(ctx: import('../../src/topology/api.js').ProcessorContext) {
+        this.ctx = ctx;
+      },
+      process() {
+        this.ctx.sendToSideTopic('metrics.dlq', 'undecodable', null, Buffer.alloc(LIMIT - 100, 1));
+        this.ctx.sendToSideTopic('metrics.dlq', 'undecodable', null, Buffer.alloc(1000, 1));
+      },
+    }));
+    const d = new TopologyTestDriver(b.build());
+    d.createInputTopic('in', stringSerde, jsonSerde<unknown>()).pipeInput('k', 1, 0);
+    const [big, small] = d.peekRaw('metrics.dlq');
+    expect(big!.value).toBeNull();
+    expect(big!.headers).toMatchObject({ 'vigil.offset': '0', 'vigil.value_omitted': `too large for one record (${LIMIT - 100} bytes)` });
+    expect(small!.value!.length).toBe(1000);
+    d.close();
+  });
+});

@@ -23,6 +23,7 @@ import type { RawRecord, SinkNode, Topology, TopologyNode } from '../topology.js
 import type { StorageOp } from '../../state/task-storage.js';
 import { encodeMessages, decodeMessages, type QueuedMessage } from './message-codec.js';
 import { changelogRecords, partCount } from './changelog-parts.js';
+import { messageBytes } from './record-sender.js';
 
 /** Storage key layout of a task (one LevelDB per task). */
 export const KEYS = {
@@ -359,6 +360,12 @@ export class StreamTask {
       // record; a record that cannot be decoded is bad for every reader: one id, deduplicated downstream.
       const by = reason === 'late' ? `/${this.topology.applicationId}` : '';
       headers[OUTPUT_ID_HEADER] = `${this.current.topic}/${this.current.partition}/${this.current.offset}/${reason}${by}`;
+    }
+    // The input record itself may be as large as a record can be: with these headers it would not fit, and
+    // a commit that can never be sent would stop the partition. Its coordinates above say where it is.
+    if (value && messageBytes({ key, value, headers }) > this.maxRecordBytes - 4096) {
+      headers['vigil.value_omitted'] = `too large for one record (${value.length} bytes)`;
+      value = null;
     }
     this.enqueue(topic, { key, value, headers, ...(this.current ? { timestamp: this.current.timestamp } : {}) });
     this.options.onSideRecord?.(topic, reason);

@@ -48,7 +48,7 @@ function rng(seed: number): () => number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const restores = (c: Child) => (c.stdout().match(/restored from changelog/g) ?? []).length;
+const restores = (c: Child) => (c.stderr().match(/restored from changelog/g) ?? []).length; // logs go to stderr
 
 export async function runChaos(o: ChaosOptions) {
   const log = o.log ?? (() => undefined);
