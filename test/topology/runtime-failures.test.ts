@@ -45,71 +45,69 @@ async function settle(r: TopologyRuntime, expected: Record<string, number>, what
   }
 }
 
+/** A runtime on a FakeKafka that processed and committed `n` records of key `a`. */
+async function startCommitted(n: number, extra: Parameters<typeof fakeRuntime>[2] = {}) {
+  const kafka = new FakeKafka();
+  const storage = flakyStorageFactory();
+  const r = fakeRuntime(kafka, storage, extra);
+  runtime = r;
+  feed(kafka, 'a', n);
+  await r.start();
+  await settle(r, { a: n }, `first ${n}`);
+  await r.commitAll();
+  return { kafka, storage, r };
+}
+
+/** After a last commit: `n` distinct outputs, the last one the total `n`. */
+async function expectAllOutputs(r: TopologyRuntime, kafka: FakeKafka, n: number): Promise<void> {
+  await r.commitAll();
+  expect(outputs(kafka).distinct).toBe(n);
+  expect(kafka.records('out').at(-1)!.value!.toString()).toBe(String(n));
+}
+
 describe('TopologyRuntime: a failed commit', () => {
   it('storage write fails: the records since the last durable commit are consumed again, none lost', async () => {
-    const kafka = new FakeKafka();
-    const storage = flakyStorageFactory();
-    runtime = fakeRuntime(kafka, storage);
+    const { kafka, storage, r } = await startCommitted(10);
     feed(kafka, 'a', 10);
-    await runtime.start();
-    await settle(runtime, { a: 10 }, 'first ten');
-    await runtime.commitAll();
-    feed(kafka, 'a', 10);
-    await settle(runtime, { a: 20 }, 'second ten');
+    await settle(r, { a: 20 }, 'second ten');
     storage.last('sum-0').failNext = 1;
-    await runtime.commitAll().catch(() => undefined);
+    await r.commitAll().catch(() => undefined);
     feed(kafka, 'a', 10);
-    await settle(runtime, { a: 30 }, 'after the failed commit');
-    await runtime.commitAll();
-    const out = outputs(kafka);
-    expect(out.distinct).toBe(30);
-    expect(kafka.records('out').at(-1)!.value!.toString()).toBe('30');
+    await settle(r, { a: 30 }, 'after the failed commit');
+    await expectAllOutputs(r, kafka, 30);
   });
 
   it('send fails while records go on being processed: those records are consumed again, the outbox is re-sent', async () => {
-    const kafka = new FakeKafka();
-    const storage = flakyStorageFactory();
-    runtime = fakeRuntime(kafka, storage);
+    const { kafka, r } = await startCommitted(10);
     feed(kafka, 'a', 10);
-    await runtime.start();
-    await settle(runtime, { a: 10 }, 'first ten');
-    await runtime.commitAll();
-    feed(kafka, 'a', 10);
-    await settle(runtime, { a: 20 }, 'second ten');
+    await settle(r, { a: 20 }, 'second ten');
     const send = gate();
     kafka.beforeSend = () => send.promise;
-    const commit = runtime.commitAll().catch(() => undefined); // written to storage, then stuck in the send
+    const commit = r.commitAll().catch(() => undefined); // written to storage, then stuck in the send
     feed(kafka, 'a', 10);
-    await settle(runtime, { a: 30 }, 'processed during the commit');
+    await settle(r, { a: 30 }, 'processed during the commit');
     kafka.beforeSend = null;
     send.reject(new Error('injected send failure'));
     await commit;
     feed(kafka, 'a', 5);
-    await settle(runtime, { a: 35 }, 'after the failed send');
-    await runtime.commitAll();
-    const out = outputs(kafka);
-    expect(out.distinct).toBe(35);
-    expect(kafka.records('out').at(-1)!.value!.toString()).toBe('35');
+    await settle(r, { a: 35 }, 'after the failed send');
+    await expectAllOutputs(r, kafka, 35);
   });
 
   it('the broker refuses sends for a while: the task stays paused, its reopening is retried, then it goes on with nothing lost', async () => {
-    const kafka = new FakeKafka();
-    const storage = flakyStorageFactory();
-    runtime = fakeRuntime(kafka, storage, { recoveryRetryMs: 10 });
+    const { kafka, r } = await startCommitted(10, { recoveryRetryMs: 10 });
     feed(kafka, 'a', 10);
-    await runtime.start();
-    await settle(runtime, { a: 10 }, 'first ten');
+    await settle(r, { a: 20 }, 'second ten');
     let refusals = 4; // the commit's send, then the outbox re-sends of three reopen attempts
     kafka.beforeSend = () => {
       if (refusals-- > 0) throw new Error('injected: broker unavailable');
     };
-    await runtime.commitAll();
-    expect(runtime.taskFor(0)).toBeUndefined(); // fenced, recovering
+    await r.commitAll();
+    expect(r.taskFor(0)).toBeUndefined(); // fenced, recovering
     feed(kafka, 'a', 10);
-    await settle(runtime, { a: 20 }, 'after the broker came back');
+    await settle(r, { a: 30 }, 'after the broker came back');
     expect(refusals).toBeLessThan(0); // every refusal was met (and retried past)
-    await runtime.commitAll();
-    expect(outputs(kafka).distinct).toBe(20);
+    await expectAllOutputs(r, kafka, 30);
   });
 
   it('a commit prepared behind a failing one is discarded, never written on top of it', async () => {
