@@ -104,6 +104,8 @@ describe('record sizes on a 1 MiB broker', () => {
     expect(rollups.filter((r) => r.start === T0)).toHaveLength(1800);
     expect(rollups.every((r) => r.count === 1)).toBe(true);
     expect(out.length).toBeGreaterThan(3); // 600 rollups of ~2 KiB per source do not fit one record
+    // stamped with the write time, not the (old) window time: time-based retention must not delete them
+    expect(out.every((r) => Number(r.timestamp) > Date.now() - 600_000)).toBe(true);
     expect(sizes(kafka).record).toBeLessThanOrEqual(LIMIT);
     expect(sizes(kafka).request).toBeLessThanOrEqual(LIMIT);
   });

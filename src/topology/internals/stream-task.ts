@@ -524,7 +524,7 @@ class NodeContext implements ProcessorContext {
     const message: OutputMessage = {
       key: node.keySerde.serialize(record.key),
       value: node.valueSerde.serialize(record.value),
-      timestamp: record.timestamp,
+      ...(node.writeTime ? {} : { timestamp: record.timestamp }),
       ...(Object.keys(headers).length ? { headers } : {}),
       ...(node.toInputPartition ? { partition: this.task.partition } : {}),
     };

@@ -243,6 +243,9 @@ export function addRollupSink(topo: Topology, topic: string, encoder: RollupEnco
       },
       // Outputs go to the input's partition: the rollup topics stay co-partitioned with `metrics`.
       toInputPartition: true,
+      // Kafka's retention counts from the write: a rollup of a backfill (event time long past) must not be
+      // deleted before the 1h topology and the archive read it (seen on a real broker).
+      writeTime: true,
     },
     [parent],
   );

@@ -94,9 +94,9 @@ export async function runChaos(o: ChaosOptions) {
   const countRestores = (c: Child) => {
     restored += restores(c);
   };
-  // Published over the whole run (~4 s per cycle), so every child finds input arriving.
-  const ticks = Math.max(1, o.cycles * 20);
-  const publishing = publish(kafka, o.registryUrl, input, { perTick: Math.ceil(input.length / ticks), tickMs: 200 }, topic('metrics'));
+  // A share of the input is published at the start of each cycle, so every child finds input arriving.
+  const perCycle = Math.ceil(input.length / (o.cycles + 1));
+  const publishShare = (k: number) => publish(kafka, o.registryUrl, input.slice(k * perCycle, (k + 1) * perCycle), undefined, topic('metrics'));
   const started = Date.now();
   try {
     if (o.scenario === 'instances') for (let i = 1; i < slots; i++) await launch(i).waitFor(/ready/, 60_000);
@@ -110,9 +110,10 @@ export async function runChaos(o: ChaosOptions) {
         wiped++;
       }
       const child = launch(i);
+      await publishShare(cycle);
       await child.waitFor(/ready/, 90_000);
       // Half the kills wait for processing; the others land anywhere after start (join, restore, commit).
-      if (random() < 0.5) await child.waitFor(/processed \d+/, 60_000).catch(() => undefined);
+      if (random() < 0.5) await child.waitFor(/processed \d+/, 20_000).catch(() => undefined);
       await sleep(Math.floor(random() * 1500));
       let victim = i;
       if (o.scenario === 'instances') {
@@ -126,7 +127,7 @@ export async function runChaos(o: ChaosOptions) {
       kills++;
       if (kills % 10 === 0 || kills === o.cycles) log(`kill ${kills}/${o.cycles} (${Math.round((Date.now() - started) / 1000)} s): 1m records ${out1m.records.length}, 1h records ${out1h.records.length}, restores so far ${restored}, wiped ${wiped}`);
     }
-    await publishing;
+    await publishShare(o.cycles);
     for (let i = 0; i < slots; i++) if (!children[i]!.child) await launch(i).waitFor(/ready/, 90_000);
     // Drained when every expected rollup of both resolutions is there, then a little longer for strays.
     const end = Date.now() + 180_000;
