@@ -78,6 +78,8 @@ export class TopologyRuntime {
   private rateSince = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** Moves when a rebalance starts and when it ends (see CommitChainOptions.generation). */
+  private generation = 0;
   /** Records processed by this runtime (all tasks). */
   processed = 0;
   /** Time spent processing records / waiting for a previous commit's IO (ms; for benchmarks). */
@@ -107,6 +109,7 @@ export class TopologyRuntime {
       sender,
       commitOffsets: () => (this.consumer ? (offsets) => this.consumer!.consumer.commitOffsets(offsets) : null),
       onFailure: (entry, err) => this.tasks.fail(entry, err),
+      generation: () => this.generation,
       log: this.log,
       ...(options.onCommit ? { onCommit: options.onCommit } : {}),
     });
@@ -216,7 +219,12 @@ export class TopologyRuntime {
   }
 
   private watch(consumer: Consumer): void {
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.generation++;
+      this.tasks.rebalancing();
+    });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.generation++;
       const mine = new Set<number>();
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
         if (this.topology.sourceTopics().includes(topic)) for (const p of partitions as number[]) mine.add(p);

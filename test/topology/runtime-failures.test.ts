@@ -177,3 +177,33 @@ describe('TopologyRuntime: a task whose state cannot be restored exactly', () =>
     expect(refused.values.find((v) => v.labels.topology === 'sum')).toMatchObject({ labels: { code: 'CHANGELOG_TRUNCATED' }, value: 1 });
   });
 });
+
+describe('TopologyRuntime: a rebalance during a commit', () => {
+  it('a commit prepared before the rebalance began is not sent; the task is closed if its partition moved, its storage keeps the commit', async () => {
+    const kafka = new FakeKafka(2);
+    const storage = flakyStorageFactory();
+    const r = fakeRuntime(kafka, storage);
+    runtime = r;
+    feed(kafka, 'a', 3);
+    kafka.append('in', 1, 'b', '1');
+    await r.start();
+    await settle(r, { a: 3 }, 'partition 0');
+    const write = gate();
+    storage.last('sum-0').hold = write.promise;
+    const commit = r.commitAll(); // partition 0's commit waits in its storage write
+    const consumer = (r as unknown as { consumer: { consumer: import('./support/fake-kafka.js').FakeConsumer } }).consumer.consumer;
+    const joined = gate();
+    const rebalance = consumer.rebalance([1], joined.promise); // partition 0 moves to another instance
+    storage.last('sum-0').hold = null;
+    write.release();
+    const summary = await commit;
+    expect(summary.failed).toBeGreaterThanOrEqual(1);
+    expect(kafka.records('sum-changelog', 0)).toEqual([]); // nothing sent for the moved partition
+    joined.release();
+    await rebalance;
+    await until(() => r.assignedPartitions().join() === '1', 3000, 'partition 0 closed');
+    const stored = storage.maps.get('sum-0')!;
+    expect(stored.get('s\u0000totals\u0000a')!.toString()).toBe('3');
+    expect([...stored.keys()].some((k) => k.startsWith('o\u0000'))).toBe(true); // its outbox, for a later owner here
+  });
+});

@@ -13,6 +13,7 @@
  * only the changes since the failed one and must never be written on top of a commit that is missing.
  */
 import type { Topology } from '../topology.js';
+import { TopologyError } from '../api.js';
 import type { Logger } from '../../obs/logger.js';
 import { gauge, histogram } from '../../obs/metrics.js';
 import type { TaskCommit } from './stream-task.js';
@@ -34,6 +35,12 @@ export interface CommitChainOptions {
   onFailure(entry: TaskEntry, err: Error): void;
   log: Logger;
   onCommit?: (taskId: string, commit: TaskCommit) => void;
+  /**
+   * The consumer's group generation as the runtime counts it (it moves when a rebalance starts and when
+   * one ends). A commit prepared in an older generation is not sent: its partition may be another
+   * instance's by now, and a changelog written after the new owner restored would interleave with its own.
+   */
+  generation?: () => number;
 }
 
 /** What one `commitAll` did. */
@@ -57,6 +64,7 @@ export class CommitChain {
   /** Prepares a commit of every dirty, unfenced task now and chains its IO. */
   commitAll(entries: Iterable<TaskEntry>): Promise<CommitSummary> {
     const prepared: Array<[TaskEntry, TaskCommit]> = [];
+    const generation = this.o.generation?.() ?? 0;
     for (const entry of entries) if (!entry.fenced && entry.task.dirty) prepared.push([entry, entry.task.prepareCommit()]);
     const run = this.chain.then(async () => {
       const summary: CommitSummary = { committed: 0, failed: 0, skipped: 0 };
@@ -66,7 +74,7 @@ export class CommitChain {
           continue;
         }
         try {
-          await this.finish(entry, c);
+          await this.finish(entry, c, generation);
           summary.committed++;
         } catch (err) {
           summary.failed++;
@@ -82,10 +90,13 @@ export class CommitChain {
     return run;
   }
 
-  private async finish(entry: TaskEntry, c: TaskCommit): Promise<void> {
+  private async finish(entry: TaskEntry, c: TaskCommit, generation: number): Promise<void> {
     const endTimer = commitSeconds.startTimer({ topology: this.o.topology.applicationId });
     this.o.log.debug({ taskId: entry.task.taskId, seq: c.seq, records: c.records, messages: c.messages.length }, 'commit');
     await entry.storage.write(c.ops); // 1. one atomic batch
+    // A rebalance began since the commit was prepared: it stays in storage (outbox included) and is sent
+    // by whoever reopens this task here, once the assignment is known (the task is recovered).
+    if ((this.o.generation?.() ?? 0) !== generation) throw new TopologyError('A rebalance began after the commit was prepared: not sending it', 'REBALANCED');
     const written = await this.o.sender.send(c.messages); // 2. changelog + outputs
     // Confirmed at once (the outbox goes), so a crash from here on re-sends nothing. The marker is the
     // task's last changelog record of this commit.

@@ -63,6 +63,9 @@ export class TaskManager {
   /** Partitions of the current assignment (null until the first one). */
   private assigned: Set<number> | null = null;
   private stopped = false;
+  /** Set while a rebalance is under way: resolved by the assignment that ends it. */
+  private settled: Promise<void> | null = null;
+  private settle: (() => void) | null = null;
 
   constructor(private readonly o: TaskManagerOptions) {}
 
@@ -114,9 +117,18 @@ export class TaskManager {
     this.o.log.error({ err: err.message, code: err.code, partition }, 'task refused: its state cannot be restored exactly; the partition stays paused until the next assignment');
   }
 
+  /** A rebalance began: recoveries wait for the assignment that ends it (their partition may move). */
+  rebalancing(): void {
+    if (this.settled) return;
+    this.settled = new Promise((r) => (this.settle = r));
+  }
+
   /** A new assignment: tasks of partitions that moved away are closed, the new ones opened. */
   assign(partitions: Set<number>): void {
     this.assigned = partitions;
+    this.settle?.();
+    this.settled = null;
+    this.settle = null;
     for (const p of this.refused.keys()) this.o.consumer()?.resume(p);
     this.refused.clear();
     // Closed without committing: the new owner continues from the last committed state (changelog +
@@ -174,6 +186,7 @@ export class TaskManager {
     await entry.storage.close().catch((err: Error) => this.o.log.warn({ err: err.message, partition: p }, 'closing a failed task storage failed'));
     let delay = this.o.retryDelayMs ?? 200;
     for (;;) {
+      if (this.settled) await this.settled;
       if (!this.isAssigned(p)) throw new TopologyError(`Task of partition ${p} not recovered: the runtime stopped or the partition was revoked`, 'NOT_RECOVERED');
       try {
         const fresh = await this.open(p);

@@ -28,7 +28,7 @@ type SendBatch = { topicMessages: Array<{ topic: string; messages: Message[] }>;
 /** A hook run before each producer request; throw (or return a rejected promise) to fail it. */
 export type SendHook = (request: SendBatch) => void | Promise<void>;
 
-const EVENTS = { GROUP_JOIN: 'consumer.group_join', CRASH: 'consumer.crash' } as const;
+const EVENTS = { GROUP_JOIN: 'consumer.group_join', CRASH: 'consumer.crash', REBALANCING: 'consumer.rebalancing' } as const;
 const toBuffer = (v: Buffer | string | null | undefined): Buffer | null => (v === null || v === undefined ? null : Buffer.isBuffer(v) ? v : Buffer.from(v));
 
 export class FakeKafka {
@@ -134,6 +134,8 @@ export class FakeConsumer {
   private readonly position = new Map<string, bigint>();
   private readonly seeks = new Map<string, string>();
   private readonly paused = new Set<string>();
+  /** Partitions of the current assignment (null = all). */
+  private assigned: Set<number> | null = null;
   private running = false;
   private loop: Promise<void> | null = null;
 
@@ -172,7 +174,7 @@ export class FakeConsumer {
             this.seeks.delete(id);
             this.position.set(id, BigInt(seek));
           }
-          if (this.paused.has(id)) continue;
+          if (this.paused.has(id) || (this.assigned && !this.assigned.has(partition))) continue;
           const from = this.position.get(id) ?? BigInt(this.kafka.groupOffsets.get(this.groupId)?.get(id) ?? '0');
           const log = this.kafka.records(topic, partition);
           const messages = log.slice(Number(from), Number(from) + this.kafka.maxBatch);
@@ -199,6 +201,14 @@ export class FakeConsumer {
       // The mock's fetch "waits" a little when there is nothing to read.
       await new Promise((r) => setTimeout(r, batches.length ? 0 : 5));
     }
+  }
+
+  /** A rebalance: REBALANCING now, then (after `settle` resolves) GROUP_JOIN with `partitions` of every topic. */
+  async rebalance(partitions: number[], settle: Promise<void> = Promise.resolve()): Promise<void> {
+    for (const fn of this.listeners.get(EVENTS.REBALANCING) ?? []) fn({ payload: {} });
+    await settle;
+    this.assigned = new Set(partitions);
+    for (const fn of this.listeners.get(EVENTS.GROUP_JOIN) ?? []) fn({ payload: { memberAssignment: Object.fromEntries(this.topics.map((t) => [t, partitions])) } });
   }
 
   pause(list: Array<{ topic: string; partitions?: number[] }>): void {
