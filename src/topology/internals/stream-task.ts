@@ -14,14 +14,13 @@ import type {
   ProcessorContext,
   PunctuationType,
   Punctuator,
-  RecordMetadata,
   StateStore,
-  StreamRecord,
 } from '../api.js';
 import { OUTPUT_ID_HEADER, SIDE_HEADERS, TopologyError } from '../api.js';
-import type { RawRecord, SinkNode, Topology, TopologyNode } from '../topology.js';
+import type { RawRecord, Topology, TopologyNode } from '../topology.js';
 import type { StorageOp } from '../../state/task-storage.js';
-import { encodeMessages, decodeMessages, type QueuedMessage } from './message-codec.js';
+import { decodeOutbox, encodeOutbox, type PendingOutbox, type QueuedMessage } from './message-codec.js';
+import { NodeContext } from './node-context.js';
 import { changelogRecords, partCount } from './changelog-parts.js';
 import { messageBytes } from './record-sender.js';
 
@@ -36,23 +35,6 @@ export const KEYS = {
   changelogOffset: 'm\u0000changelogOffset',
   outbox: (seq: number) => `o\u0000${String(seq).padStart(12, '0')}`,
 } as const;
-
-interface PendingOutbox {
-  changed: string[];
-  messages: QueuedMessage[];
-}
-
-function encodeOutbox(changed: string[], messages: QueuedMessage[]): Buffer {
-  const keys = Buffer.from(JSON.stringify(changed));
-  const head = Buffer.allocUnsafe(4);
-  head.writeUInt32BE(keys.length, 0);
-  return Buffer.concat([head, keys, encodeMessages(messages)]);
-}
-
-function decodeOutbox(b: Buffer): PendingOutbox {
-  const n = b.readUInt32BE(0);
-  return { changed: JSON.parse(b.subarray(4, 4 + n).toString()) as string[], messages: decodeMessages(b.subarray(4 + n)) };
-}
 
 /** Changelog key of the commit marker: everything before it in the partition belongs to that commit. */
 export const CHANGELOG_MARKER_KEY = '\u0000commit';
@@ -469,84 +451,5 @@ export class StreamTask {
   close(): void {
     for (const p of this.processors.values()) p.close?.();
     for (const s of this.stores.values()) s.close();
-  }
-}
-
-/** The ProcessorContext of one node in one task. */
-class NodeContext implements ProcessorContext {
-  private readonly children: TopologyNode[];
-
-  constructor(
-    private readonly task: StreamTask,
-    private readonly node: TopologyNode,
-  ) {
-    this.children = [];
-  }
-
-  private childNodes(): TopologyNode[] {
-    if (this.children.length === 0 && this.node.children.length > 0) {
-      for (const c of this.node.children) this.children.push(this.task.topology.nodes.get(c)!);
-    }
-    return this.children;
-  }
-
-  get taskId(): string {
-    return this.task.taskId;
-  }
-  get partition(): number {
-    return this.task.partition;
-  }
-  get streamTime(): number {
-    return this.task.streamTime;
-  }
-  get priorStreamTime(): number {
-    return this.task.current ? this.task.priorStreamTime : this.task.streamTime;
-  }
-  get wallClockTime(): number {
-    return this.task.wallClockTime();
-  }
-  get recordMetadata(): RecordMetadata | null {
-    const c = this.task.current;
-    return c ? { topic: c.topic, partition: c.partition, offset: c.offset } : null;
-  }
-
-  forward(record: StreamRecord, childName?: string): void {
-    for (const child of this.childNodes()) {
-      if (childName !== undefined && child.name !== childName) continue;
-      if (child.kind === 'processor') this.task.processorFor(child.name)!.process(record);
-      else if (child.kind === 'sink') this.sink(child, record);
-    }
-  }
-
-  private sink(node: SinkNode, record: StreamRecord): void {
-    const headers: Headers = { ...(record.headers ?? {}) };
-    if (node.idOf) headers[OUTPUT_ID_HEADER] = node.idOf(record);
-    const message: OutputMessage = {
-      key: node.keySerde.serialize(record.key),
-      value: node.valueSerde.serialize(record.value),
-      ...(node.writeTime ? {} : { timestamp: record.timestamp }),
-      ...(Object.keys(headers).length ? { headers } : {}),
-      ...(node.toInputPartition ? { partition: this.task.partition } : {}),
-    };
-    this.task.enqueue(node.topic, message);
-  }
-
-  getStateStore<S extends StateStore>(name: string): S {
-    if (this.node.kind === 'sink' || !this.node.stores.includes(name)) {
-      throw new TopologyError(`Processor "${this.node.name}" is not connected to store "${name}"`, 'STORE_NOT_CONNECTED');
-    }
-    return this.task.getStore(name) as S;
-  }
-
-  schedule(intervalMs: number, type: PunctuationType, punctuator: Punctuator): Cancellable {
-    return this.task.schedule(intervalMs, type, punctuator);
-  }
-
-  sendToSideTopic(topic: string, reason: string, key: Buffer | null, value: Buffer | null, extraHeaders?: Headers): void {
-    this.task.sideRecord(topic, reason, key, value, extraHeaders);
-  }
-
-  reportLate(extraHeaders?: Headers): void {
-    this.task.reportLate(extraHeaders);
   }
 }
