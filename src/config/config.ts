@@ -23,9 +23,11 @@ export const configSchema = z
          * max.message.bytes): every request the engine sends stays under it, larger state is split.
          */
         maxMessageBytes: z.number().int().min(65_536).default(1_048_576),
+        /** Compression of changelog requests (state blocks shrink to ~1/4 with gzip, at some CPU). */
+        changelogCompression: z.enum(['gzip', 'none']).default('gzip'),
       })
       .strict()
-      .default({ clientId: 'vigil', partitions: 4, maxMessageBytes: 1_048_576 }),
+      .default({ clientId: 'vigil', partitions: 4, maxMessageBytes: 1_048_576, changelogCompression: 'gzip' }),
     schemaRegistry: z
       .object({ url: z.string().url().optional() })
       .strict()

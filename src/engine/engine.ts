@@ -85,6 +85,7 @@ export class Engine {
         incarnation,
         consumer: ctx.consumerDefaults,
         maxMessageBytes: config.kafka.maxMessageBytes,
+        compressChangelog: config.kafka.changelogCompression !== 'none',
         ...(this.options.commitIntervalMs ? { commitIntervalMs: this.options.commitIntervalMs } : {}),
       });
       this.runtimes.set(topology.applicationId, runtime);

@@ -51,6 +51,8 @@ export interface TopologyRuntimeOptions {
   recoveryRetryMs?: number;
   /** The topics' max.message.bytes (config kafka.maxMessageBytes): requests and records stay under it. Default 1 MiB. */
   maxMessageBytes?: number;
+  /** GZIP-compress changelog requests (config kafka.changelogCompression). Default true. */
+  compressChangelog?: boolean;
 }
 
 const systemClock: Clock = { now: () => Date.now() };
@@ -92,7 +94,8 @@ export class TopologyRuntime {
     this.log = options.logger ?? componentLogger('runtime', { topology: options.topology.applicationId });
     const maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024;
     // Changelog requests are compressed (GZIP, kafkajs' own codec): state blocks shrink to ~1/4.
-    this.sender = new RecordSender(() => this.producer, { maxRequestBytes: maxMessageBytes, compressed: (topic) => topic === this.topology.changelogTopic });
+    const compress = options.compressChangelog ?? true;
+    this.sender = new RecordSender(() => this.producer, { maxRequestBytes: maxMessageBytes, compressed: (topic) => compress && topic === this.topology.changelogTopic });
     const sender = this.sender;
     const opener = new TaskOpener({
       topology: this.topology,
