@@ -170,7 +170,10 @@ export class TaskManager {
     entry.fenced = true;
     const p = entry.partition;
     if (this.tasks.get(p) === entry) this.tasks.delete(p);
-    this.o.log.error({ err, taskId: entry.task.taskId }, 'commit failed; reopening the task from its storage and consuming again from what it covers');
+    const msg = 'commit not completed; reopening the task from its storage and consuming again from what it covers';
+    // A rebalance is normal operation; a failed write or send is not.
+    if (err instanceof TopologyError && err.code === 'REBALANCED') this.o.log.info({ taskId: entry.task.taskId }, `${msg} (a rebalance began)`);
+    else this.o.log.error({ err, taskId: entry.task.taskId }, msg);
     this.o.consumer()?.pause(p);
     const recovery = this.recover(entry).finally(() => {
       this.opening.delete(p);
