@@ -10,7 +10,7 @@ import { TopologyRuntime } from '../../../src/topology/runtime.js';
 import { MemoryRegistryClient } from '../../../src/topology/memory-registry.js';
 import { buildRollup1mTopology } from '../../../src/topology/rollup/rollup-topology.js';
 import { memoryStorageFactory } from '../../../src/state/task-storage.js';
-import { createKafka } from '../../../src/kafka/client.js';
+import { createKafka, ensureTopics } from '../../../src/kafka/client.js';
 import { sampleBatchSerde } from '../../../src/model/serde.js';
 import { FakeKafka } from '../../topology/support/fake-kafka.js';
 import { until } from '../../support/until.js';
@@ -49,6 +49,8 @@ const runtime = new TopologyRuntime({
   maxMessageBytes,
 });
 const commits: Array<Record<string, number>> = [];
+// a KRaft broker answers a first produce to an unknown topic with UNKNOWN_TOPIC_OR_PARTITION: create them
+if (brokers) await ensureTopics(brokers, [{ name: input, partitions: 1 }, { name: `${input}.rollup.1m`, partitions: 1 }, { name: 'metrics.late', partitions: 1 }, { name: 'metrics.dlq', partitions: 1 }, { name: `sizes-${run}-changelog`, partitions: 1, compacted: true }]);
 try {
   await runtime.start();
   for (let i = 0; i < 4; i++) {
