@@ -25,6 +25,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // One real Kafka broker for the whole run (test/support/kafka-global-setup.ts).
+          globalSetup: ['test/support/kafka-global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 60_000,
         },

@@ -1,4 +1,4 @@
-// `npm run bench -- archive [--series N] [--minutes M] [--quick]`: the archive writer's Parquet files for
+// `npm run bench -- archive [--series N] [--minutes M] [--quick] [--realistic] [--hosts N]`: the archive writer's Parquet files for
 // one hour of a simulated fleet (100k series at 10 s = 36M samples by default), written per input
 // partition (4, as the embedded default) two files at a time through one ParquetWriter, exactly as
 // ArchiveSink does (writeConcurrency = the cores): JS sort, vector-copy load into DuckDB, an ordered
@@ -7,6 +7,9 @@
 // run (DuckDB COPY with default settings: SNAPPY, V1, 122,880-row groups, rows in arrival order). Then
 // measures the choices (sort order, Parquet version / encodings, row-group size, ZSTD level) on a subset,
 // the sensitivity to timestamp jitter, and the same writer on `vigil produce` data (src/fleet).
+// Then the realistic data set (bench/support/archive-realistic.ts: exporter precision, 0-40 ms scrape
+// jitter, 1,500 hosts x 10 series, 2 h, one partition) through ArchiveSink next to a Prometheus TSDB
+// block of the identical samples built by promtool in the same run (`--realistic`: only that part).
 //
 // The fleet (values are never rounded by the writer: every value reads back bit-exact):
 //   per host 100 series modelled on node_exporter's mix:
@@ -20,7 +23,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { gather, type ArchiveSeries, type RawRows, type RollupRows } from '../src/sinks/archive/archive-rows.js';
-import { ParquetWriter, type ParquetTuning } from '../src/sinks/archive/parquet-writer.js';
+import { DEFAULT_TUNING, ParquetWriter, type ParquetTuning } from '../src/sinks/archive/parquet-writer.js';
 import { SeriesTable, type DecodedBatch } from '../src/model/decoded-batch.js';
 import { seriesIdentity } from '../src/model/series.js';
 import { ArchiveSink } from '../src/sinks/archive/archive-sink.js';
@@ -28,12 +31,19 @@ import { rootLogger } from '../src/obs/logger.js';
 import { LocalStore } from '../src/sinks/archive/storage/local-store.js';
 import { FleetModel } from '../src/fleet/fleet-model.js';
 import { numArg, rng } from './support/harness.js';
+import { archiveRealistic, archiveRowCount, prometheusBaseline, realisticChunks } from './support/archive-vs-prometheus.js';
+import { timestampLayouts } from './support/timestamp-encoding.js';
 
 // One log line per file written would bury the figures.
 rootLogger.level = process.env.VIGIL_LOG_LEVEL ?? 'warn';
 const QUICK = process.argv.includes('--quick');
 /** Only the settings sweep on one full partition (how the defaults were chosen). */
 const DICT_SWEEP = process.argv.includes('--sweep');
+/** Only the realistic data set against Prometheus. */
+const REALISTIC_ONLY = process.argv.includes('--realistic');
+/** With the realistic data set: DuckDB's settings one at a time. */
+const REALISTIC_SWEEP = process.argv.includes('--realistic-sweep');
+const REALISTIC_HOSTS = numArg('hosts', QUICK ? 300 : 1500);
 const SERIES = numArg('series', QUICK ? 20_000 : 100_000);
 const MINUTES = numArg('minutes', 60);
 const PARTITIONS = 4;
@@ -202,6 +212,10 @@ async function main(): Promise<void> {
   try {
     console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (wall-clock rates shrink when other work shares the cores; per-CPU-second rates do not)`);
     console.log(`archive bench: ${HOSTS * METRICS} series (${HOSTS} hosts x ${METRICS}), ${MINUTES} min at 10 s = ${HOSTS * METRICS * TICKS} samples, ${PARTITIONS} partitions, ${CONCURRENCY} files at a time`);
+    if (REALISTIC_ONLY) {
+      console.log(JSON.stringify({ bench: 'archive', ...(await realistic(dir)) }));
+      return;
+    }
     let t0 = performance.now();
     if (DICT_SWEEP) {
       const one = generate(0, 42, 1)[0]!;
@@ -276,6 +290,7 @@ async function main(): Promise<void> {
     const fb = await writeAll(dir, 'fb', { compression: 'snappy', parquetVersion: 'V1', rowGroupSize: 122_880, order: 'input' }, (p) => p.raw, [fleet]);
     console.log(`  ${`vigil produce data (src/fleet, ${fleet.raw.series.length} series)`.padEnd(50)} ${fmt(fm.bytes / fleet.raw.length)} B/sample (baseline ${fmt(fb.bytes / fleet.raw.length)}): its gauges are full-precision random walks`);
 
+    const compared = await realistic(dir);
     const result = {
       bench: 'archive',
       samples: total,
@@ -295,10 +310,80 @@ async function main(): Promise<void> {
       // ArchiveSink.flush of partitions 0-1: files written one at a time / `writeConcurrency` at a time.
       sink_serial_samples_per_s: sinkRates[0],
       sink_samples_per_s: sinkRates[1],
+      ...compared,
     };
     console.log(JSON.stringify(result));
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The realistic data set through ArchiveSink against a Prometheus block of the same samples (issue 16:
+ * goal prometheus_ratio <= 0.6). Prints where the archive's bytes go per column.
+ */
+async function realistic(dir: string): Promise<Record<string, number | string>> {
+  const o = { hosts: REALISTIC_HOSTS, metrics: 10, hours: 2, start: START, partitions: 1 };
+  const chunks = realisticChunks(o);
+  const samples = chunks.reduce((a, c) => a + c.length, 0);
+  console.log(`realistic data: ${o.hosts} hosts x ${o.metrics} series, ${o.hours} h at 10 s with 0-40 ms scrape jitter, exporter precision: ${samples} samples`);
+  const prom = await prometheusBaseline(dir, chunks);
+  if (prom.samples !== samples) throw new Error(`promtool stored ${prom.samples} samples of ${samples}`);
+  console.log(`prometheus block (${prom.version}): ${fmt(prom.bytes / samples)} B/sample (chunks ${fmt(prom.chunkBytes / samples)}, index ${fmt(prom.indexBytes / samples)}), ${prom.samples} samples, built in ${fmt(prom.seconds, 1)} s`);
+  const ours = await archiveRealistic(dir, 'realistic', chunks);
+  const count = await archiveRowCount(ours.root);
+  if (count.rows !== samples) throw new Error(`the archive holds ${count.rows} rows of ${samples}`);
+  const bps = ours.bytes / samples;
+  console.log(`archive (ArchiveSink, ${ours.files} files): ${fmt(bps)} B/sample = ${fmt(ours.bytes / prom.bytes)} of Prometheus's bytes, ${mps(samples, ours.seconds)} wall, ${mps(samples, ours.cpuSeconds)} per CPU-second`);
+  for (const c of ours.columns) console.log(`    ${c.column.padEnd(26)} ${fmt(c.bytesPerSample)} B/sample  ${c.encodings}`);
+  const compactedBps = ours.compactedBytes / samples;
+  console.log(`after vigil archive compact (${ours.compactedFiles} files): ${fmt(compactedBps)} B/sample = ${fmt(ours.compactedBytes / prom.bytes)} of Prometheus's bytes`);
+  for (const c of ours.compactedColumns) console.log(`    ${c.column.padEnd(26)} ${fmt(c.bytesPerSample)} B/sample  ${c.encodings}`);
+  await rm(ours.root, { recursive: true, force: true });
+  const layouts = timestampLayouts(chunks, DEFAULT_TUNING.rowGroupSize);
+  console.log(
+    `timestamp column as DELTA_BINARY_PACKED, computed from the encoding's rules: one stream per row group in 128-value blocks ${fmt(layouts.oneStream)} B/sample, ` +
+      `one page per series ${fmt(layouts.pagePerSeries)} (what the archive writes; DuckDB's own: one stream in 2,048-value blocks, see the sweep)`,
+  );
+  if (REALISTIC_SWEEP) await realisticSweep(dir, chunks, samples, prom.bytes);
+  return {
+    realistic_samples: samples,
+    realistic_bytes_per_sample: Number(fmt(bps)),
+    realistic_timestamp_bytes_per_sample: Number(fmt(ours.columns.find((c) => c.column === 'timestamp')?.bytesPerSample ?? 0)),
+    realistic_value_bytes_per_sample: Number(fmt(ours.columns.find((c) => c.column === 'value')?.bytesPerSample ?? 0)),
+    prometheus: prom.version,
+    prometheus_bytes_per_sample: Number(fmt(prom.bytes / samples)),
+    prometheus_chunk_bytes_per_sample: Number(fmt(prom.chunkBytes / samples)),
+    prometheus_ratio: Number(fmt(ours.bytes / prom.bytes)),
+    prometheus_ratio_of: 'archive bytes as ArchiveSink wrote them / prometheus block bytes, identical samples',
+    realistic_compacted_bytes_per_sample: Number(fmt(compactedBps)),
+    prometheus_ratio_compacted: Number(fmt(ours.compactedBytes / prom.bytes)),
+    realistic_timestamp_page_per_series_bytes_per_sample: Number(fmt(layouts.pagePerSeries)),
+  };
+}
+
+/** DuckDB's settings, one at a time from the chosen ones, on the realistic data (one file per hour). */
+async function realisticSweep(dir: string, chunks: RawRows[], samples: number, promBytes: number): Promise<void> {
+  const variants: [string, Partial<ParquetTuning>][] = [
+    ['chosen (zstd 9, V2, 491,520 rows, dict 16,000, timestamps a page per series)', {}],
+    ['timestamps written by DuckDB (before)', { timestampPages: 'duckdb' }],
+    ['zstd 3', { compressionLevel: 3 }],
+    ['zstd 15', { compressionLevel: 15 }],
+    ['zstd 19', { compressionLevel: 19 }],
+    ['row groups 122,880', { rowGroupSize: 122_880 }],
+    ['row groups 1,048,576', { rowGroupSize: 1_048_576 }],
+    ['dictionary limit 65,536', { dictionarySizeLimit: 65_536 }],
+    ['dictionary limit 1,000', { dictionarySizeLimit: 1000 }],
+    ['Parquet V1 (no DELTA, no BYTE_STREAM_SPLIT)', { parquetVersion: 'V1' }],
+    ['sorted series_id/time', { order: 'series-time' }],
+  ];
+  console.log('DuckDB settings on the realistic data (each hour of the partition as one file, single-threaded):');
+  for (const [label, tuning] of variants) {
+    const w = await writeAll(dir, 'rs', tuning, (p) => p.raw, chunks.map((raw) => ({ raw }) as PartitionData));
+    const cols = await columnBytes(w.files);
+    const col = (name: string) => fmt((cols.find((c) => c.column === name)?.bytes ?? 0) / samples);
+    console.log(`  ${label.padEnd(76)} ${fmt(w.bytes / samples)} B/sample = ${fmt(w.bytes / promBytes)} of Prometheus (timestamp ${col('timestamp')}, value ${col('value')})  ${mps(samples, w.cpuSeconds)} per CPU-second`);
+    for (const f of w.files) await rm(f, { force: true });
   }
 }
 

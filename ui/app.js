@@ -1,7 +1,9 @@
-// Vigil web UI: a small hash-routed single page over the HTTP API. No build step.
+// Vigil web UI: a small hash-routed single page over the HTTP API. Plain JS served as it is; only
+// the query page's PromQL editor is bundled (ui/editor/, npm run build).
 // Every server call goes through `api` so the paths live in one place.
 
 const api = {
+  auth: () => getJson('/api/v1/auth'),
   alerts: () => getJson('/api/v1/alerts'),
   rules: () => getJson('/api/v1/rules'),
   status: () => getJson('/api/v1/status'),
@@ -14,8 +16,86 @@ const api = {
   history: (fingerprint) => getJson(`/api/v1/alerts/${encodeURIComponent(fingerprint)}/history`),
 };
 
+// ---- API tokens: kept in this tab's sessionStorage, sent as `Authorization: Bearer`. A 401 or 403
+// opens the token dialog; the request is retried with the token entered until it passes or the
+// dialog is cancelled.
+const TOKEN_KEY = 'vigil.token';
+const apiToken = {
+  get: () => sessionStorage.getItem(TOKEN_KEY),
+  set: (t) => sessionStorage.setItem(TOKEN_KEY, t),
+  clear: () => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+/** fetch with the API token; asks for a token on 401/403 (also used by the editor's completion). */
+async function authFetch(url, init = {}) {
+  for (;;) {
+    const headers = new Headers(init.headers);
+    const token = apiToken.get();
+    if (token) headers.set('authorization', `Bearer ${token}`);
+    const res = await fetch(url, { ...init, headers });
+    if (res.status !== 401 && res.status !== 403) return res;
+    const body = await res.clone().json().catch(() => ({}));
+    if (!(await askToken(res.status, body.error ?? `${res.status} ${res.statusText}`))) return res;
+  }
+}
+
+let tokenPrompt = null;
+/** Shows the token dialog (one at a time); resolves true when a token was entered. */
+function askToken(status, message) {
+  tokenPrompt ??= new Promise((resolve) => {
+    const dialog = document.createElement('dialog');
+    dialog.id = 'token-dialog';
+    dialog.innerHTML = `<form method="dialog">
+      <h2>${status === 401 ? 'This needs an API token' : 'The API token was refused'}</h2>
+      <p class="muted" id="token-reason">${esc(message)}</p>
+      <label>API token<input name="token" type="password" autocomplete="off" required></label>
+      <p class="muted">Kept in this browser tab only (session storage).</p>
+      <menu><button type="submit" value="use">Use token</button> <button type="button" class="secondary" value="cancel">Cancel</button></menu>
+    </form>`;
+    const done = (ok) => {
+      dialog.close();
+      dialog.remove();
+      tokenPrompt = null;
+      showAuth();
+      resolve(ok);
+    };
+    dialog.querySelector('form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      apiToken.set(String(new FormData(event.target).get('token')).trim());
+      done(true);
+    });
+    dialog.querySelector('button[value=cancel]').addEventListener('click', () => done(false));
+    dialog.addEventListener('cancel', (event) => { event.preventDefault(); done(false); });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+  return tokenPrompt;
+}
+
+/** The header's access line: open (no tokens), or what the current token may do. */
+async function showAuth() {
+  const el = document.getElementById('auth');
+  let info;
+  try { info = await (await fetch('/api/v1/auth', { headers: apiToken.get() ? { authorization: `Bearer ${apiToken.get()}` } : {} })).json(); }
+  catch { return; }
+  const button = (label, action) => ` <button class="link" data-auth="${action}">${label}</button>`;
+  if (info.mode === 'open') {
+    el.className = 'auth auth-open';
+    el.textContent = 'open: no API tokens';
+    el.title = 'Anyone who can reach this server can change silences and acknowledge alerts. Set api.tokens or VIGIL_API_TOKENS.';
+    return;
+  }
+  el.className = `auth auth-${info.caller}`;
+  el.title = '';
+  el.innerHTML = { admin: 'token: full access', read: 'token: read only', invalid: 'token refused', none: 'no token' }[info.caller]
+    + (info.caller === 'none' || info.caller === 'invalid' || info.caller === 'read' ? button('enter token', 'ask') : '')
+    + (info.caller !== 'none' ? button('forget', 'forget') : '');
+  el.querySelector('[data-auth=ask]')?.addEventListener('click', () => askToken(401, 'Enter an API token (api.tokens or api.readTokens).'));
+  el.querySelector('[data-auth=forget]')?.addEventListener('click', () => { apiToken.clear(); showAuth(); });
+}
+
 async function getJson(path) {
-  const res = await fetch(path, { headers: { accept: 'application/json' } });
+  const res = await authFetch(path, { headers: { accept: 'application/json' } });
   return readBody(res);
 }
 
@@ -25,7 +105,7 @@ async function sendJson(method, path, body) {
     init.headers['content-type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
-  return readBody(await fetch(path, init));
+  return readBody(await authFetch(path, init));
 }
 
 async function readBody(res) {
@@ -147,7 +227,8 @@ const pages = {
       ${history.error ? `<p class="error">${esc(history.error)}</p>` : `<table><thead><tr><th>Time</th><th>What</th><th>Details</th></tr></thead><tbody>
         ${entries.map(({ at, type, ...rest }) => `<tr><td class="time" title="${esc(when(at))}">${esc(shortTime(at))}</td><td>${esc(type)}</td><td>${esc(details(rest))}</td></tr>`).join('') || '<tr><td colspan="3" class="muted">Nothing yet.</td></tr>'}
       </tbody></table>`}`;
-    if (alert?.query) await drawQuery(alert.query, 3600, document.getElementById('chart'));
+    // A rule's query is in the Vigil rules language.
+    if (alert?.query) await drawQuery(alert.query, 3600, document.getElementById('chart'), undefined, undefined, 'vigil');
   },
 
   async silences(params) {
@@ -199,24 +280,43 @@ const pages = {
 
   async query(params) {
     const q = params.get('q') ?? '';
+    const lang = params.get('lang') === 'vigil' ? 'vigil' : 'promql';
     const range = params.get('range') ?? '3600';
     // `end` (unix seconds) pins the chart to a past moment, e.g. a link to an incident; default now.
     const end = params.get('end');
+    const link = (over) => '#/query?' + new URLSearchParams({ q, lang, range, ...(end ? { end } : {}), ...over });
     page().innerHTML = `<h1>Query</h1>
       <form class="inline" id="query-form">
-        <label>Expression<input name="q" size="70" value="${esc(q)}" placeholder="avg(cpu.load) by (host)"></label>
+        <label class="expression">Expression ${lang === 'promql' ? '<span class="muted">(PromQL; Enter runs, Ctrl-Space completes)</span>' : '<span class="muted">(Vigil rules language)</span>'}
+          ${lang === 'promql' ? '<div id="query-editor" class="editor"></div>' : `<input name="q" size="70" value="${esc(q)}" placeholder="avg(cpu.load) by (host)">`}</label>
+        <label>Language<select name="lang"><option value="promql" ${lang === 'promql' ? 'selected' : ''}>PromQL</option>
+          <option value="vigil" ${lang === 'vigil' ? 'selected' : ''}>Vigil</option></select></label>
         <label>Range<select name="range">${[['900', '15m'], ['3600', '1h'], ['21600', '6h'], ['86400', '1d'], ['604800', '7d']]
           .map(([v, t]) => `<option value="${v}" ${v === range ? 'selected' : ''}>${t}</option>`).join('')}</select></label>
         <button type="submit">Run</button>
         ${end ? `<span class="muted" id="query-end">ending ${esc(new Date(Number(end) * 1000).toISOString())}
-          · <a href="#/query?${esc(new URLSearchParams({ q, range }))}">until now</a></span>` : ''}
+          · <a href="#/query?${esc(new URLSearchParams({ q, lang, range }))}">until now</a></span>` : ''}
       </form><div id="chart"></div><div id="query-table"></div>`;
-    document.getElementById('query-form').addEventListener('submit', (event) => {
-      event.preventDefault();
-      const form = new FormData(event.target);
-      location.hash = '#/query?' + new URLSearchParams({ q: String(form.get('q')), range: String(form.get('range')), ...(end ? { end } : {}) });
-    });
-    if (q) await drawQuery(q, Number(range), document.getElementById('chart'), document.getElementById('query-table'), end ? Number(end) : undefined);
+    const form = document.getElementById('query-form');
+    let editor = null;
+    const expression = () => (editor ? editor.getValue() : String(new FormData(form).get('q') ?? ''));
+    const submit = () => {
+      const data = new FormData(form);
+      location.hash = link({ q: expression(), lang: String(data.get('lang')), range: String(data.get('range')) });
+    };
+    form.addEventListener('submit', (event) => { event.preventDefault(); submit(); });
+    form.querySelector('select[name=lang]').addEventListener('change', (event) => { location.hash = link({ lang: event.target.value }); });
+    if (lang === 'promql') {
+      const holder = document.getElementById('query-editor');
+      try {
+        const { createPromqlEditor } = await loadEditor();
+        editor = createPromqlEditor({ parent: holder, doc: q, origin: location.origin, fetchFn: authFetch, onRun: submit, hint: 'rate(node_cpu_seconds_total[5m])' });
+        if (!q) editor.focus();
+      } catch (err) {
+        holder.outerHTML = `<input name="q" size="70" value="${esc(q)}"><span class="error">The PromQL editor did not load (${esc(err.message)}): run npm run build.</span>`;
+      }
+    }
+    if (q) await drawQuery(q, Number(range), document.getElementById('chart'), document.getElementById('query-table'), end ? Number(end) : undefined, lang);
   },
 
   async status() {
@@ -250,14 +350,21 @@ function formatBytes(b) {
 // Steps that tile the archive's 1m and 1h rollups, so long ranges read rollups instead of raw samples.
 const STEPS = [10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400];
 
-/** Runs a range query and draws it with uPlot: one line per series. */
-async function drawQuery(query, rangeSeconds, chartEl, tableEl, endSeconds) {
+let editorModule = null;
+/** The bundled PromQL editor (dist/ui-build, built by npm run build), loaded once. */
+function loadEditor() {
+  editorModule ??= import('/ui-build/promql-editor.js').catch((err) => { editorModule = null; throw err; });
+  return editorModule;
+}
+
+/** Runs a range query (PromQL, or `lang` vigil) and draws it with uPlot: one line per series. */
+async function drawQuery(query, rangeSeconds, chartEl, tableEl, endSeconds, lang = 'promql') {
   const end = endSeconds ?? Math.floor(Date.now() / 1000);
   const start = end - rangeSeconds;
   const step = STEPS.find((s) => s >= rangeSeconds / 300) ?? STEPS.at(-1);
   let body;
   try {
-    body = await api.queryRange({ query, start, end, step });
+    body = await api.queryRange({ query, start, end, step, ...(lang === 'vigil' ? { lang } : {}) });
   } catch (err) {
     // A parse error comes with its position: point at it under the expression.
     const caret = Number.isInteger(err.position) ? `\n${query}\n${' '.repeat(err.position)}^` : '';
@@ -299,6 +406,7 @@ async function route() {
 }
 
 window.addEventListener('hashchange', route);
+showAuth();
 route();
 // Live pages refresh themselves; forms are left alone while someone types.
 setInterval(() => {

@@ -15,9 +15,31 @@ export const configSchema = z
       .object({
         /** Comma-separated bootstrap servers; empty = start the embedded Kafka. */
         brokers: z.string().optional(),
+        /** Client id, and the prefix of every consumer group Vigil forms (`<clientId>-rollup-1m`, ...). */
         clientId: z.string().default('vigil'),
-        /** Partitions for topics Vigil creates on the embedded cluster. */
+        /** Partitions for topics Vigil creates. */
         partitions: z.number().int().positive().default(4),
+        /**
+         * What runs when `brokers` is empty: `broker` a real Apache Kafka (KRaft, child JVM, data under
+         * `dataDir`), `mock` librdkafka's in-process mock cluster (quick runs; lost when the process ends).
+         */
+        embedded: z.enum(['broker', 'mock']).default('broker'),
+        /** Where the embedded broker keeps its data across starts. */
+        dataDir: z.string().default('./data/kafka'),
+        /** Replication factor of the topics Vigil creates (default: the cluster's broker count, at most 3). */
+        replicationFactor: z.number().int().positive().optional(),
+        /** min.insync.replicas of those topics (default: the replication factor - 1, at least 1). */
+        minInsyncReplicas: z.number().int().positive().optional(),
+        /** retention.ms of the topics Vigil creates that are not compacted. */
+        retention: z
+          .object({
+            /** metrics, metrics.late, metrics.dlq, the rollup topics, internal repartition topics. */
+            metrics: duration.default('7d'),
+            /** alerts and alerts.dlq (keep it below notify.retention: the notifier must remember a delivery as long as the event can be replayed). */
+            alerts: duration.default('7d'),
+          })
+          .strict()
+          .default({ metrics: '7d', alerts: '7d' }),
         /**
          * Largest record batch the topics take (the broker's message.max.bytes / the topic's
          * max.message.bytes): every request the engine sends stays under it, larger state is split.
@@ -27,11 +49,15 @@ export const configSchema = z
         changelogCompression: z.enum(['gzip', 'none']).default('gzip'),
       })
       .strict()
-      .default({ clientId: 'vigil', partitions: 4, maxMessageBytes: 1_048_576, changelogCompression: 'gzip' }),
+      .default({ clientId: 'vigil', partitions: 4, embedded: 'broker', dataDir: './data/kafka', retention: { metrics: '7d', alerts: '7d' }, maxMessageBytes: 1_048_576, changelogCompression: 'gzip' }),
     schemaRegistry: z
-      .object({ url: z.string().url().optional() })
+      .object({
+        url: z.string().url().optional(),
+        /** The compacted topic the embedded registry keeps its schemas in. */
+        topic: z.string().default('_schemas'),
+      })
       .strict()
-      .default({}),
+      .default({ topic: '_schemas' }),
     topics: z
       .object({
         metrics: z.string().default('metrics'),
@@ -86,9 +112,11 @@ export const configSchema = z
         flushAfter: duration.default('5m'),
         /** ... or once it holds this many rows. */
         maxRowsPerFile: z.number().int().positive().default(4_000_000),
+        /** A clean stop writes the buffered rows for at most this long (the rest is re-read at the next start). */
+        stopTimeout: duration.default('30s'),
       })
       .strict()
-      .default({ root: './data/archive', retention: { raw: '30d', '1m': '90d', '1h': '400d' }, flushAfter: '5m', maxRowsPerFile: 4_000_000 }),
+      .default({ root: './data/archive', retention: { raw: '30d', '1m': '90d', '1h': '400d' }, flushAfter: '5m', maxRowsPerFile: 4_000_000, stopTimeout: '30s' }),
     notify: z
       .object({
         smtpUrl: z.string().optional(),
@@ -118,7 +146,41 @@ export const configSchema = z
         maxAttempts: 6,
         retention: '14d',
       }),
-    http: z.object({ port: z.number().int().min(0).max(65535).default(9464) }).strict().default({ port: 9464 }),
+    http: z
+      .object({
+        port: z.number().int().min(0).max(65535).default(9464),
+        /** HTTPS from certificate files (like Prometheus's web config); absent = plain HTTP. */
+        tls: z
+          .object({
+            certFile: z.string().min(1),
+            keyFile: z.string().min(1),
+            /** CA bundle that client certificates must chain to; setting it asks clients for one. */
+            clientCAFile: z.string().min(1).optional(),
+            /** With clientCAFile: require a client certificate (default), or verify one only if given. */
+            clientAuth: z.enum(['RequireAndVerifyClientCert', 'VerifyClientCertIfGiven']).optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({ port: 9464 }),
+    /**
+     * Who may use the HTTP API and UI (not the push endpoint: push.tokens). No tokens = open to
+     * anyone who can reach the port (said at start and in the UI).
+     */
+    api: z
+      .object({
+        /** Bearer tokens that may read and change state (silences, acks, rule pushes). */
+        tokens: z.array(z.string().min(1)).default([]),
+        /** Bearer tokens that may only read. */
+        readTokens: z.array(z.string().min(1)).default([]),
+        /** Reads need a token too (by default only requests that change state do). */
+        protectReads: z.boolean().default(false),
+        /** Paths that never need a token. */
+        openPaths: z.array(z.string().startsWith('/')).default(['/metrics', '/healthz']),
+      })
+      .strict()
+      .default({ tokens: [], readTokens: [], protectReads: false, openPaths: ['/metrics', '/healthz'] }),
     push: z
       .object({
         tokens: z.array(z.string().min(1)).default([]),
@@ -173,6 +235,9 @@ function applyEnv(raw: Record<string, any>, env: Env): Record<string, any> {
   }
   if (env.VIGIL_PUSH_TOKENS) {
     set('push', 'tokens', env.VIGIL_PUSH_TOKENS.split(',').map((t) => t.trim()).filter(Boolean));
+  }
+  if (env.VIGIL_API_TOKENS) {
+    set('api', 'tokens', env.VIGIL_API_TOKENS.split(',').map((t) => t.trim()).filter(Boolean));
   }
   return out;
 }

@@ -5,8 +5,8 @@
  */
 import type { Kafka } from 'kafkajs';
 import type { VigilConfig } from '../config/config.js';
-import { createKafka, embeddedConsumerDefaults, ensureTopics, clusterIncarnation } from '../kafka/client.js';
-import { createHttpServer, type HttpServer } from '../http/http-server.js';
+import { createKafka, embeddedConsumerDefaults, ensureTopics, clusterIncarnation, streamTopicSpec, topicPolicy, topicSpec, type TopicSpec } from '../kafka/client.js';
+import { createHttpServer, httpServerOptions, type HttpServer } from '../http/http-server.js';
 import { componentLogger } from '../obs/logger.js';
 import { TopologyRuntime } from '../topology/runtime.js';
 import type { Topology } from '../topology/topology.js';
@@ -72,7 +72,7 @@ export class Engine {
     for (const m of this.options.modules) topologies.push(...((await m.topologies?.(ctx)) ?? []));
     await this.ensureTopics(brokers, topologies);
     if (this.options.httpPort !== null) {
-      this.http = createHttpServer({ port: this.options.httpPort ?? config.http.port });
+      this.http = createHttpServer(httpServerOptions(config, this.options.httpPort ?? config.http.port));
       for (const m of this.options.modules) await m.routes?.(this.http.app, ctx);
       this.http.addHealthCheck('engine', () => ({ ok: this.stopped === null, detail: `${this.runtimes.size} topologies` }));
       await this.http.listen();
@@ -99,13 +99,13 @@ export class Engine {
   }
 
   private async ensureTopics(brokers: string, topologies: Topology[]): Promise<void> {
-    const partitions = this.options.config.kafka.partitions;
-    const specs = new Map<string, { name: string; partitions: number; compacted?: boolean }>();
+    const { config } = this.options;
+    const specs = new Map<string, TopicSpec>();
     for (const t of topologies) {
-      for (const name of [...t.sourceTopics(), ...t.sinkTopics(), t.lateTopic, t.dlqTopic, ...t.internalTopics]) specs.set(name, { name, partitions });
-      specs.set(t.changelogTopic, { name: t.changelogTopic, partitions, compacted: true });
+      for (const name of [...t.sourceTopics(), ...t.sinkTopics(), t.lateTopic, t.dlqTopic, ...t.internalTopics]) specs.set(name, streamTopicSpec(config, name));
+      specs.set(t.changelogTopic, topicSpec(config, t.changelogTopic, 'compacted'));
     }
-    const ensured = await ensureTopics(brokers, [...specs.values()]);
+    const ensured = await ensureTopics(brokers, [...specs.values()], topicPolicy(config));
     const inputs = new Map(ensured.map((e) => [e.name, e.partitions]));
     for (const t of topologies) {
       const changelog = inputs.get(t.changelogTopic) ?? 0;

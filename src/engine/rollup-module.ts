@@ -8,8 +8,6 @@ export interface RollupModuleOptions {
   graceMs?: number;
   /** Also run the 1h rollups (default true). */
   hourly?: boolean;
-  /** Prefix of the consumer groups and changelogs (`<prefix>vigil-rollup-1m`); default none. */
-  applicationIdPrefix?: string;
 }
 
 export function rollupModule(options: RollupModuleOptions = {}): EngineModule {
@@ -20,9 +18,10 @@ export function rollupModule(options: RollupModuleOptions = {}): EngineModule {
       const common = { registry: ctx.registryUrl, lateTopic: t.metricsLate, dlqTopic: t.metricsDlq, maxRecordBytes: ctx.config.kafka.maxMessageBytes };
       const maxFutureMs = parseDuration(ctx.config.ingest.maxFuture);
       const evictAfterMs = parseDuration(ctx.config.ingest.evictSeriesAfter);
-      const prefix = options.applicationIdPrefix ?? '';
-      const list = [buildRollup1mTopology({ ...common, applicationId: `${prefix}vigil-rollup-1m`, inputTopic: t.metrics, outputTopic: t.rollup1m, graceMs: options.graceMs ?? 10_000, maxFutureMs, evictAfterMs })];
-      if (options.hourly ?? true) list.push(buildRollup1hTopology({ ...common, applicationId: `${prefix}vigil-rollup-1h`, inputTopic: t.rollup1m, outputTopic: t.rollup1h, evictAfterMs: 3 * evictAfterMs }));
+      // Consumer groups (= application ids) carry the client id: several Vigils can share one cluster.
+      const app = ctx.config.kafka.clientId;
+      const list = [buildRollup1mTopology({ ...common, applicationId: `${app}-rollup-1m`, inputTopic: t.metrics, outputTopic: t.rollup1m, graceMs: options.graceMs ?? 10_000, maxFutureMs, evictAfterMs })];
+      if (options.hourly ?? true) list.push(buildRollup1hTopology({ ...common, applicationId: `${app}-rollup-1h`, inputTopic: t.rollup1m, outputTopic: t.rollup1h, evictAfterMs: 3 * evictAfterMs }));
       return list;
     },
   };

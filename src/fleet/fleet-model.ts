@@ -3,7 +3,9 @@
  * included) and the same sequence of tick times, it returns the same samples. Time is passed in.
  *
  * Gauges are bounded, mean-reverting random walks; counters grow and reset to 0 when a host
- * restarts (rare, seeded); scheduled faults (FaultSchedule) override the normal behaviour.
+ * restarts (rare, seeded); scheduled faults (FaultSchedule) override the normal behaviour. Values
+ * are reported at the precision real exporters use (gauges with 2 decimals, counters as integer
+ * counts) unless `precision: 'full'` asks for the walks' full double precision.
  */
 import { seriesCatalog, type SeriesDef } from './metric-catalog.js';
 import { deriveSeed, Rng } from './rng.js';
@@ -27,7 +29,15 @@ export interface FleetModelOptions extends FleetShape {
   faults?: FaultSchedule | ((hostNames: readonly string[]) => FaultSchedule);
   /** Mean time between restarts of one host (counter resets); default 6 h. 0 = never. */
   meanRestartIntervalMs?: number;
+  /**
+   * `exporter` (default): gauges rounded to 2 decimals, as node_exporter and most exporters report
+   * them (load, percentages); `full`: the unrounded walks (the same walks: only the reported value
+   * differs). Counters count events: integers either way.
+   */
+  precision?: FleetPrecision;
 }
+
+export type FleetPrecision = 'exporter' | 'full';
 
 /** A simulated host: its source labels and the Kafka key of its batches. */
 export interface FleetHost {
@@ -76,6 +86,7 @@ export class FleetModel {
   readonly faults: FaultSchedule;
   private readonly states: HostState[];
   private readonly restartPerMs: number;
+  private readonly roundGauges: boolean;
   private faultCache: { time: number; faults: ActiveFault[] } | undefined;
   /** Service -> index of its requests_ok series, whose base is the service's request rate. */
   private readonly rateIndex: Map<string, number>;
@@ -106,6 +117,7 @@ export class FleetModel {
     this.faults = typeof faults === 'function' ? faults(hosts.map((h) => h.host)) : faults;
     const meanRestart = options.meanRestartIntervalMs ?? 6 * 3_600_000;
     this.restartPerMs = meanRestart > 0 ? 1 / meanRestart : 0;
+    this.roundGauges = (options.precision ?? 'exporter') === 'exporter';
     this.states = hosts.map((h) => this.initialState(h));
   }
 
@@ -154,7 +166,8 @@ export class FleetModel {
         name: def.name,
         labels: def.role === 'heartbeat' ? st.heartbeatLabels : def.labels,
         timestamp: time,
-        value,
+        // The walk keeps its full precision; only what is reported is rounded.
+        value: this.roundGauges && def.kind === 'GAUGE' ? Math.round(value * 100) / 100 : value,
         kind: def.kind,
       });
     }

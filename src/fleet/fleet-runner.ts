@@ -37,6 +37,12 @@ export interface FleetRunOptions {
   durationMs?: number;
   /** Receives every host's samples of a tick, in host order; awaited (backpressure). */
   sink: (tick: HostTick) => Promise<void> | void;
+  /**
+   * Resuming a fleet that ran before: ticks at or before this event time were already sent. They are
+   * still computed (the model's random walks and counters advance exactly as in an uninterrupted run)
+   * but not sent, and not paced.
+   */
+  skipThrough?: number;
   clock?: Clock;
   signal?: AbortSignal;
 }
@@ -81,8 +87,14 @@ export class FleetRunner {
     // Real time starting in the past (a backfill): ticks run at once until event time reaches the
     // wall clock, then follow it, so the stream looks like a fleet that was already running.
     const catchUp = speed === 1 && startTime < wallStart;
+    const skipThrough = this.options.skipThrough ?? -Infinity;
     for (let k = 0; durationMs === undefined || k * intervalMs < durationMs; k++) {
       if (signal?.aborted) return this.stats;
+      if (startTime + k * intervalMs <= skipThrough) {
+        for (let h = 0; h < model.hosts.length; h++) model.sampleHost(h, startTime + k * intervalMs);
+        if (k % 64 === 63) await yieldToLoop();
+        continue;
+      }
       if (realPaced) {
         const deadline = catchUp ? startTime + k * intervalMs : wallStart + (k * intervalMs) / speed;
         const wait = deadline - clock.now();

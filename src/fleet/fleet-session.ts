@@ -23,6 +23,8 @@ export interface FleetSessionOptions {
   exporter?: FleetExporter;
   /** Stops the run (Ctrl-C); the session then flushes what it published. */
   signal?: AbortSignal;
+  /** Ticks at or before this event time were sent by an earlier run (FleetRunOptions.skipThrough). */
+  skipThrough?: number;
   /** Receives a status line every `statusIntervalMs` (default 2000). */
   onStatus?: (line: string) => void;
   statusIntervalMs?: number;
@@ -54,6 +56,7 @@ export class FleetSession {
       durationMs: setup.durationMs,
       clock: this.clock,
       signal: options.signal,
+      ...(options.skipThrough !== undefined ? { skipThrough: options.skipThrough } : {}),
       sink: async (tick) => {
         exporter?.update(tick);
         if (publisher) await publisher.publish(tick.host.source, tick.samples);

@@ -3,7 +3,7 @@
  * and turned into a FleetModel plus the runner's timing. Pure apart from reading nothing: the
  * caller passes `now`.
  */
-import { FleetModel } from './fleet-model.js';
+import { FleetModel, type FleetPrecision } from './fleet-model.js';
 import { FaultSchedule } from './fault-schedule.js';
 import { seedFrom } from './rng.js';
 import { parseDuration, parseInstant } from './time-parse.js';
@@ -21,6 +21,8 @@ export interface FleetOptionValues {
   start?: string;
   seed?: string;
   faults?: string;
+  /** `exporter` (default: gauges with 2 decimals) or `full`. */
+  precision?: string;
 }
 
 export const FLEET_DEFAULTS = {
@@ -69,7 +71,9 @@ export function fleetSetup(values: FleetOptionValues, now: number): FleetSetup {
   const hostsPerPool = positiveInt(v.hosts, '--hosts');
   const metricsPerHost = positiveInt(v.metrics, '--metrics');
   const faults = (hosts: readonly string[]) => FaultSchedule.parse(v.faults, hosts, seed);
-  const model = new FleetModel({ pools, hostsPerPool, metricsPerHost, seed, startTime, intervalMs, faults });
+  const precision = values.precision ?? 'exporter';
+  if (precision !== 'exporter' && precision !== 'full') throw new FleetOptionError(`Invalid precision "${precision}": expected exporter or full`);
+  const model = new FleetModel({ pools, hostsPerPool, metricsPerHost, seed, startTime, intervalMs, faults, precision: precision as FleetPrecision });
   return { model, startTime, intervalMs, speed, durationMs, seed };
 }
 

@@ -13,7 +13,8 @@ export {
   parseBrokers,
   pinoLogCreator,
 } from './create-kafka.js';
-export { ensureTopics, TopicSetupError, type TopicSpec, type EnsuredTopic } from './ensure-topics.js';
+export { ensureTopics, TopicSetupError, type TopicSpec, type TopicPolicy, type EnsuredTopic } from './ensure-topics.js';
+export { topicSpec, streamTopicSpec, topicPolicy, vigilTopics, silencesTopic, type TopicKind } from './vigil-topics.js';
 export { clusterIncarnation } from './cluster-incarnation.js';
 export { startResilientConsumer, type ResilientConsumer, type ResilientConsumerOptions } from './resilient-consumer.js';
 export { findBeacon, isBeaconTopic, type EmbeddedBeacon } from './embedded-beacon.js';

@@ -11,15 +11,20 @@
  * - Backpressure: queued + in-flight bytes are bounded by `maxInFlightBytes`; when full,
  *   `publish()` waits (default) or, with `onFull: 'reject'`, rejects with
  *   PublisherBackpressureError. Nothing is dropped to make room.
- * - Delivery: acks from all in-sync replicas, not idempotent (the embedded Kafka rejects it), so a
- *   retried send may duplicate records (at least once). A failed send is retried with backoff
- *   for `retryBudgetMs`; after that the publisher fails: every pending and later call rejects with
- *   PublishError, and the records not written are counted in `stats.failedRecords`.
+ * - Delivery: acks from all in-sync replicas. Idempotent producers where the cluster supports them
+ *   (a real Kafka; not librdkafka's mock): one producer per concurrent send, each with one request in
+ *   flight, so a request kafkajs retries (e.g. after NOT_LEADER for one partition of it) never writes
+ *   the partitions that already succeeded twice. A send that still fails after kafkajs's retries is
+ *   retried by the publisher with backoff for `retryBudgetMs` (a new request: at least once); after that
+ *   the publisher fails: every pending and later call rejects with PublishError, and the records not
+ *   written are counted in `stats.failedRecords`.
  * - Order: records of one source reach their partition in publish() order, except when a failed
  *   send is retried while a later one (maxConcurrentSends > 1) already went through.
  */
 import type { Kafka, Message, Producer, ProducerConfig } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
+import { kafkaRetry } from './create-kafka.js';
+import { findBeacon } from './embedded-beacon.js';
 import type { AvroSerde } from '../model/serde.js';
 import type { Sample, SampleBatch } from '../model/types.js';
 import { componentLogger } from '../obs/logger.js';
@@ -35,6 +40,8 @@ export type SampleBatchEncoder = Pick<AvroSerde<SampleBatch>, 'schemaId' | 'enco
 export interface KafkaLike {
   producer(config?: ProducerConfig): Pick<Producer, 'connect' | 'send' | 'disconnect'>;
 }
+
+type PublisherProducer = Pick<Producer, 'connect' | 'send' | 'disconnect'>;
 
 export interface SampleBatchPublisherOptions {
   kafka: KafkaLike | Kafka;
@@ -59,6 +66,11 @@ export interface SampleBatchPublisherOptions {
   onFull?: 'wait' | 'reject';
   /** Label for metrics and logs (e.g. "fleet", "collect"); default "publisher". */
   name?: string;
+  /**
+   * Idempotent producers: true, false, or 'auto' (default): true unless the cluster is librdkafka's mock
+   * (found by its beacon topic; needs a kafkajs `Kafka`, fakes get false).
+   */
+  idempotent?: boolean | 'auto';
 }
 
 /** Counters of one publisher since it was created. */
@@ -133,8 +145,12 @@ interface Waiter {
 const MAX_BACKOFF_MS = 5000;
 
 export class SampleBatchPublisher {
-  private readonly opts: Required<Omit<SampleBatchPublisherOptions, 'kafka' | 'serde'>>;
-  private readonly producer: Pick<Producer, 'connect' | 'send' | 'disconnect'>;
+  private readonly opts: Required<Omit<SampleBatchPublisherOptions, 'kafka' | 'serde' | 'idempotent'>>;
+  private readonly kafka: KafkaLike | Kafka;
+  private readonly idempotence: boolean | 'auto';
+  /** Producers not sending now (one per concurrent send when idempotent, else one shared). */
+  private readonly idle: PublisherProducer[] = [];
+  private readonly producers: PublisherProducer[] = [];
   private readonly serde: SampleBatchEncoder;
   private schemaId: number | undefined;
   private readonly log;
@@ -174,11 +190,8 @@ export class SampleBatchPublisher {
     };
     if (!(this.opts.maxSamplesPerRecord >= 1)) throw new RangeError('maxSamplesPerRecord must be at least 1');
     this.serde = options.serde;
-    this.producer = (options.kafka as KafkaLike).producer({
-      idempotent: false,
-      allowAutoTopicCreation: true,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
+    this.kafka = options.kafka;
+    this.idempotence = options.idempotent ?? 'auto';
     this.log = componentLogger('publisher', { name: this.opts.name, topic: this.opts.topic });
     const labels = ['publisher', 'topic'];
     const l = { publisher: this.opts.name, topic: this.opts.topic };
@@ -258,7 +271,7 @@ export class SampleBatchPublisher {
       this.closed = true;
       if (this.lingerTimer) clearTimeout(this.lingerTimer);
       for (const w of this.waiters.splice(0)) w.reject(new PublishError('publisher closed', 'PUBLISHER_CLOSED'));
-      if (this.connecting) await this.producer.disconnect().catch(() => undefined);
+      if (this.connecting) await Promise.all(this.producers.map((p) => p.disconnect().catch(() => undefined)));
     }
   }
 
@@ -348,7 +361,12 @@ export class SampleBatchPublisher {
       if (this.failure) return this.giveUp(batch, bytes);
       try {
         await this.connectProducer();
-        await this.producer.send({ topic: this.opts.topic, acks: -1, messages: batch.map((q) => q.message) });
+        const producer = this.idle.pop()!;
+        try {
+          await producer.send({ topic: this.opts.topic, acks: -1, messages: batch.map((q) => q.message) });
+        } finally {
+          this.idle.push(producer);
+        }
         this.delivered(batch, bytes);
         return;
       } catch (err) {
@@ -369,10 +387,31 @@ export class SampleBatchPublisher {
 
   private connectProducer(): Promise<void> {
     if (!this.connecting) {
-      this.connecting = this.producer.connect();
+      this.connecting = this.createProducers();
       this.connecting.catch(() => (this.connecting = undefined));
     }
     return this.connecting;
+  }
+
+  private async createProducers(): Promise<void> {
+    for (const p of this.producers.splice(0)) await p.disconnect().catch(() => undefined);
+    this.idle.length = 0;
+    const idempotent = this.idempotence === 'auto' ? await supportsIdempotence(this.kafka) : this.idempotence;
+    // kafkajs tracks one sequence per partition and producer: concurrent idempotent sends need a producer each.
+    const count = idempotent ? this.opts.maxConcurrentSends : 1;
+    for (let i = 0; i < count; i++) {
+      const producer = this.kafka.producer({
+        idempotent,
+        ...(idempotent ? { maxInFlightRequests: 1, retry: { ...kafkaRetry } } : {}),
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      this.producers.push(producer);
+    }
+    await Promise.all(this.producers.map((p) => p.connect()));
+    // A shared non-idempotent producer serves every concurrent send.
+    for (let i = 0; i < this.opts.maxConcurrentSends; i++) this.idle.push(this.producers[i % count]!);
+    this.log.debug({ idempotent, producers: count }, 'producers connected');
   }
 
   private delivered(batch: Queued[], bytes: number): void {
@@ -415,6 +454,18 @@ export class SampleBatchPublisher {
     } else if (this.queue.length === 0 && this.activeSends === 0) {
       for (const r of this.idleResolvers.splice(0)) r.resolve();
     }
+  }
+}
+
+/** False on librdkafka's mock (no InitProducerId), found by its beacon topic; false for fakes. */
+async function supportsIdempotence(kafka: KafkaLike | Kafka): Promise<boolean> {
+  if (typeof (kafka as Kafka).admin !== 'function') return false;
+  const admin = (kafka as Kafka).admin();
+  await admin.connect();
+  try {
+    return findBeacon(await admin.listTopics()) === undefined;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
   }
 }
 

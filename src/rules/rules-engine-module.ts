@@ -68,7 +68,7 @@ export function rulesModule(options: RulesEngineModuleOptions = {}): RulesEngine
       log.info({ files: result.files.length, rules: result.model!.rules.length }, 'rules loaded');
       const t = ctx.config.topics;
       const { topology } = buildRegistryRulesTopology({
-        applicationId: 'vigil-rules',
+        applicationId: `${ctx.config.kafka.clientId}-rules`,
         module,
         registry: ctx.registryUrl,
         metricsTopic: t.metrics,

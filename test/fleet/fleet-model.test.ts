@@ -85,7 +85,7 @@ describe('FleetModel values', () => {
       expect(Math.max(...percents)).toBeLessThanOrEqual(100);
       const disk = ticks.map((s) => find(s, 'disk.used_percent', { mount: '/data' })!.value);
       expect(Math.max(...disk)).toBeLessThan(75);
-      expect(new Set(cpu).size).toBeGreaterThan(1000); // it does move
+      expect(new Set(cpu).size).toBeGreaterThan(20); // it does move (2 decimals: at most 101 values)
     }
   });
 
@@ -111,6 +111,25 @@ describe('FleetModel values', () => {
     // 3 hosts x 10000 s with a 30 min mean: about 17 restarts expected.
     expect(restarts).toBeGreaterThan(5);
     expect(restarts).toBe(m.restartsOf(0) + m.restartsOf(1) + m.restartsOf(2));
+  });
+
+  it('reports gauges with 2 decimals and counters as integers, as exporters do; precision full reports the same walks unrounded', () => {
+    const reported = hostSeries(model({ metricsPerHost: 40 }), 2, 300).flat();
+    const full = hostSeries(model({ metricsPerHost: 40, precision: 'full' }), 2, 300).flat();
+    expect(reported.length).toBe(full.length);
+    let unrounded = 0;
+    reported.forEach((s, i) => {
+      const f = full[i]!;
+      expect([s.name, s.timestamp]).toEqual([f.name, f.timestamp]);
+      if (s.kind === 'COUNTER') {
+        if (!Number.isInteger(s.value) || s.value !== f.value) expect.fail(`${s.name} = ${s.value} (full ${f.value})`);
+        return;
+      }
+      // The shortest decimal of the reported double has at most 2 decimals, and it is the full value rounded.
+      if (!/^-?\d+(\.\d{1,2})?$/.test(String(s.value)) || Math.abs(s.value - f.value) > 0.005 + 1e-12) expect.fail(`${s.name} = ${s.value} (full ${f.value})`);
+      if (!/^-?\d+(\.\d{1,2})?$/.test(String(f.value))) unrounded++;
+    });
+    expect(unrounded).toBeGreaterThan(reported.length / 4);
   });
 
   it('keeps the fleet error ratio under 1% normally', () => {

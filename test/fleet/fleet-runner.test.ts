@@ -163,4 +163,25 @@ describe('FleetRunner', () => {
     await runner.run();
     expect(seen.filter((s) => s === 'p1-h2')).toHaveLength(18);
   });
+
+  it('resumed with skipThrough, sends exactly the ticks an uninterrupted run sends after it, with the same values', async () => {
+    const run = async (skipThrough?: number) => {
+      const ticks: HostTick[] = [];
+      await new FleetRunner({
+        model: fleet(),
+        startTime: START,
+        intervalMs: 10_000,
+        speed: Infinity,
+        durationMs: 10 * 60_000,
+        clock: fakeClock(),
+        ...(skipThrough !== undefined ? { skipThrough } : {}),
+        sink: (t) => void ticks.push(t),
+      }).run();
+      return ticks;
+    };
+    const whole = await run();
+    const resumed = await run(START + 29 * 10_000);
+    expect(resumed.length).toBe(whole.length / 2);
+    expect(resumed).toEqual(whole.filter((t) => t.samples[0]!.timestamp > START + 29 * 10_000));
+  });
 });

@@ -34,6 +34,9 @@ describe('fleetSetup', () => {
     expect(s.model.activeFaults(Date.UTC(2026, 0, 1) + 15_000)).toEqual([expect.objectContaining({ kind: 'cpu', target: 'p2-h3' })]);
     expect(fleetSetup({ asFastAsPossible: true, start: '1700000000000' }, NOW)).toMatchObject({ speed: Infinity, startTime: 1_700_000_000_000 });
     expect(fleetSetup({ faults: 'none' }, NOW).model.faults.describe()).toBe('none');
+    const cpu = (precision?: string) => fleetSetup({ precision }, NOW).model.sampleHost(0, NOW).samples.find((x) => x.name === 'cpu.load')!.value;
+    expect(cpu()).toBe(Math.round(cpu('full') * 100) / 100);
+    expect(cpu('full')).not.toBe(cpu('exporter'));
   });
 
   it.each([
@@ -48,6 +51,7 @@ describe('fleetSetup', () => {
     [{ duration: 'forever' }, /--duration "forever"/],
     [{ start: 'yesterday' }, /--start "yesterday"/],
     [{ faults: 'cpu:zzz@1s+1m' }, /no host named "zzz"/],
+    [{ precision: 'decimal' }, /precision "decimal": expected exporter or full/],
   ])('rejects %o', (values, message) => {
     expect(() => fleetSetup(values, NOW)).toThrow(FleetOptionError);
     expect(() => fleetSetup(values, NOW)).toThrow(message);

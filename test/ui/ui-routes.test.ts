@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpServer, type HttpServer } from '../../src/http/http-server.js';
 import { registerUiRoutes } from '../../src/ui/ui-routes.js';
+import { buildUi } from './build-ui.js';
 
 describe('registerUiRoutes', () => {
   let server: HttpServer | undefined;
@@ -23,6 +24,24 @@ describe('registerUiRoutes', () => {
       expect(res.status, asset).toBe(200);
     }
   });
+
+  it('serves the PromQL editor bundle that npm run build writes to dist/ui-build, without a token', async () => {
+    await buildUi();
+    server = createHttpServer({ port: 0, host: '127.0.0.1', auth: { tokens: ['t'], protectReads: true } });
+    await registerUiRoutes(server.app);
+    await server.listen();
+    const res = await fetch(`${server.url()}/ui-build/promql-editor.js`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('javascript');
+    expect(await res.text()).toContain('createPromqlEditor');
+    // Read every body: an unread one keeps its connection busy and close() waiting.
+    const map = await fetch(`${server.url()}/ui-build/promql-editor.js.map`);
+    expect(map.status).toBe(200);
+    expect(JSON.parse(await map.text()).version).toBe(3);
+    const refused = await fetch(`${server.url()}/api/v1/anything`);
+    expect(refused.status).toBe(401);
+    await refused.text();
+  }, 60_000);
 
   it('answers 404 for a file that is not there', async () => {
     server = createHttpServer({ port: 0, host: '127.0.0.1' });

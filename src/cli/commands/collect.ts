@@ -30,7 +30,7 @@ interface CollectFlags {
   honorTimestamps: boolean;
   refreshInterval: string;
   shard: boolean;
-  group: string;
+  group?: string;
   statusInterval: string;
   staleMarkers: boolean;
 }
@@ -102,6 +102,8 @@ async function runCollect(flags: CollectFlags, program: Command): Promise<void> 
       say(`started an embedded stack for this process: KAFKA_BROKERS=${stack.brokers} SCHEMA_REGISTRY_URL=${stack.registryUrl}`);
     }
     const kafka = createKafka(stack.brokers, `${config.kafka.clientId}-collect`);
+    // Like every group Vigil forms, the collectors' carries the client id (default "vigil-collectors").
+    const group = flags.group ?? `${config.kafka.clientId}-collectors`;
     publisher = new SampleBatchPublisher({
       kafka,
       serde: sampleBatchSerde({ registry: stack.registryUrl }),
@@ -112,7 +114,7 @@ async function runCollect(flags: CollectFlags, program: Command): Promise<void> 
       jobs: jobs.map((j) => ({ ...j })),
       publisher,
       staleMarkers: flags.staleMarkers,
-      ...(flags.shard ? { shard: { kafka, brokers: stack.brokers, groupId: flags.group } } : {}),
+      ...(flags.shard ? { shard: { kafka, brokers: stack.brokers, groupId: group, topic: `${config.kafka.clientId}.collectors` } } : {}),
       ...(pushOn
         ? { push: { tokens: config.push.tokens, maxBodyBytes: config.push.maxBodyBytes, maxSeriesPerRequest: config.push.maxSeriesPerRequest, port: config.http.port } }
         : {}),
@@ -128,7 +130,7 @@ async function runCollect(flags: CollectFlags, program: Command): Promise<void> 
     const s0 = service.status();
     say(
       `running as ${service.instanceId}: ${jobs.length} job(s), ${s0.targets} target(s)` +
-        `${flags.shard ? `, sharded in group "${flags.group}"` : ''}${s0.pushUrl ? `, push endpoint on ${s0.pushUrl}` : ''}`,
+        `${flags.shard ? `, sharded in group "${group}"` : ''}${s0.pushUrl ? `, push endpoint on ${s0.pushUrl}` : ''}`,
     );
     statusTimer = setInterval(() => {
       const s = service!.status();
@@ -164,7 +166,7 @@ export function register(program: Command): void {
     .option('--no-honor-timestamps', 'ignore timestamps in the exposition (use the scrape time)')
     .option('--refresh-interval <duration>', 'periodic re-read of the file_sd files (they are also watched)', '5m')
     .option('--no-shard', 'scrape every target from this instance (no Kafka group membership)')
-    .option('--group <id>', 'Kafka consumer group shared by the collectors that split the targets', DEFAULT_MEMBERSHIP_GROUP)
+    .option('--group <id>', `Kafka consumer group shared by the collectors that split the targets (default: "<kafka.clientId>-collectors", i.e. "${DEFAULT_MEMBERSHIP_GROUP}")`)
     .option('--status-interval <duration>', 'how often the status line is printed (stderr)', '10s')
     .option('--no-stale-markers', 'do not publish stale markers (NaN) for series and targets that disappear')
     .action((flags: CollectFlags) => runCollect(flags, program));

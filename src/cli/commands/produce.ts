@@ -18,7 +18,7 @@ import { FleetSession } from '../../fleet/fleet-session.js';
 import { fleetSetup, type FleetOptionValues, type FleetSetup } from '../../fleet/fleet-setup.js';
 import { addFleetShapeOptions } from './fleet-options.js';
 import { FleetOptionError } from '../../fleet/fleet-option-error.js';
-import { createKafka, ensureTopics } from '../../kafka/client.js';
+import { createKafka, ensureTopics, streamTopicSpec, topicPolicy } from '../../kafka/client.js';
 import { SampleBatchPublisher } from '../../kafka/publisher.js';
 import { sampleBatchSerde } from '../../model/serde.js';
 import { UserError } from '../user-error.js';
@@ -80,7 +80,7 @@ async function runProduce(flags: ProduceFlags, program: Command): Promise<void> 
       const stack = await connect(config);
       stops.push(() => stack.stop());
       const topic = flags.topic ?? config.topics.metrics;
-      if (topic !== config.topics.metrics) await ensureTopics(stack.brokers, [{ name: topic, partitions: config.kafka.partitions }]);
+      if (topic !== config.topics.metrics) await ensureTopics(stack.brokers, [streamTopicSpec(config, topic)], topicPolicy(config));
       publisher = createFleetPublisher(stack.brokers, stack.registryUrl, config, topic);
       await connectPublisher(publisher, topic);
       stops.push(() => publisher!.close());

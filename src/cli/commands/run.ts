@@ -15,6 +15,7 @@ import { rollupModule } from '../../engine/rollup-module.js';
 import { archiveModule } from '../../sinks/archive/archive-module.js';
 import { rulesModule } from '../../rules/rules-engine-module.js';
 import { queryModule } from '../../query/query-module.js';
+import { checkRulesFiles, formatRuleError } from '../../dsl/index.js';
 import { UserError } from '../user-error.js';
 import { stopSignals } from '../stop-signals.js';
 
@@ -22,6 +23,16 @@ import { stopSignals } from '../stop-signals.js';
 export function engineModules(): EngineModule[] {
   const rules = rulesModule();
   return [rollupModule(), archiveModule(), rules, queryModule({ alerting: () => rules.alerting() })];
+}
+
+/**
+ * Throws a UserError listing every error of the rules at `paths` as file:line:col (missing paths are the rules
+ * module's to warn about, as at a reload).
+ */
+export function checkRulesBeforeStart(paths: string[]): void {
+  const result = checkRulesFiles(paths);
+  const errors = result.errors.filter((e) => !(e.code === 'FILE' && e.message.endsWith('no such file')));
+  if (errors.length) throw new UserError(`rules do not check:\n${errors.map((e) => formatRuleError(e, result.sources.get(e.file))).join('\n')}`, 'RULES_INVALID');
 }
 
 interface RunFlags {
@@ -38,8 +49,11 @@ async function run(flags: RunFlags, program: Command): Promise<void> {
   let engine: Engine | null = null;
   try {
     const embedded = !loaded.kafka.brokers;
+    const rulesPaths = flags.rules ?? loaded.rules.paths;
+    // Bad rules are the user's to fix: said before anything (an embedded broker) starts.
+    checkRulesBeforeStart(rulesPaths);
     stack = await startStack({ config: loaded });
-    engine = new Engine({ config: stack.config, modules: engineModules(), rulesPaths: flags.rules ?? loaded.rules.paths, embedded, commitIntervalMs });
+    engine = new Engine({ config: stack.config, modules: engineModules(), rulesPaths, embedded, commitIntervalMs });
     await engine.start();
     process.stdout.write(`vigil run: engine started (${engine.status()}); http ${engine.url() ?? 'off'}\n`);
     await signals.received;

@@ -1,8 +1,10 @@
 /**
  * `vigil silence add|list|expire`: silences over the notifier's HTTP API (--url, default
  * http://localhost:9464). Matchers are written `name=value`, `name!=value`, `name=~regex`, `name!~regex`.
+ * `--token` (default: the first of api.tokens / VIGIL_API_TOKENS) is sent as a bearer token.
  */
 import type { Command } from 'commander';
+import { loadConfig } from '../../config/config.js';
 import { parseDurationMs } from '../../dsl/duration.js';
 import { formatMatcher, type Matcher } from '../../sinks/notify/matchers.js';
 import { UserError } from '../user-error.js';
@@ -10,13 +12,22 @@ import { UserError } from '../user-error.js';
 /** Default notifier API; the HTTP client below is shared with `vigil ack`. */
 export const DEFAULT_NOTIFY_URL = 'http://localhost:9464';
 
-export async function callNotifyApi<T>(base: string, path: string, method = 'GET', body?: unknown): Promise<T> {
+/** The API token a client command sends: `--token`, else the first of the config's api.tokens (VIGIL_API_TOKENS). */
+export function apiToken(program: Command, flag: string | undefined): string | undefined {
+  return flag ?? loadConfig({ path: program.opts().config }).api.tokens[0];
+}
+
+export async function callNotifyApi<T>(base: string, path: string, method = 'GET', body?: unknown, token?: string): Promise<T> {
   const url = `${base.replace(/\/+$/, '')}${path}`;
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (token) headers.authorization = `Bearer ${token}`;
   let res: Response;
   try {
     res = await fetch(url, {
       method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(10_000),
     });
   } catch (err) {
@@ -69,9 +80,10 @@ interface AddFlags {
   author?: string;
   comment: string;
   url: string;
+  token?: string;
 }
 
-async function add(matchers: string[], f: AddFlags): Promise<void> {
+async function add(matchers: string[], f: AddFlags, token: string | undefined): Promise<void> {
   const parsed = matchers.map(parseMatcherArg);
   const startsAt = f.start ? parseTimeArg(f.start, '--start') : new Date().toISOString();
   let endsAt: string;
@@ -86,12 +98,12 @@ async function add(matchers: string[], f: AddFlags): Promise<void> {
     endsAt = new Date(Date.parse(startsAt) + ms).toISOString();
   }
   const author = f.author ?? process.env.USER ?? '';
-  const r = await callNotifyApi<{ silenceID: string }>(f.url, '/api/v1/silences', 'POST', { matchers: parsed, startsAt, endsAt, createdBy: author, comment: f.comment });
+  const r = await callNotifyApi<{ silenceID: string }>(f.url, '/api/v1/silences', 'POST', { matchers: parsed, startsAt, endsAt, createdBy: author, comment: f.comment }, token);
   process.stdout.write(`${r.silenceID}\n`);
 }
 
-async function list(f: { url: string; all?: boolean }): Promise<void> {
-  const silences = await callNotifyApi<SilenceView[]>(f.url, '/api/v1/silences');
+async function list(f: { url: string; all?: boolean }, token: string | undefined): Promise<void> {
+  const silences = await callNotifyApi<SilenceView[]>(f.url, '/api/v1/silences', 'GET', undefined, token);
   const shown = silences.filter((s) => f.all || s.status.state !== 'expired');
   process.stdout.write('ID                                    STATE    ENDS                      CREATED BY  MATCHERS  COMMENT\n');
   for (const s of shown) {
@@ -99,12 +111,14 @@ async function list(f: { url: string; all?: boolean }): Promise<void> {
   }
 }
 
-async function expire(ids: string[], f: { url: string }): Promise<void> {
+async function expire(ids: string[], f: { url: string }, token: string | undefined): Promise<void> {
   for (const id of ids) {
-    await callNotifyApi(f.url, `/api/v1/silences/${encodeURIComponent(id)}`, 'DELETE');
+    await callNotifyApi(f.url, `/api/v1/silences/${encodeURIComponent(id)}`, 'DELETE', undefined, token);
     process.stdout.write(`expired ${id}\n`);
   }
 }
+
+export const TOKEN_HELP = 'API token (default: the first of api.tokens, VIGIL_API_TOKENS)';
 
 export function register(program: Command): void {
   const silence = program.command('silence').description('create, list and expire silences (notifier HTTP API)');
@@ -118,17 +132,20 @@ export function register(program: Command): void {
     .option('--start <time>', 'RFC 3339 start (default: now)')
     .option('--end <time>', 'RFC 3339 end (instead of --duration)')
     .option('--url <url>', 'notifier API', DEFAULT_NOTIFY_URL)
-    .action((matchers: string[], f: AddFlags) => add(matchers, f));
+    .option('--token <token>', TOKEN_HELP)
+    .action((matchers: string[], f: AddFlags) => add(matchers, f, apiToken(program, f.token)));
   silence
     .command('list')
     .description('list silences (active and pending; --all for expired too)')
     .option('--all', 'include expired silences')
     .option('--url <url>', 'notifier API', DEFAULT_NOTIFY_URL)
-    .action((f: { url: string; all?: boolean }) => list(f));
+    .option('--token <token>', TOKEN_HELP)
+    .action((f: { url: string; all?: boolean; token?: string }) => list(f, apiToken(program, f.token)));
   silence
     .command('expire')
     .description('expire silences now')
     .argument('<ids...>', 'silence ids')
     .option('--url <url>', 'notifier API', DEFAULT_NOTIFY_URL)
-    .action((ids: string[], f: { url: string }) => expire(ids, f));
+    .option('--token <token>', TOKEN_HELP)
+    .action((ids: string[], f: { url: string; token?: string }) => expire(ids, f, apiToken(program, f.token)));
 }

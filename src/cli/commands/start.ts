@@ -17,10 +17,13 @@ import { startStack, type Stack } from '../../dev/stack.js';
 import { Engine } from '../../engine/engine.js';
 import { notifyModule } from '../../sinks/notify/notify-module.js';
 import { parseDurationMs } from '../../dsl/duration.js';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { FleetExporter } from '../../fleet/fleet-exporter.js';
 import { FleetSession } from '../../fleet/fleet-session.js';
+import { fleetStart, loadFleetState, saveFleetState, type FleetState } from '../../fleet/fleet-state.js';
 import { addFleetShapeOptions } from './fleet-options.js';
 import { componentLogger } from '../../obs/logger.js';
 import { UserError } from '../user-error.js';
@@ -29,6 +32,7 @@ import { connectPublisher, createFleetPublisher, exposePort, produceSetup } from
 import { jobsFromFlags } from './collect.js';
 import { CollectService } from '../../collect/collect-service.js';
 import { engineModules } from './run.js';
+import { embeddedKind } from './stack.js';
 
 /** What components share: the config (filled in by the stack), earlier components' handles. */
 export interface StartContext {
@@ -71,13 +75,14 @@ interface StartFlags {
   backfill: string;
   rules?: string[];
   engine: boolean;
+  embeddedKafka?: string;
   pull: boolean;
 }
 
 const stackComponent: StartComponent = {
   name: 'stack',
   async start(ctx) {
-    const stack = await startStack({ config: ctx.config });
+    const stack = await startStack({ config: ctx.config, embedded: embeddedKind(ctx.flags.embeddedKafka) });
     ctx.stack = stack;
     ctx.config = stack.config;
     process.stdout.write(`KAFKA_BROKERS=${stack.brokers}\nSCHEMA_REGISTRY_URL=${stack.registryUrl}\n`);
@@ -92,13 +97,30 @@ function backfillMs(flags: StartFlags): number {
   return ms;
 }
 
+/** The packaged example rules (rules/ of the Vigil package). */
+const packagedRules = fileURLToPath(new URL('../../../rules', import.meta.url));
+
+/**
+ * --rules, else config rules.paths; when that is the default `rules` and this directory has none, the
+ * packaged example rules (the demo must run anywhere), said on the console.
+ */
+function rulesPathsOf(ctx: StartContext): string[] {
+  if (ctx.flags.rules) return ctx.flags.rules;
+  const paths = ctx.config.rules.paths;
+  if (paths.length === 1 && paths[0] === 'rules' && !existsSync('rules')) {
+    ctx.say(`no ./rules here: running the packaged example rules in ${packagedRules}`);
+    return [packagedRules];
+  }
+  return paths;
+}
+
 const engineComponent: StartComponent = {
   name: 'engine',
   async start(ctx) {
     if (!ctx.flags.engine) return { stop: async () => undefined };
     // `vigil run`'s modules plus the notifier; PagerDuty pages without a routing key go to the log.
     const modules = [...engineModules(), notifyModule({ missingRoutingKey: 'log' })];
-    const engine = new Engine({ config: ctx.config, modules, rulesPaths: ctx.flags.rules ?? ctx.config.rules.paths, embedded: !!ctx.stack?.kafka });
+    const engine = new Engine({ config: ctx.config, modules, rulesPaths: rulesPathsOf(ctx), embedded: !!ctx.stack?.kafka });
     try {
       await engine.start();
     } catch (err) {
@@ -110,13 +132,26 @@ const engineComponent: StartComponent = {
   },
 };
 
-function fleetSetupOf(flags: StartFlags) {
+function fleetShape(flags: StartFlags): Record<string, string> {
   const { pools, hosts, metrics, interval, seed, faults } = flags;
-  // The fleet starts `--backfill` in the past (sent at once, then real time), like a fleet that was
-  // already running: alerts whose `for` has run out fire within the first minute of the demo.
+  return { pools, hosts, metrics, interval, seed, faults };
+}
+
+/**
+ * The fleet starts `--backfill` in the past (sent at once, then real time), like a fleet that was already
+ * running: alerts whose `for` has run out fire within the first minute of the demo. When the previous
+ * `vigil start` in this directory ran the same fleet (`previous`), it continues that fleet after its last
+ * published tick instead, so no event time is published twice with other values.
+ */
+function fleetSetupOf(flags: StartFlags, previous?: FleetState) {
   const now = Date.now();
-  const start = new Date(now - backfillMs(flags)).toISOString();
-  return produceSetup({ pools, hosts, metrics, interval, seed, faults, start }, now);
+  const plan = fleetStart(previous, fleetShape(flags), now, backfillMs(flags));
+  return { plan, setup: produceSetup({ ...fleetShape(flags), start: new Date(plan.startTime).toISOString() }, now) };
+}
+
+/** Where `vigil start` remembers its fleet: next to the state directory (./data/fleet.json). */
+function fleetStateFile(ctx: StartContext): string {
+  return join(dirname(ctx.config.state.dir), 'fleet.json');
 }
 
 const fleetComponent: StartComponent = {
@@ -129,19 +164,36 @@ const fleetComponent: StartComponent = {
   },
   async start(ctx) {
     if (!ctx.flags.fleet) return { stop: async () => undefined };
-    const setup = fleetSetupOf(ctx.flags);
+    const stateFile = fleetStateFile(ctx);
+    const { plan, setup } = fleetSetupOf(ctx.flags, loadFleetState(stateFile));
+    if (plan.resumed) ctx.say(`fleet: continuing the fleet of the previous run after ${new Date(plan.skipThrough!).toISOString()} (${stateFile})`);
     const publisher = createFleetPublisher(ctx.stack!.brokers, ctx.stack!.registryUrl, ctx.config, ctx.config.topics.metrics);
     await connectPublisher(publisher, ctx.config.topics.metrics);
     // The pull path: with --pull (the default) the hosts are also served as exporters for the collector.
     const port = exposePort(ctx.flags.expose ?? (ctx.flags.pull ? true : undefined));
     const exporter = port === undefined ? undefined : new FleetExporter(setup.model.hosts);
     const ac = new AbortController();
-    const session = new FleetSession({ setup, publisher, exporter, signal: ac.signal });
+    const session = new FleetSession({ setup, publisher, exporter, signal: ac.signal, ...(plan.skipThrough !== undefined ? { skipThrough: plan.skipThrough } : {}) });
     const done = session.run();
+    // Records how far the fleet got: the event time of the last tick, once everything queued up to it is
+    // acknowledged (so a resumed fleet neither repeats nor skips a tick, even after a SIGKILL).
+    const saveProgress = async () => {
+      const at = session.stats.eventTime;
+      if (at === undefined) return;
+      await publisher.flush();
+      await saveFleetState(stateFile, { shape: fleetShape(ctx.flags), startTime: setup.startTime, lastEventTime: at });
+    };
+    let saving = Promise.resolve();
+    const progress = setInterval(() => {
+      saving = saving.then(saveProgress).catch((err: Error) => componentLogger('start').warn({ err: err.message }, 'cannot record the fleet\'s progress'));
+    }, 5_000);
     ctx.say(`fleet: ${setup.model.hosts.length} hosts x ${setup.model.series.length} series every ${setup.intervalMs / 1000} s in real time, faults ${setup.model.faults.describe()}`);
     const stop = async () => {
+      clearInterval(progress);
       ac.abort();
       await done.catch(() => undefined);
+      await saving;
+      await saveProgress().catch((err: Error) => componentLogger('start').warn({ err: err.message }, 'cannot record the fleet\'s progress'));
       await publisher.close();
       await exporter?.close();
     };
@@ -264,6 +316,7 @@ export function register(program: Command): void {
     )
     .option('--rules <paths...>', 'rules files or directories (default: config rules.paths, ./rules)')
     .option('--no-engine', 'do not run the engine and notifier (stack and fleet only)')
+    .option('--embedded-kafka <kind>', 'without KAFKA_BROKERS: "broker" (a real Apache Kafka, data in ./data/kafka) or "mock" (librdkafka\'s in-process mock, lost at exit) (default: config kafka.embedded, "broker")')
     .option('--no-pull', 'do not serve the fleet as exporters and scrape them (the pull path)');
   addFleetShapeOptions(command, 'simulated fleet: ')
     .option('--backfill <duration>', 'simulated fleet: history sent at start before following the wall clock (0 = none)', '5m')

@@ -5,6 +5,7 @@ export type ArchiveErrorCode =
   | 'ARCHIVE_NOT_FOUND'
   | 'ARCHIVE_STORAGE'
   | 'ARCHIVE_WRITE'
+  | 'ARCHIVE_READ'
   | 'ARCHIVE_QUERY'
   | 'ARCHIVE_BAD_OPTION';
 

@@ -1,8 +1,9 @@
 /**
  * The archive writer as an engine module: `vigil run` / `vigil start` run it in-process with
  * `modules: [..., archiveModule()]`. It is its own consumer group (not a topology), started after the
- * engine's runtimes and stopped before their final commits; buffered rows not yet due are left to the
- * next start, which re-reads them from the committed offsets.
+ * engine's runtimes and stopped before their final commits. Its stop (SIGTERM/SIGINT of either
+ * command) writes every buffered row as files and commits their offsets, within archive.stopTimeout;
+ * rollups the runtimes' final commits send afterwards are archived at the next start.
  */
 import type { EngineModule } from '../../engine/engine-module.js';
 import { startArchiver, type Archiver, type ArchiverOptions } from './archive-writer.js';

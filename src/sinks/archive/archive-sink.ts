@@ -12,6 +12,10 @@
  * - High-water marks: before rows for (resolution, partition, hour) are buffered, the existing objects
  *   of that group are listed; records at or below their highest last offset are already archived and
  *   skipped. A crash between writing an object and committing offsets therefore never duplicates rows.
+ * - Rollup identity: the engine may replay rollup records at NEW offsets after its own crash (same
+ *   content). A rollup row whose (series, window start) is already archived or buffered is skipped;
+ *   the pairs of a group are read from its files when the group is first used (archive-groups.ts),
+ *   so this also holds across archive restarts and crashes.
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -23,15 +27,22 @@ import { canonicalSeries, seriesIdentity } from '../../model/series.js';
 import { counter } from '../../obs/metrics.js';
 import { componentLogger } from '../../obs/logger.js';
 import { ArchiveBuffer } from './archive-buffer.js';
+import { ArchiveGroups, type ArchiveGroup } from './archive-groups.js';
 import type { ArchiveSeries } from './archive-rows.js';
-import { HOUR_MS, hourPrefix, hourStartOf, parsePartKey, partKey, type Resolution } from './layout.js';
+import { HOUR_MS, hourStartOf, partKey, type Resolution } from './layout.js';
 import type { ParquetWriter } from './parquet-writer.js';
 import type { ObjectStore } from './storage/object-store.js';
+import { idWordsOf } from './window-set.js';
 
 const rowsWritten = counter('vigil_archive_rows_written_total', 'Rows written to archive files', ['resolution']);
 const filesWritten = counter('vigil_archive_files_written_total', 'Archive files written', ['resolution']);
 const bytesWritten = counter('vigil_archive_bytes_written_total', 'Bytes of archive files written', ['resolution']);
-const rowsSkipped = counter('vigil_archive_rows_skipped_total', 'Input rows not archived, by reason (already_archived: replay of a durable file)', ['resolution', 'reason']);
+const rowsReceived = counter('vigil_archive_rows_received_total', 'Input rows buffered to be archived', ['resolution']);
+const rowsSkipped = counter(
+  'vigil_archive_rows_skipped_total',
+  'Input rows not archived, by reason (already_archived: re-delivery of records in a durable file; duplicate: a rollup window archived before, replayed)',
+  ['resolution', 'reason'],
+);
 
 export interface ArchiveSinkOptions {
   store: ObjectStore;
@@ -58,10 +69,28 @@ export interface FlushedFile {
   bytes: number;
 }
 
+/** How `flush` may be cut short and reports progress. */
+export interface FlushOptions {
+  /**
+   * Checked before each file: once it returns true, the buffers not started yet stay buffered (they
+   * hold back their partition's commits as usual) and `flush` returns what was written.
+   */
+  stopWhen?: () => boolean;
+  /** Called after each file is durable, with the files written so far by this flush. */
+  onWritten?: (file: FlushedFile, written: number) => void;
+}
+
 /** Input position of one (resolution, partition). */
 interface InputState {
   lastOffset: number;
   eventTime: number;
+}
+
+/** A rollup series of the archive, with its id's two int32 words (the key of WindowSet). */
+interface RollupSeries {
+  series: ArchiveSeries;
+  lo: number;
+  hi: number;
 }
 
 const key3 = (r: Resolution, p: number, h: number) => `${r}|${p}|${h}`;
@@ -73,9 +102,9 @@ export class ArchiveSink {
   private readonly sealed: ArchiveBuffer[] = [];
   /** Buffers handed out by `due`/`all` and not yet written: they still hold back commits. */
   private readonly inflight = new Set<ArchiveBuffer>();
-  private readonly highWater = new Map<string, number>();
+  private readonly groups: ArchiveGroups;
   private readonly inputs = new Map<string, InputState>();
-  private readonly rollupSeries = new Map<string, ArchiveSeries>();
+  private readonly rollupSeries = new Map<string, RollupSeries>();
   private readonly maxRows: number;
   private readonly maxAgeMs: number;
   private readonly closeGraceMs: number;
@@ -87,6 +116,7 @@ export class ArchiveSink {
     this.maxAgeMs = options.maxAgeMs ?? 300_000;
     this.closeGraceMs = options.closeGraceMs ?? 300_000;
     this.writeConcurrency = Math.max(1, options.writeConcurrency ?? Math.min(4, availableParallelism()));
+    this.groups = new ArchiveGroups(options.store, options.writer);
   }
 
   /** Distinct hour starts of a raw batch's samples. */
@@ -100,19 +130,12 @@ export class ArchiveSink {
     return hours;
   }
 
-  /** Loads the high-water marks of these hours from the store (once per group). Call before `add*`. */
+  /**
+   * Loads what the store holds of these hours (high-water marks; rollup windows) unless loaded. Call
+   * right before `add*` for the same record (no `due` in between).
+   */
   async prepare(resolution: Resolution, partition: number, hours: Iterable<number>): Promise<void> {
-    for (const h of hours) {
-      const k = key3(resolution, partition, h);
-      if (this.highWater.has(k)) continue;
-      const objects = await this.options.store.list(`${hourPrefix(resolution, h)}part-${partition}-`);
-      let hw = -1;
-      for (const o of objects) {
-        const p = parsePartKey(o.key);
-        if (p && p.partition === partition && p.lastOffset > hw) hw = p.lastOffset;
-      }
-      this.highWater.set(k, hw);
-    }
+    for (const h of hours) await this.groups.load(resolution, partition, h);
   }
 
   /** Buffers the samples of one `metrics` record. Its hours must have been `prepare`d. */
@@ -144,28 +167,49 @@ export class ArchiveSink {
       buf.addSample(s, ts, batch.values[i]!);
     }
     if (skipped > 0) rowsSkipped.inc({ resolution: 'raw', reason: 'already_archived' }, skipped);
+    if (batch.length > skipped) rowsReceived.inc({ resolution: 'raw' }, batch.length - skipped);
     this.afterRecord(touched, offset);
   }
 
-  /** Buffers the rollups of one rollup-topic record. Its hours must have been `prepare`d. */
+  /**
+   * Buffers the rollups of one rollup-topic record, except windows archived or buffered before (a
+   * replay). Its hours must have been `prepare`d.
+   */
   addRollups(resolution: Resolution, partition: number, offset: number, rollups: readonly Rollup[], now: number): void {
     const input = this.input(resolution, partition, offset);
     if (!input) return;
     const touched: ArchiveBuffer[] = [];
-    let skipped = 0;
+    let archived = 0;
+    let duplicates = 0;
+    let hour = Number.NaN;
+    let group: ArchiveGroup | undefined;
+    let buf: ArchiveBuffer | undefined;
     for (const r of rollups) {
       if (r.start > input.eventTime) input.eventTime = r.start;
-      const buf = this.bufferFor(resolution, partition, hourStartOf(r.start), offset, now);
-      if (!buf) {
-        skipped++;
+      if (hourStartOf(r.start) !== hour) {
+        hour = hourStartOf(r.start);
+        group = this.group(resolution, partition, hour);
+        buf = undefined;
+      }
+      if (offset <= group!.highWater) {
+        archived++;
         continue;
       }
-      if (!touched.includes(buf)) touched.push(buf);
       const canonical = canonicalSeries(r.name, r.labels);
-      const s = buf.seriesOf(canonical, () => this.rollupSeriesOf(canonical, r));
-      buf.addRollup(s, r);
+      const series = this.rollupSeriesOf(canonical, r);
+      if (!group!.windows!.add(series.lo, series.hi, r.start)) {
+        duplicates++;
+        continue;
+      }
+      if (!buf) {
+        buf = this.openBuffer(resolution, partition, hour, now);
+        if (!touched.includes(buf)) touched.push(buf);
+      }
+      buf.addRollup(buf.seriesOf(canonical, () => series.series), r);
     }
-    if (skipped > 0) rowsSkipped.inc({ resolution, reason: 'already_archived' }, skipped);
+    if (archived > 0) rowsSkipped.inc({ resolution, reason: 'already_archived' }, archived);
+    if (duplicates > 0) rowsSkipped.inc({ resolution, reason: 'duplicate' }, duplicates);
+    if (rollups.length > archived + duplicates) rowsReceived.inc({ resolution }, rollups.length - archived - duplicates);
     this.afterRecord(touched, offset);
   }
 
@@ -174,11 +218,12 @@ export class ArchiveSink {
     this.input(resolution, partition, offset);
   }
 
-  private rollupSeriesOf(canonical: string, r: Rollup): ArchiveSeries {
+  private rollupSeriesOf(canonical: string, r: Rollup): RollupSeries {
     let s = this.rollupSeries.get(canonical);
     if (!s) {
       const id = seriesIdentity(r.name, r.labels);
-      s = { id: id.id, name: id.name, labels: id.labels };
+      const [lo, hi] = idWordsOf(id.id);
+      s = { series: { id: id.id, name: id.name, labels: id.labels }, lo, hi };
       if (this.rollupSeries.size > 1_000_000) this.rollupSeries.clear();
       this.rollupSeries.set(canonical, s);
     }
@@ -195,12 +240,20 @@ export class ArchiveSink {
     return st;
   }
 
+  private group(resolution: Resolution, partition: number, hour: number): ArchiveGroup {
+    const group = this.groups.get(resolution, partition, hour);
+    if (!group) throw new Error(`archive: hour ${new Date(hour).toISOString()} of ${key2(resolution, partition)} was not prepared`);
+    return group;
+  }
+
   /** The open buffer for rows of record `offset`, or undefined when that record is already archived. */
   private bufferFor(resolution: Resolution, partition: number, hour: number, offset: number, now: number): ArchiveBuffer | undefined {
+    if (offset <= this.group(resolution, partition, hour).highWater) return undefined;
+    return this.openBuffer(resolution, partition, hour, now);
+  }
+
+  private openBuffer(resolution: Resolution, partition: number, hour: number, now: number): ArchiveBuffer {
     const k = key3(resolution, partition, hour);
-    const hw = this.highWater.get(k);
-    if (hw === undefined) throw new Error(`archive: hour ${new Date(hour).toISOString()} of ${k} was not prepared`);
-    if (offset <= hw) return undefined;
     let buf = this.open.get(k);
     if (!buf) this.open.set(k, (buf = new ArchiveBuffer(resolution, partition, hour, now)));
     return buf;
@@ -218,17 +271,34 @@ export class ArchiveSink {
 
   /** Buffers that should become files now: full, in a closed hour, or older than maxAge. */
   due(now: number): ArchiveBuffer[] {
+    this.forgetClosedGroups();
     const out = this.sealed.splice(0);
     for (const [k, buf] of this.open) {
-      const input = this.inputs.get(key2(buf.resolution, buf.partition));
-      const closed = input !== undefined && input.eventTime >= buf.hourStart + HOUR_MS + this.closeGraceMs;
-      if (closed || now - buf.openedAt >= this.maxAgeMs) {
+      if (this.closed(buf.resolution, buf.partition, buf.hourStart) || now - buf.openedAt >= this.maxAgeMs) {
         this.open.delete(k);
         out.push(buf);
       }
     }
     for (const b of out) this.inflight.add(b);
     return out;
+  }
+
+  /** True when the partition's event time passed the hour's end + close grace. */
+  private closed(resolution: Resolution, partition: number, hourStart: number): boolean {
+    const input = this.inputs.get(key2(resolution, partition));
+    return input !== undefined && input.eventTime >= hourStart + HOUR_MS + this.closeGraceMs;
+  }
+
+  /**
+   * Forgets the groups of closed hours whose rows are all in files (a record that needs one again
+   * loads it from the store): memory stays bounded by the open hours.
+   */
+  private forgetClosedGroups(): void {
+    const pending = new Set<string>();
+    for (const b of [...this.open.values(), ...this.sealed, ...this.inflight]) pending.add(key3(b.resolution, b.partition, b.hourStart));
+    for (const g of [...this.groups.values()]) {
+      if (!pending.has(key3(g.resolution, g.partition, g.hourStart)) && this.closed(g.resolution, g.partition, g.hourStart)) this.groups.delete(g);
+    }
   }
 
   /** Every buffer, for a clean shutdown. */
@@ -248,9 +318,10 @@ export class ArchiveSink {
    * DuckDB COPY keeping the archive's row order runs on one thread, so this is what uses the other
    * cores. A failed write puts its buffer and the later ones of its group back (nothing is committed
    * past them; the next flush retries); the other groups finish, then the first error is thrown.
-   * Returns the files written, in the order of `buffers`.
+   * `options.stopWhen` cuts a flush short between files the same way, without an error (a stop
+   * with a deadline). Returns the files written, in the order of `buffers`.
    */
-  async flush(buffers: readonly ArchiveBuffer[]): Promise<FlushedFile[]> {
+  async flush(buffers: readonly ArchiveBuffer[], options: FlushOptions = {}): Promise<FlushedFile[]> {
     const groups = new Map<string, number[]>();
     buffers.forEach((buf, i) => {
       const k = key2(buf.resolution, buf.partition);
@@ -261,15 +332,24 @@ export class ArchiveSink {
     const results: (FlushedFile | undefined)[] = new Array(buffers.length);
     const queue = [...groups.values()];
     const failures: { index: number; err: unknown }[] = [];
+    let written = 0;
+    const putBack = (rest: ArchiveBuffer[]) => {
+      for (const b of rest) this.inflight.delete(b);
+      this.sealed.unshift(...rest);
+    };
     const worker = async (): Promise<void> => {
       for (let group = queue.shift(); group; group = queue.shift()) {
         for (let j = 0; j < group.length; j++) {
+          if (options.stopWhen?.()) {
+            putBack(group.slice(j).map((i) => buffers[i]!));
+            break;
+          }
           try {
-            results[group[j]!] = await this.writeBuffer(buffers[group[j]!]!);
+            const file = await this.writeBuffer(buffers[group[j]!]!);
+            results[group[j]!] = file;
+            if (file) options.onWritten?.(file, ++written);
           } catch (err) {
-            const rest = group.slice(j).map((i) => buffers[i]!);
-            for (const b of rest) this.inflight.delete(b);
-            this.sealed.unshift(...rest);
+            putBack(group.slice(j).map((i) => buffers[i]!));
             failures.push({ index: group[j]!, err });
             break;
           }
@@ -293,8 +373,9 @@ export class ArchiveSink {
       const stats = buf.resolution === 'raw' ? await this.options.writer.writeRaw(buf.rawRows(), tmp) : await this.options.writer.writeRollups(buf.rollupRows(), tmp);
       await this.options.beforePut?.(key);
       await this.options.store.putFile(key, tmp);
-      const hk = key3(buf.resolution, buf.partition, buf.hourStart);
-      this.highWater.set(hk, Math.max(this.highWater.get(hk) ?? -1, buf.lastOffset));
+      // The group is loaded: a pending buffer keeps it (forgetClosedGroups).
+      const group = this.groups.get(buf.resolution, buf.partition, buf.hourStart);
+      if (group) group.highWater = Math.max(group.highWater, buf.lastOffset);
       rowsWritten.inc({ resolution: buf.resolution }, stats.rows);
       filesWritten.inc({ resolution: buf.resolution });
       bytesWritten.inc({ resolution: buf.resolution }, stats.bytes);
@@ -338,7 +419,7 @@ export class ArchiveSink {
     }
     for (const b of this.inflight) if (b.resolution === resolution && b.partition === partition) this.inflight.delete(b);
     this.inputs.delete(key2(resolution, partition));
-    for (const k of [...this.highWater.keys()]) if (k.startsWith(`${key2(resolution, partition)}|`)) this.highWater.delete(k);
+    this.groups.dropPartition(resolution, partition);
   }
 
   /** Rows buffered and not yet written. */

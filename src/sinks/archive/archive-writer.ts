@@ -47,8 +47,12 @@ export interface Archiver {
   flushAll(): Promise<void>;
   /** Files and rows written by this process, rows waiting in memory. */
   stats(): { files: number; rows: number; bytes: number; bufferedRows: number };
-  /** Writes what is due, commits, leaves the group and closes. Buffered rows not due are re-read by the next owner. */
-  stop(options?: { flush?: boolean }): Promise<void>;
+  /**
+   * A clean stop: consumes nothing more, writes every buffered row as files (within `timeoutMs`,
+   * default config archive.stopTimeout; buffers not started by then are left to be re-read from the
+   * committed offsets at the next start), commits, leaves the group and closes. Progress is logged.
+   */
+  stop(options?: { timeoutMs?: number }): Promise<void>;
 }
 
 /** Starts the archive writer's consumer group. */
@@ -141,10 +145,11 @@ class KafkaArchiver implements Archiver {
 
   private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     const resolution = this.topics.get(batch.topic);
-    if (!resolution) return;
+    // Once stopping, nothing more is buffered: the final flush must hold every row consumed.
+    if (!resolution || this.stopped) return;
     const partition = batch.partition;
     for (const m of batch.messages) {
-      if (!isRunning() || isStale()) return;
+      if (!isRunning() || isStale() || this.stopped) return;
       const offset = Number(m.offset);
       if (resolution === 'raw') await this.addRaw(partition, offset, batch.topic, m.key, m.value);
       else await this.addRollups(resolution, partition, offset, batch.topic, m.value);
@@ -206,6 +211,35 @@ class KafkaArchiver implements Archiver {
     });
   }
 
+  /**
+   * Writes every buffer, logging each file, until `timeoutMs` has passed (checked between files: the
+   * file being written when it passes is finished, so the bound is the timeout plus one file), then
+   * commits what is durable.
+   */
+  private async flushForStop(timeoutMs: number): Promise<void> {
+    const buffers = this.sink.all();
+    const rows = buffers.reduce((n, b) => n + b.length, 0);
+    const started = Date.now();
+    const deadline = started + timeoutMs;
+    this.log.info({ rows, files: buffers.length, timeoutMs }, `archive: flushing ${rows} buffered rows in ${buffers.length} files before stopping`);
+    let writtenRows = 0;
+    try {
+      const files = await this.sink.flush(buffers, {
+        stopWhen: () => Date.now() >= deadline,
+        onWritten: (file, written) => {
+          writtenRows += file.rows;
+          this.log.info({ key: file.key, rows: file.rows }, `archive: stop flush ${written}/${buffers.length} files, ${writtenRows}/${rows} rows`);
+        },
+      });
+      this.count(files);
+    } finally {
+      await this.commit();
+      const left = this.sink.bufferedRows;
+      if (left > 0) this.log.warn({ rows: left, timeoutMs }, `archive: stop flush ended after ${Date.now() - started} ms with ${left} rows unwritten; they are re-read from the committed offsets at the next start`);
+      else this.log.info({ rows: writtenRows, ms: Date.now() - started }, `archive: stop flush wrote ${writtenRows} rows in ${Date.now() - started} ms`);
+    }
+  }
+
   /** Commits, per input partition, the first offset whose rows are not all durable yet. */
   private async commit(): Promise<void> {
     const consumer = this.consumer?.consumer;
@@ -242,15 +276,13 @@ class KafkaArchiver implements Archiver {
     });
   }
 
-  async stop(options: { flush?: boolean } = {}): Promise<void> {
+  async stop(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
+    const timeoutMs = options.timeoutMs ?? parseDurationMs(this.config.archive.stopTimeout);
     try {
-      await this.serial(async () => {
-        this.count(await this.sink.flush(options.flush ? this.sink.all() : this.sink.due(this.now())));
-        await this.commit();
-      });
+      await this.serial(() => this.flushForStop(timeoutMs));
     } finally {
       await this.consumer?.stop();
       this.writer.close();

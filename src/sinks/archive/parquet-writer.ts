@@ -23,6 +23,7 @@ import {
 import bindings from '@duckdb/node-bindings';
 import { ArchiveError } from './archive-error.js';
 import { gather, rankSeries, sortPermutation, type ArchiveSeries, type RawRows, type RollupRows, type SortOrder } from './archive-rows.js';
+import { appendTimestampColumn, timestampPagesBytes } from './timestamp-column.js';
 
 /** Parquet settings; the defaults are the ones bench/archive.ts measured best (docs/archive.md). */
 export interface ParquetTuning {
@@ -34,6 +35,11 @@ export interface ParquetTuning {
   /** Most distinct values of a column chunk that still get dictionary encoding (undefined: DuckDB's default). */
   dictionarySizeLimit?: number;
   order: SortOrder;
+  /**
+   * Raw files' timestamp column: `series` writes it with one DELTA_BINARY_PACKED page per series
+   * (timestamp-column.ts); `duckdb` lets DuckDB write it (one stream per row group).
+   */
+  timestampPages: 'series' | 'duckdb';
 }
 
 export const DEFAULT_TUNING: ParquetTuning = {
@@ -48,7 +54,26 @@ export const DEFAULT_TUNING: ParquetTuning = {
   // cheaper as DELTA_BINARY_PACKED / BYTE_STREAM_SPLIT (measured by bench/archive.ts --dict-sweep).
   dictionarySizeLimit: 16_000,
   order: 'name-series-time',
+  // Per-series pages: timestamps 1.65 -> 1.1 B/sample on realistic data (bench/archive.ts --realistic).
+  timestampPages: 'series',
 };
+
+/**
+ * When a page per series is smaller than DuckDB's timestamp column (bench/archive.ts, the synthetic
+ * fleet and the realistic data set): not when the timestamps are regular (scrapes at exact intervals
+ * pack at 0 bits, below REGULAR_TIMESTAMP_BYTES per row, and DuckDB's ZSTD stream is ~0.02 B/row while
+ * page headers alone are ~0.1), and not when the series are so short in the file (a file cut by size
+ * holds minutes of each series) that page headers and first values cost more than DuckDB's stream of
+ * jittered timestamps, ~1.65 B/row whatever the series' length (every 2,048-value block then holds a
+ * series boundary): above PAGES_MAX_BYTES. Jittered hourly series cost ~1.05 B/row as pages.
+ */
+const REGULAR_TIMESTAMP_BYTES = 0.1;
+const PAGES_MAX_BYTES = 1.6;
+
+function pagesPay(timestamps: Float64Array, starts: readonly number[]): boolean {
+  const { bytes, packed } = timestampPagesBytes(timestamps, starts);
+  return packed >= REGULAR_TIMESTAMP_BYTES * timestamps.length && bytes <= PAGES_MAX_BYTES * timestamps.length;
+}
 
 /** What a write produced. */
 export interface WriteStats {
@@ -78,13 +103,26 @@ export class ParquetWriter {
     const perm = sortPermutation(rows.seriesIndex, rows.timestamps, rows.length, rank, this.tuning.order);
     const idx = new Int32Array(rows.length);
     for (let i = 0; i < rows.length; i++) idx[i] = rank[rows.seriesIndex[perm[i]!]!]!;
-    const cols: Column[] = [
-      { name: 'idx', type: INTEGER, data: idx },
-      { name: 'ts', type: DOUBLE, data: gather(rows.timestamps, perm) },
-      { name: 'value', type: DOUBLE, data: gather(rows.values, perm) },
-    ];
-    const select = `s.name, s.labels, s.series_id, make_timestamp_ms(x.ts::BIGINT)::TIMESTAMP_MS AS "timestamp", x.value`;
-    return this.write(sorted, cols, rows.length, select, path, hasNegativeZero(rows.values));
+    const timestamps = gather(rows.timestamps, perm);
+    const values: Column = { name: 'value', type: DOUBLE, data: gather(rows.values, perm) };
+    const negZero = hasNegativeZero(rows.values);
+    const starts = this.tuning.order === 'name-series-time' ? seriesStarts(idx) : [];
+    if (this.tuning.timestampPages === 'duckdb' || starts.length === 0 || !pagesPay(timestamps, starts)) {
+      const select = `s.name, s.labels, s.series_id, make_timestamp_ms(x.ts::BIGINT)::TIMESTAMP_MS AS "timestamp", x.value`;
+      return this.write(sorted, [{ name: 'idx', type: INTEGER, data: idx }, { name: 'ts', type: DOUBLE, data: timestamps }, values], rows.length, select, path, negZero);
+    }
+    const stats = await this.write(sorted, [{ name: 'idx', type: INTEGER, data: idx }, values], rows.length, 's.name, s.labels, s.series_id, x.value', path, negZero);
+    await this.appendTimestamps(path, timestamps, starts);
+    return { rows: stats.rows, bytes: (await stat(path)).size };
+  }
+
+  private async appendTimestamps(path: string, timestamps: Float64Array, starts: number[]): Promise<void> {
+    try {
+      await appendTimestampColumn(path, timestamps, starts);
+    } catch (err) {
+      if (err instanceof ArchiveError) throw err;
+      throw new ArchiveError('ARCHIVE_WRITE', `Cannot write the timestamp column of ${path}: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   /** Writes rollups to the local file `path` (replaced if present). */
@@ -125,10 +163,21 @@ export class ParquetWriter {
       const order = this.tuning.order === 'name-series-time' ? `ORDER BY name, series_id, "${timeColumn}"` : '';
       const doubles = timeColumn === 'timestamp' ? ['value'] : ['sum', 'min', 'max', 'first', 'last', 'increase'];
       const negZero = await con.runAndReadAll(
-        `SELECT count(*)::DOUBLE AS n FROM read_parquet(${list}) WHERE ${doubles.map((c) => `("${c}" = 0 AND 1 / "${c}" < 0)`).join(' OR ')}`,
+        `SELECT count(*)::DOUBLE AS n FROM read_parquet(${list}, hive_partitioning = false) WHERE ${doubles.map((c) => `("${c}" = 0 AND 1 / "${c}" < 0)`).join(' OR ')}`,
       );
       const noDictionary = Number(negZero.getRowObjectsJS()[0]!.n) > 0;
-      await con.run(`COPY (SELECT * FROM read_parquet(${list}) ${order}) TO ${sqlString(path)} (${this.copyOptions(noDictionary)})`);
+      // Raw files get the timestamp column of writeRaw: read in the merged order first to choose.
+      // Rows with equal (name, series_id, timestamp) may come in either order: their timestamps are equal.
+      const pages =
+        timeColumn === 'timestamp' && this.tuning.timestampPages === 'series' && this.tuning.order === 'name-series-time'
+          ? await orderedTimestamps(con, `SELECT series_id, epoch_ms("timestamp")::DOUBLE FROM read_parquet(${list}, hive_partitioning = false) ${order}`, expected)
+          : undefined;
+      if (pages && pagesPay(pages.timestamps, pages.starts)) {
+        await con.run(`COPY (SELECT * EXCLUDE ("timestamp") FROM read_parquet(${list}, hive_partitioning = false) ${order}) TO ${sqlString(path)} (${this.copyOptions(noDictionary)})`);
+        await this.appendTimestamps(path, pages.timestamps, pages.starts);
+      } else {
+        await con.run(`COPY (SELECT * FROM read_parquet(${list}, hive_partitioning = false) ${order}) TO ${sqlString(path)} (${this.copyOptions(noDictionary)})`);
+      }
       const output = await con.runAndReadAll(`SELECT num_rows::DOUBLE AS n FROM parquet_file_metadata(${sqlString(path)})`);
       const rows = Number(output.getRowObjectsJS()[0]!.n);
       if (rows !== expected) throw new ArchiveError('ARCHIVE_WRITE', `Merged ${rows} rows into ${path}, expected ${expected}`);
@@ -164,6 +213,10 @@ export class ParquetWriter {
     try {
       await loadSeries(con, `s_${n}`, series);
       await loadColumns(con, `x_${n}`, cols, length);
+      // The file's rows must come out in the load order of x (the archive order, and the order of the
+      // timestamps appended afterwards): x must be the probe side of the hash join, whatever the
+      // optimizer would estimate (with few rows it builds on x and the output follows s).
+      await con.run(`SET disabled_optimizers = 'join_order,build_side_probe_side'`);
       await con.run(`COPY (SELECT ${select} FROM x_${n} x JOIN s_${n} s ON x.idx = s.idx) TO ${sqlString(path)} (${this.copyOptions(noDictionary)})`);
       return { rows: length, bytes: (await stat(path)).size };
     } catch (err) {
@@ -171,6 +224,31 @@ export class ParquetWriter {
       throw new ArchiveError('ARCHIVE_WRITE', `Cannot write ${path}: ${(err as Error).message}`, { cause: err });
     } finally {
       await con.run(`DROP TABLE IF EXISTS x_${n}; DROP TABLE IF EXISTS s_${n}`).catch(() => undefined);
+      con.closeSync();
+    }
+  }
+
+  /**
+   * Reads the identity of every row of archive files: `visit(idWords, times, n)` gets each chunk's
+   * series ids as int32 word pairs (low, high) and its times (`timeColumn`) as epoch ms. The arrays
+   * are valid during the call only.
+   */
+  async scanKeys(paths: readonly string[], timeColumn: 'timestamp' | 'start', visit: (idWords: Int32Array, times: Float64Array, n: number) => void): Promise<void> {
+    if (paths.length === 0) return;
+    const con = await this.instance.connect();
+    try {
+      const result = await con.stream(`SELECT series_id, epoch_ms("${timeColumn}")::DOUBLE AS t FROM read_parquet([${paths.map(sqlString).join(', ')}])`);
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) return;
+        const n = chunk.rowCount;
+        const ids = bindings.vector_get_data(bindings.data_chunk_get_vector(chunk.chunk, 0), n * 8);
+        const times = bindings.vector_get_data(bindings.data_chunk_get_vector(chunk.chunk, 1), n * 8);
+        visit(new Int32Array(ids.buffer, ids.byteOffset, n * 2), new Float64Array(times.buffer, times.byteOffset, n), n);
+      }
+    } catch (err) {
+      throw new ArchiveError('ARCHIVE_READ', `Cannot read ${paths.join(', ')}: ${(err as Error).message}`, { cause: err });
+    } finally {
       con.closeSync();
     }
   }
@@ -185,6 +263,37 @@ interface Column {
   name: string;
   type: DuckDBType;
   data: Int32Array | Float64Array | Uint8Array;
+}
+
+/** The timestamps of `sql` (series_id, epoch ms) in its order, and the rows where the series id changes. */
+async function orderedTimestamps(con: DuckDBConnection, sql: string, rows: number): Promise<{ timestamps: Float64Array; starts: number[] }> {
+  const timestamps = new Float64Array(rows);
+  const starts: number[] = [];
+  let at = 0;
+  let lo = 0;
+  let hi = 0;
+  const result = await con.stream(sql);
+  for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+    const n = chunk.rowCount;
+    const ids = bindings.vector_get_data(bindings.data_chunk_get_vector(chunk.chunk, 0), n * 8);
+    const words = new Int32Array(ids.buffer, ids.byteOffset, n * 2);
+    const times = bindings.vector_get_data(bindings.data_chunk_get_vector(chunk.chunk, 1), n * 8);
+    timestamps.set(new Float64Array(times.buffer, times.byteOffset, n), at);
+    for (let i = 0; i < n; i++, at++) {
+      if (at === 0 || words[2 * i] !== lo || words[2 * i + 1] !== hi) starts.push(at);
+      lo = words[2 * i]!;
+      hi = words[2 * i + 1]!;
+    }
+  }
+  if (at !== rows) throw new ArchiveError('ARCHIVE_WRITE', `Read ${at} timestamps to merge, expected ${rows}`);
+  return { timestamps, starts };
+}
+
+/** Rows where the series index changes (0 first): the timestamp column's page boundaries. */
+function seriesStarts(idx: ArrayLike<number>): number[] {
+  const starts: number[] = [];
+  for (let i = 0; i < idx.length; i++) if (i === 0 || idx[i] !== idx[i - 1]) starts.push(i);
+  return starts;
 }
 
 function hasNegativeZero(a: Float64Array): boolean {

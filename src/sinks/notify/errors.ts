@@ -29,3 +29,12 @@ export class NotFoundError extends Error {
     this.name = 'NotFoundError';
   }
 }
+
+/** The HTTP API was asked before the notifier started (HTTP 503). */
+export class NotReadyError extends Error {
+  readonly code = 'NOTIFY_NOT_READY';
+  constructor() {
+    super('the notifier is starting');
+    this.name = 'NotReadyError';
+  }
+}

@@ -14,8 +14,8 @@
 import { join } from 'node:path';
 import type { Consumer, ConsumerConfig, EachBatchPayload, IHeaders, Producer } from 'kafkajs';
 import type { VigilConfig } from '../../config/config.js';
-import { createHttpServer, type HttpServer } from '../../http/http-server.js';
-import { createKafka, embeddedConsumerDefaults, ensureTopics, startResilientConsumer, type ResilientConsumer } from '../../kafka/client.js';
+import { createHttpServer, httpServerOptions, type HttpServer } from '../../http/http-server.js';
+import { createKafka, embeddedConsumerDefaults, ensureTopics, silencesTopic, startResilientConsumer, streamTopicSpec, topicPolicy, type ResilientConsumer } from '../../kafka/client.js';
 import { alertEventSerde, SerdeError } from '../../model/serde.js';
 import type { AlertEvent } from '../../model/types.js';
 import { componentLogger } from '../../obs/logger.js';
@@ -90,7 +90,7 @@ export async function startNotifier(config: VigilConfig, opts: StartNotifierOpti
   const raw = o.notify ?? loadNotifyConfig(o.rulesPaths ?? config.rules.paths, config.notify.defaultReceiver);
   const compiled = compileNotifyConfig({ ...raw, ...(config.notify.defaultReceiver && !raw.defaultReceiver ? { defaultReceiver: config.notify.defaultReceiver } : {}) });
   const port = o.port ?? config.http.port;
-  const externalUrl = config.notify.externalUrl ?? `http://localhost:${port}`;
+  const externalUrl = config.notify.externalUrl ?? `${config.http.tls ? 'https' : 'http'}://localhost:${port}`;
   const receivers = createReceivers(compiled, {
     ...(config.notify.smtpUrl ? { smtpUrl: config.notify.smtpUrl } : {}),
     smtpFrom: config.notify.smtpFrom,
@@ -109,11 +109,7 @@ export async function startNotifier(config: VigilConfig, opts: StartNotifierOpti
   const undo: (() => Promise<unknown>)[] = [];
   try {
     const t = config.topics;
-    await ensureTopics(brokers, [
-      { name: t.alerts, partitions: config.kafka.partitions },
-      { name: t.alertsDlq, partitions: config.kafka.partitions },
-      { name: t.silences, partitions: 1, compacted: true },
-    ]);
+    await ensureTopics(brokers, [streamTopicSpec(config, t.alerts), streamTopicSpec(config, t.alertsDlq), silencesTopic(config)], topicPolicy(config));
     const kafka = createKafka(brokers, `${config.kafka.clientId}-notify`);
     const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
@@ -213,8 +209,9 @@ export async function startNotifier(config: VigilConfig, opts: StartNotifierOpti
       publishSilence: (s: Silence) => publish(`silence/${s.id}`, { kind: 'silence', silence: s }),
       publishAck: (a: Ack) => publish(`ack/${a.fingerprint}`, { kind: 'ack', ack: a }),
       changed: kick,
+      alertmanager: { config: compiled, settings: config.notify, externalUrl, startedAt: Date.now() },
     };
-    const own = o.http === undefined ? createHttpServer({ port }) : undefined;
+    const own = o.http === undefined ? createHttpServer(httpServerOptions(config, port)) : undefined;
     const http = own ?? (o.http || undefined);
     if (http) {
       registerNotifyRoutes(http.app, api);

@@ -11,12 +11,16 @@
  *                                        /api/v1/alerts is the query API's Prometheus-shaped view of the rules engine
  *   GET    /api/v1/alerts/:fp/history    every transition, notification, mute and ack of one alert
  * An invalid request gets 400 with `{error, field}` naming the wrong field.
+ * Alertmanager's API v2 (/api/v2/*, api-v2/routes.ts) is served beside them, on the same silences.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Ack } from './acks.js';
 import { parseAckRequest } from './acks.js';
-import { NotFoundError, RequestValidationError } from './errors.js';
+import { NotFoundError, NotReadyError, RequestValidationError } from './errors.js';
 import type { NotifierCore } from './notifier-core.js';
+import { registerAlertmanagerRoutes } from './api-v2/routes.js';
+import { commitSilence, expireSilence } from './api-v2/silence-writes.js';
+import type { AlertmanagerInfo } from './api-v2/status-v2.js';
 import { parseSilenceRequest, silenceState, type Silence } from './silences.js';
 
 /** What the routes need besides the core: durable publication of silences and acks. */
@@ -27,6 +31,8 @@ export interface NotifyApiDeps {
   publishAck(a: Ack): Promise<void>;
   /** Called after a silence or ack was applied (e.g. to re-arm the notifier's timer). */
   changed?(): void;
+  /** Routes, receivers and settings for the Alertmanager API's status, receivers and alerts. */
+  readonly alertmanager?: AlertmanagerInfo;
 }
 
 function view(s: Silence, now: number) {
@@ -56,6 +62,9 @@ export function registerNotifyRoutes(root: FastifyInstance, deps: NotifyApiDeps 
     publishSilence: (s) => need().publishSilence(s),
     publishAck: (a) => need().publishAck(a),
     changed: () => need().changed?.(),
+    get alertmanager() {
+      return need().alertmanager;
+    },
   };
   const need = (): NotifyApiDeps => {
     const v = get();
@@ -63,12 +72,7 @@ export function registerNotifyRoutes(root: FastifyInstance, deps: NotifyApiDeps 
     return v;
   };
   void root.register(async (app) => routes(app, d));
-}
-
-class NotReadyError extends Error {
-  constructor() {
-    super('the notifier is starting');
-  }
+  void root.register(async (app) => registerAlertmanagerRoutes(app, d));
 }
 
 function routes(app: FastifyInstance, d: NotifyApiDeps): void {
@@ -93,9 +97,7 @@ function routes(app: FastifyInstance, d: NotifyApiDeps): void {
       throw new RequestValidationError('id', `silence "${existing.id}" has expired; create a new one`);
     }
     const s = parseSilenceRequest(body, now, existing);
-    await d.publishSilence(s);
-    d.core.applySilence(s, now);
-    d.changed?.();
+    await commitSilence(d, s, now);
     return { silenceID: s.id, silence: view(s, now) };
   };
 
@@ -111,14 +113,8 @@ function routes(app: FastifyInstance, d: NotifyApiDeps): void {
   });
   app.put<{ Params: { id: string } }>('/api/v1/silences/:id', async (req) => save(req.body, find(req.params.id)));
   app.delete<{ Params: { id: string } }>('/api/v1/silences/:id', async (req) => {
-    const s = find(req.params.id);
     const now = d.now();
-    if (silenceState(s, now) === 'expired') return view(s, now);
-    const expired: Silence = { ...s, startsAt: Math.min(s.startsAt, now), endsAt: now, updatedAt: now };
-    await d.publishSilence(expired);
-    d.core.applySilence(expired, now);
-    d.changed?.();
-    return view(expired, now);
+    return view(await expireSilence(d, find(req.params.id), now), now);
   });
 
   app.post('/api/v1/acks', async (req) => {

@@ -71,7 +71,8 @@ describe('archive writer on Kafka', () => {
     await producer.disconnect();
 
     const store = new S3Store({ url: `s3://${s3.bucket}/vigil`, endpoint: s3.endpoint, client: s3.client });
-    const archiver = await startArchiver(config, { kafka, store, groupId: 'archive-test', tickMs: 200 });
+    const groupId = `${config.kafka.clientId}-archive-test`;
+    const archiver = await startArchiver(config, { kafka, store, groupId, tickMs: 200 });
     // Wait until every record was consumed (buffered), then write everything.
     const admin = kafka.admin();
     await admin.connect();
@@ -84,7 +85,7 @@ describe('archive writer on Kafka', () => {
       if (rows === batches.length * 2 + 2) break;
       await new Promise((r) => setTimeout(r, 300));
     }
-    await archiver.stop({ flush: true });
+    await archiver.stop();
 
     expect(objects.every((o) => /^resolution=(raw|1m)\/date=2026-11-25\/hour=10\/part-\d-\d+-\d+\.parquet$/.test(o.key))).toBe(true);
     const local = await download(store);
@@ -104,7 +105,7 @@ describe('archive writer on Kafka', () => {
     // Committed offsets reach the end of each partition (the bad rollup record included: counted, not blocking).
     for (const topic of [config.topics.metrics, config.topics.rollup1m]) {
       const ends = await admin.fetchTopicOffsets(topic);
-      const committed = await admin.fetchOffsets({ groupId: 'archive-test', topics: [topic] });
+      const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
       for (const p of committed[0]!.partitions) {
         const end = ends.find((e) => e.partition === p.partition)!.offset;
         // An empty partition has nothing to commit (-1).

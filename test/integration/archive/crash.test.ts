@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LocalStore } from '../../../src/sinks/archive/storage/local-store.js';
 import { spawnTs } from '../../support/child-process.js';
 import { readBack } from '../../sinks/archive/archive-fixtures.js';
+import { rollupRecords } from '../../sinks/archive/sink-fixtures.js';
 
 const CHILD = 'test/integration/archive/crash-child.ts';
 const RECORDS = '1200'; // 8 hosts x 150 ticks (09:50 .. 10:15), 20 samples each = 24,000 rows
@@ -20,9 +21,8 @@ async function tempDir(): Promise<string> {
   return d;
 }
 
-async function runChild(root: string, commitFile: string, env: Record<string, string> = {}) {
-  const child = spawnTs(CHILD, [root, commitFile, RECORDS], env);
-  return child;
+function runChild(root: string, commitFile: string, env: Record<string, string> = {}) {
+  return spawnTs(CHILD, [root, commitFile, RECORDS], env);
 }
 
 describe('archive crash safety', () => {
@@ -56,5 +56,33 @@ describe('archive crash safety', () => {
       `SELECT count(*)::INTEGER AS n, count(DISTINCT (series_id, "timestamp"))::INTEGER AS d FROM read_parquet('${root}/resolution=*/**/*.parquet', hive_partitioning = true)`,
     );
     expect(rows[0]).toEqual({ n: 24_000, d: 24_000 });
+  });
+
+  it('a SIGKILL during a write of rollups the engine replays at new offsets: the restart archives each window once', async () => {
+    const env = { ROLLUPS: '1' };
+    const clean = await tempDir();
+    const cleanRun = await runChild(join(clean, 'archive'), join(clean, 'commit'), env);
+    await cleanRun.waitFor(/DONE/, 60_000);
+    await cleanRun.stop();
+    const expectedKeys = (await new LocalStore(join(clean, 'archive')).list('')).map((o) => o.key);
+    expect(expectedKeys.length).toBeGreaterThan(6);
+
+    const dir = await tempDir();
+    const root = join(dir, 'archive');
+    const crashed = await runChild(root, join(dir, 'commit'), { ...env, PAUSE_AT_PUT: '6' });
+    await crashed.waitFor(/PAUSED (\S+)/, 60_000);
+    expect(await crashed.stop('SIGKILL')).toBe('SIGKILL');
+    const restarted = await runChild(root, join(dir, 'commit'), env);
+    await restarted.waitFor(/DONE/, 60_000);
+    await restarted.stop();
+    expect((await new LocalStore(root).list('')).map((o) => o.key)).toEqual(expectedKeys);
+    // 8 hosts x 20 series x 150 windows, each once, with the values of a run without replays.
+    const sum = rollupRecords(150, 8, 20, Date.UTC(2026, 10, 25, 9, 30)).flat().reduce((a, r) => a + r.sum, 0);
+    const rows = await readBack(
+      `SELECT count(*)::INTEGER AS n, count(DISTINCT (series_id, "start"))::INTEGER AS d, sum("sum") AS s FROM read_parquet('${root}/resolution=1m/**/*.parquet')`,
+    );
+    expect(rows[0]!.n).toBe(24_000);
+    expect(rows[0]!.d).toBe(24_000);
+    expect(rows[0]!.s as number).toBeCloseTo(sum, 6);
   });
 });

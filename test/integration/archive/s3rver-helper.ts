@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // s3rver ships no types.
 import S3rver from 's3rver';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface TestS3 {
   endpoint: string;
@@ -29,5 +30,21 @@ export async function startS3(bucket = 'vigil-archive'): Promise<TestS3> {
       await server.close();
       await rm(directory, { recursive: true, force: true });
     },
+  };
+}
+
+/** Registers beforeAll/afterAll that run one s3rver for the file; the getter throws before beforeAll ran. */
+export function useS3(): () => TestS3 {
+  let s3: TestS3 | undefined;
+  beforeAll(async () => {
+    s3 = await startS3();
+  });
+  afterAll(async () => {
+    await s3?.stop();
+    s3 = undefined;
+  });
+  return () => {
+    if (!s3) throw new Error('useS3(): not running here (use it inside tests)');
+    return s3;
   };
 }

@@ -9,7 +9,7 @@ import { createKafka, embeddedConsumerDefaults } from '../../../src/kafka/client
 import { sampleBatchSerde } from '../../../src/model/serde.js';
 import type { SampleBatch } from '../../../src/model/types.js';
 import { spawnVigil, type Child } from '../../support/child-process.js';
-import { useStack } from '../../support/stack.js';
+import { stackEnv, useStack } from '../../support/stack.js';
 import { remoteWriteBody, startServer, waitFor, type TestServer } from '../../collect/support/helpers.js';
 
 const stack = useStack({ partitions: 2 });
@@ -42,8 +42,7 @@ describe('vigil collect (process) end to end through Kafka', () => {
     const port = await freePort();
 
     const child: Child = spawnVigil(['collect', '--file-sd', sd, '--job', 'shop', '--interval', '1s', '--status-interval', '1s'], {
-      KAFKA_BROKERS: stack.brokers,
-      SCHEMA_REGISTRY_URL: stack.registryUrl,
+      ...stackEnv(stack, dir),
       VIGIL_PUSH_TOKENS: 'tok-1,tok-2',
       VIGIL_HTTP_PORT: String(port),
       VIGIL_LOG_LEVEL: 'warn',
@@ -66,7 +65,7 @@ describe('vigil collect (process) end to end through Kafka', () => {
     expect(rw.status).toBe(204);
 
     const serde = sampleBatchSerde({ registry: stack.registryUrl });
-    const consumer = createKafka(stack.brokers, 'collect-e2e-reader').consumer({ groupId: 'collect-e2e-reader', ...embeddedConsumerDefaults });
+    const consumer = createKafka(stack.brokers, 'collect-e2e-reader').consumer({ groupId: `${stack.config.kafka.clientId}-reader`, ...embeddedConsumerDefaults });
     cleanups.push(() => consumer.disconnect());
     const batches: Array<{ key: string; value: SampleBatch }> = [];
     await consumer.connect();
@@ -101,8 +100,7 @@ describe('vigil collect push port', () => {
     const port = (blocker.address() as { port: number }).port;
     try {
       const child = spawnVigil(['collect', '--no-shard'], {
-        KAFKA_BROKERS: stack.brokers,
-        SCHEMA_REGISTRY_URL: stack.registryUrl,
+        ...stackEnv(stack, mkdtempSync(join(tmpdir(), 'vigil-collect-port-'))),
         VIGIL_PUSH_TOKENS: 't',
         VIGIL_HTTP_PORT: String(port),
         VIGIL_LOG_LEVEL: 'silent',

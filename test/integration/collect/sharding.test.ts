@@ -6,12 +6,13 @@ import { slotOffset } from '../../../src/collect/scrape/scrape-manager.js';
 import { Membership } from '../../../src/collect/shard/membership.js';
 import { ShardSchedule, type ShardView } from '../../../src/collect/shard/shard-schedule.js';
 import { createKafka } from '../../../src/kafka/client.js';
-import { useEmbeddedKafka } from '../../support/stack.js';
+import { sharedKafkaBrokers, uniqueName } from '../../support/kafka.js';
 import { RecordingPublisher, startServer, waitFor, type TestServer } from '../../collect/support/helpers.js';
 
 const TARGETS = 300;
 const INTERVAL = 2000;
-const kafka = useEmbeddedKafka();
+// Collectors find each other through a consumer group on the run's real Kafka broker.
+const ns = uniqueName('collectors');
 const servers: TestServer[] = [];
 /** Slots a collector skipped because its timer fired over half an interval late (CPU starvation). */
 const skipped = new Set<string>();
@@ -48,11 +49,11 @@ async function startMember(id: string): Promise<Member> {
     onMissed: (key, slot) => skipped.add(`${key}|${slot}`),
   });
   const membership = new Membership({
-    kafka: createKafka(kafka.bootstrapServers, `collector-${id}`),
-    brokers: kafka.bootstrapServers,
+    kafka: createKafka(sharedKafkaBrokers(), `collector-${id}`),
+    brokers: sharedKafkaBrokers(),
     instanceId: id,
-    groupId: 'collectors-test',
-    topic: 'collectors-test-views',
+    groupId: ns,
+    topic: `${ns}-views`,
     settleMs: 1500,
     onView: (view) => {
       schedule.add(view);

@@ -10,12 +10,70 @@ import {
   EmbeddedControlError,
   ensureTopics,
 } from '../../../src/kafka/client.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { spawnVigil, type Child } from '../../support/child-process.js';
 import { startEmbeddedKafka } from '../../../src/dev/embedded-kafka.js';
 
+const run = promisify(execFile);
 const LINES = /^KAFKA_BROKERS=(\S+)\nSCHEMA_REGISTRY_URL=(\S+)\n$/;
 
-describe('vigil stack', () => {
+/** Pids of the JVMs whose command line names `dir` (the broker's properties file lives in its data dir). */
+async function brokerPids(dir: string): Promise<number[]> {
+  const { stdout } = await run('pgrep', ['-f', `${dir}/node-`]).catch(() => ({ stdout: '' }));
+  return stdout.split('\n').filter(Boolean).map(Number);
+}
+
+async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('vigil stack on its real Kafka broker', () => {
+  let child: Child | undefined;
+  afterEach(async () => {
+    await child?.stop('SIGKILL');
+    child = undefined;
+  });
+
+  it('keeps topics and records in kafka.dataDir across restarts, and its broker never outlives it, even after SIGKILL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-stack-real-'));
+    const dataDir = join(dir, 'kafka');
+    const config = join(dir, 'vigil.yaml');
+    writeFileSync(config, `kafka:\n  dataDir: ${dataDir}\n  clientId: stack-test\ntopics:\n  metrics: stack-test.metrics\n`);
+    const env = { VIGIL_CONFIG: config, VIGIL_LOG_LEVEL: 'warn' };
+    try {
+      child = spawnVigil(['stack'], env);
+      const [, brokers] = await child.waitFor(LINES, 120_000);
+      const producer = createKafka(brokers!, 'stack-test').producer();
+      await producer.connect();
+      await producer.send({ topic: 'stack-test.metrics', acks: -1, messages: [{ key: 'k', value: 'kept' }] });
+      await producer.disconnect();
+      expect(await brokerPids(dataDir)).toHaveLength(1);
+      expect(await child.stop('SIGINT', 60_000)).toBe(0);
+      expect(await brokerPids(dataDir)).toEqual([]);
+
+      child = spawnVigil(['stack'], env);
+      const [, again] = await child.waitFor(LINES, 120_000);
+      expect(again).toBe(brokers); // the same ports, so clients keep their KAFKA_BROKERS
+      const { stdout } = await run('kcat', ['-C', '-b', again!, '-t', 'stack-test.metrics', '-o', 'beginning', '-e', '-q', '-f', '%k=%s\n']);
+      expect(stdout).toBe('k=kept\n');
+
+      // kill -9 of the parent: the launcher sees its stdin close and the broker shuts down by itself.
+      expect(await brokerPids(dataDir)).toHaveLength(1);
+      expect(await child.stop('SIGKILL')).toBe('SIGKILL');
+      await until(async () => (await brokerPids(dataDir)).length === 0, 30_000, 'the broker JVM to exit after its parent was killed');
+    } finally {
+      for (const pid of await brokerPids(dataDir)) process.kill(pid, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('vigil stack on the mock', () => {
   let child: Child | undefined;
   afterEach(async () => {
     await child?.stop('SIGKILL');
@@ -23,7 +81,7 @@ describe('vigil stack', () => {
   });
 
   it('prints exactly the two variables, serves both to other processes, and exits 0 on SIGINT', async () => {
-    child = spawnVigil(['stack', '--partitions', '2', '--broker-count', '2'], { VIGIL_LOG_LEVEL: 'info' });
+    child = spawnVigil(['stack', '--embedded-kafka', 'mock', '--partitions', '2', '--broker-count', '2'], { VIGIL_LOG_LEVEL: 'info' });
     const [, brokers, registryUrl] = await child.waitFor(LINES, 60_000);
     expect(child.stdout()).toMatch(LINES);
     expect(brokers!.split(',')).toHaveLength(2);

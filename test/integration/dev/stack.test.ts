@@ -1,95 +1,136 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startStack, stackTopics } from '../../../src/dev/stack.js';
-import { startEmbeddedKafka } from '../../../src/dev/embedded-kafka.js';
 import { createKafka } from '../../../src/kafka/client.js';
-import { testConfig, useStack } from '../../support/stack.js';
+import { sampleBatchSerde } from '../../../src/model/serde.js';
+import { sharedBrokerConfig, testConfig, useStack } from '../../support/stack.js';
+import { sharedKafkaBrokers } from '../../support/kafka.js';
 
-async function topicPartitions(brokers: string): Promise<Map<string, number>> {
+const TOPIC = 2; // kafkajs ConfigResourceTypes.TOPIC
+
+async function topicLayout(brokers: string, prefix: string): Promise<Record<string, string>> {
   const admin = createKafka(brokers, 'test-stack').admin();
   await admin.connect();
   try {
-    const names = (await admin.listTopics()).filter((t) => !t.startsWith('__'));
+    const names = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
     const { topics } = await admin.fetchTopicMetadata({ topics: names });
-    return new Map(topics.map((t) => [t.name, t.partitions.length]));
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: names.map((name) => ({ type: TOPIC, name, configNames: ['cleanup.policy', 'retention.ms'] })),
+    });
+    const configs = new Map(resources.map((r) => [r.resourceName, Object.fromEntries(r.configEntries.map((e) => [e.configName, e.configValue]))]));
+    return Object.fromEntries(
+      topics.map((t) => {
+        const c = configs.get(t.name)!;
+        const policy = c['cleanup.policy'] === 'compact' ? 'compact' : `retention ${Number(c['retention.ms']) / 86_400_000}d`;
+        return [t.name.slice(prefix.length), `${t.partitions.length} partitions, ${policy}`];
+      }),
+    );
   } finally {
     await admin.disconnect();
   }
 }
 
-describe('startStack, embedded', () => {
+describe('startStack on a real Kafka', () => {
   const stack = useStack({ partitions: 3 });
 
-  it('creates every Vigil topic with the asked partitions, _schemas with one', async () => {
-    expect(Object.fromEntries(await topicPartitions(stack.brokers))).toEqual({
-      metrics: 3,
-      'metrics.dlq': 3,
-      'metrics.late': 3,
-      'metrics.rollup.1m': 3,
-      'metrics.rollup.1h': 3,
-      alerts: 3,
-      'alerts.dlq': 3,
-      silences: 3,
-      _schemas: 1,
+  it('creates every Vigil topic with the asked partitions and retention; silences and _schemas compacted with one', async () => {
+    const ns = `${stack.config.kafka.clientId}.`;
+    expect(await topicLayout(stack.brokers, ns)).toEqual({
+      metrics: '3 partitions, retention 7d',
+      'metrics.dlq': '3 partitions, retention 7d',
+      'metrics.late': '3 partitions, retention 7d',
+      'metrics.rollup.1m': '3 partitions, retention 7d',
+      'metrics.rollup.1h': '3 partitions, retention 7d',
+      alerts: '3 partitions, retention 7d',
+      'alerts.dlq': '3 partitions, retention 7d',
+      silences: '1 partitions, compact',
+      _schemas: '1 partitions, compact',
     });
   });
 
-  it('serves the schema registry and exposes the embedded Kafka', async () => {
+  it('serves the schema registry and hands the components a config pointing at both', async () => {
     const res = await fetch(`${stack.registryUrl}/subjects`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual([]);
-    expect(stack.brokers).toBe(stack.kafka.bootstrapServers);
+    expect(stack.brokers).toBe(sharedKafkaBrokers());
+    expect(stack.kafka).toBeUndefined();
+    expect(stack.cluster).toBeUndefined();
     expect(stack.config.kafka.brokers).toBe(stack.brokers);
     expect(stack.config.schemaRegistry.url).toBe(stack.registryUrl);
   });
+
+  it('with SCHEMA_REGISTRY_URL set too, starts nothing, ensures the topics there, and leaves both running on stop', async () => {
+    const config = sharedBrokerConfig(testConfig());
+    config.schemaRegistry.url = stack.registryUrl;
+    const other = await startStack({ config, partitions: 2 });
+    expect(other.kafka).toBeUndefined();
+    expect(other.cluster).toBeUndefined();
+    expect(other.registryUrl).toBe(stack.registryUrl);
+    expect((await topicLayout(stack.brokers, `${config.kafka.clientId}.`)).metrics).toBe('2 partitions, retention 7d');
+    await other.stop();
+    expect((await fetch(`${stack.registryUrl}/subjects`)).status).toBe(200);
+  });
 });
 
-describe('startStack with KAFKA_BROKERS and SCHEMA_REGISTRY_URL set', () => {
-  const outer = useStack();
-
-  it('starts nothing, ensures the topics on that cluster, and leaves it running on stop', async () => {
-    const config = testConfig({ topics: { metrics: 'other-metrics' } });
-    config.kafka.brokers = outer.brokers;
-    config.schemaRegistry.url = outer.registryUrl;
-    const stack = await startStack({ config, partitions: 2 });
-    expect(stack.kafka).toBeUndefined();
-    expect(stack.brokers).toBe(outer.brokers);
-    expect(stack.registryUrl).toBe(outer.registryUrl);
-    expect((await topicPartitions(outer.brokers)).get('other-metrics')).toBe(2);
-    await stack.stop();
-    expect((await fetch(`${outer.registryUrl}/subjects`)).status).toBe(200);
-    expect(() => outer.kafka.createTopic('still-up', 1)).not.toThrow();
+describe('startStack, embedded broker', () => {
+  it('starts a real broker in kafka.dataDir, refuses a second one there; a second start finds its topics and the registry its schema ids', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'vigil-stack-broker-'));
+    const config = testConfig();
+    try {
+      const first = await startStack({ config, kafkaDataDir: dataDir, partitions: 2 });
+      let id: number;
+      try {
+        expect(first.cluster).toBeDefined();
+        expect(first.kafka).toBeUndefined();
+        id = await sampleBatchSerde({ registry: first.registryUrl }).schemaId(config.topics.metrics);
+        // One broker per data directory: a second stack there is refused, naming the process that has it.
+        await expect(startStack({ config, kafkaDataDir: dataDir })).rejects.toThrow(`the Kafka data directory ${dataDir} is in use by process ${process.pid}`);
+      } finally {
+        await first.stop();
+      }
+      const second = await startStack({ config, kafkaDataDir: dataDir, partitions: 2 });
+      try {
+        expect(second.cluster!.clusterId).toBe(first.cluster!.clusterId);
+        const subject = (await (await fetch(`${second.registryUrl}/subjects/${config.topics.metrics}-value/versions/latest`)).json()) as { id: number };
+        expect(subject.id).toBe(id);
+        expect((await topicLayout(second.brokers, `${config.kafka.clientId}.`)).metrics).toBe('2 partitions, retention 7d');
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
-  it('starts only the registry when only KAFKA_BROKERS is set', async () => {
-    const kafka = await startEmbeddedKafka();
+  it('runs the in-process mock with kafka.embedded: mock', async () => {
+    const stack = await startStack({ config: testConfig({ kafka: { embedded: 'mock' } }) });
     try {
-      const config = testConfig();
-      config.kafka.brokers = kafka.bootstrapServers;
-      const stack = await startStack({ config });
-      expect(stack.kafka).toBeUndefined();
-      expect(stack.registryUrl).not.toBe(outer.registryUrl);
-      expect((await fetch(`${stack.registryUrl}/subjects`)).status).toBe(200);
-      await stack.stop();
-      await expect(fetch(`${stack.registryUrl}/subjects`)).rejects.toThrow();
+      expect(stack.kafka).toBeDefined();
+      expect(stack.cluster).toBeUndefined();
+      expect(stack.brokers).toBe(stack.kafka!.bootstrapServers);
     } finally {
-      await kafka.stop();
+      await stack.stop();
     }
   });
 });
 
 describe('stackTopics', () => {
   it('follows config.topics and does not repeat the recorded-rules topic', () => {
-    const names = stackTopics(testConfig({ topics: { alerts: 'my-alerts' } }), 5).map((t) => `${t.name}:${t.partitions}`);
-    expect(names).toEqual([
-      'metrics:5',
-      'metrics.dlq:5',
-      'metrics.late:5',
-      'metrics.rollup.1m:5',
-      'metrics.rollup.1h:5',
+    const config = testConfig({ topics: { alerts: 'my-alerts' } }, 'ns');
+    expect(stackTopics(config, 5).map((t) => `${t.name}:${t.partitions}${t.compacted ? ':compacted' : ''}`)).toEqual([
+      'ns.metrics:5',
+      'ns.metrics.dlq:5',
+      'ns.metrics.late:5',
+      'ns.metrics.rollup.1m:5',
+      'ns.metrics.rollup.1h:5',
       'my-alerts:5',
-      'alerts.dlq:5',
-      'silences:5',
-      '_schemas:1',
+      'ns.alerts.dlq:5',
+      'ns.silences:1:compacted',
+      'ns._schemas:1:compacted',
     ]);
   });
 });

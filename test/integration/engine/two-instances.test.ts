@@ -32,7 +32,9 @@ describe('two engine instances in one group', () => {
     const third = input.length / 3;
     const expected = await oracle(input, 10_000);
     const kafka = createKafka(stack.brokers, 'two-instances-test');
-    const out = await collect(kafka, stack.registryUrl, 'metrics.rollup.1m');
+    const out = await collect(kafka, stack.registryUrl, stack.config.topics.rollup1m);
+    const app = `${stack.config.kafka.clientId}-rollup-1m`;
+    const topic = stack.config.topics.metrics;
     const dirOf = new Map<string, string>();
     const engine = (name: string) => {
       const dir = dirOf.get(name) ?? mkdtempSync(join(tmpdir(), `vigil-${name}-`));
@@ -46,15 +48,15 @@ describe('two engine instances in one group', () => {
     try {
       await a.start();
       await b.start();
-      await publish(kafka, stack.registryUrl, input.slice(0, third));
-      const ra = () => a.runtime('vigil-rollup-1m')!;
-      const rb = () => b.runtime('vigil-rollup-1m')!;
+      await publish(kafka, stack.registryUrl, input.slice(0, third), undefined, topic);
+      const ra = () => a.runtime(app)!;
+      const rb = () => b.runtime(app)!;
       await until(() => ra().assignedPartitions().length === 1 && rb().assignedPartitions().length === 1, 60_000, 'one partition each');
       await until(() => ra().processed + rb().processed >= third, 30_000, 'the first third processed');
       const aHad = ra().assignedPartitions();
       const fullBefore = await restores('full');
       await a.stop(); // clean stop: final commit, leaves the group
-      await publish(kafka, stack.registryUrl, input.slice(third, 2 * third));
+      await publish(kafka, stack.registryUrl, input.slice(third, 2 * third), undefined, topic);
       await until(() => rb().assignedPartitions().length === 2, 60_000, 'b taking over both partitions');
       await until(() => rb().processed >= third, 30_000, 'b processing the second third');
       expect(rb().taskFor(aHad[0]!)).toBeDefined();
@@ -65,9 +67,9 @@ describe('two engine instances in one group', () => {
       a2 = engine('a');
       await a2.start();
       await b.stop();
-      const ra2 = () => a2!.runtime('vigil-rollup-1m')!;
+      const ra2 = () => a2!.runtime(app)!;
       await until(() => ra2().assignedPartitions().length === 2, 60_000, 'a taking both partitions back');
-      await publish(kafka, stack.registryUrl, input.slice(2 * third));
+      await publish(kafka, stack.registryUrl, input.slice(2 * third), undefined, topic);
       expect(await out.waitFor(expected.size, 60_000)).toBe(true);
       await new Promise((r) => setTimeout(r, 500));
       expect(await restores('tail')).toBeGreaterThan(tailBefore);

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import avro from 'avsc';
-import { useStack } from '../../support/stack.js';
+import { stackEnv, useStack } from '../../support/stack.js';
 import { kcatRecords } from './kcat-records.js';
 import { spawnVigil, type Child } from '../../support/child-process.js';
 import { sourceKey } from '../../../src/kafka/publisher.js';
@@ -30,7 +30,7 @@ describe('vigil produce', () => {
   it('publishes SampleBatch records that kcat reads in the wire format with a schema id the registry serves', async () => {
     child = spawnVigil(
       ['produce', '--duration', '10s', '--interval', '1s', '--speed', '2', '--start', new Date(START).toISOString(), '--faults', 'none'],
-      { KAFKA_BROKERS: stack.brokers, SCHEMA_REGISTRY_URL: stack.registryUrl },
+      stackEnv(stack, mkdtempSync(join(tmpdir(), 'vigil-produce-'))),
     );
     expect(await exitCode(child)).toBe(0);
     const stderr = child.stderr();
@@ -38,7 +38,8 @@ describe('vigil produce', () => {
     expect(stderr).toMatch(/vigil produce: \+\d+s \| event 2026-01-01T00:00:0\d\.000Z \| [\d,]+ samples\/s \| [\d.]+ \w+\/s \| records/);
     expect(stderr).toMatch(/vigil produce: done in \d+s \| 1,200 samples in 100 records/);
 
-    const records = await kcatRecords(stack.brokers, 'metrics');
+    const topic = stack.config.topics.metrics;
+    const records = await kcatRecords(stack.brokers, topic);
     expect(records).toHaveLength(100);
     const ids = new Set(records.map((r) => r.value.readInt32BE(1)));
     expect(records.every((r) => r.value[0] === 0)).toBe(true);
@@ -48,7 +49,7 @@ describe('vigil produce', () => {
     expect(res.status).toBe(200);
     const writer = avro.Type.forSchema(JSON.parse(((await res.json()) as { schema: string }).schema));
     expect(writer.name).toBe('vigil.metrics.SampleBatch');
-    const subject = await (await fetch(`${stack.registryUrl}/subjects/metrics-value/versions/latest`)).json();
+    const subject = await (await fetch(`${stack.registryUrl}/subjects/${topic}-value/versions/latest`)).json();
     expect(subject).toMatchObject({ id });
 
     const partitionOfKey = new Map<string, number>();
@@ -89,9 +90,10 @@ describe('vigil produce', () => {
   });
 
   it('fails with exit 1 and says what it could not reach when the registry is down', async () => {
-    child = spawnVigil(['produce', '--duration', '10s'], { KAFKA_BROKERS: stack.brokers, SCHEMA_REGISTRY_URL: 'http://127.0.0.1:9' });
+    child = spawnVigil(['produce', '--duration', '10s'], { ...stackEnv(stack, mkdtempSync(join(tmpdir(), 'vigil-produce-'))), SCHEMA_REGISTRY_URL: 'http://127.0.0.1:9' });
     expect(await exitCode(child)).toBe(1);
-    expect(child.stderr()).toMatch(/vigil: cannot publish to "metrics": Schema registry POST \/subjects\/metrics-value\/versions: fetch failed/);
+    const topic = stack.config.topics.metrics;
+    expect(child.stderr()).toContain(`vigil: cannot publish to "${topic}": Schema registry POST /subjects/${topic}-value/versions: fetch failed`);
   });
 
   it('rejects bad options with exit 1 and a message naming the option', async () => {

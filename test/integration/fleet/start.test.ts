@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnVigil, type Child } from '../../support/child-process.js';
+import { namespaceEnv, testConfig } from '../../support/stack.js';
 
 const run = promisify(execFile);
 const LINES = /KAFKA_BROKERS=(\S+)\nSCHEMA_REGISTRY_URL=(\S+)\n/;
@@ -27,8 +28,10 @@ describe('vigil start --no-engine (stack + simulated fleet)', () => {
   });
 
   it('prints both addresses, publishes in real time with a live status line, and stops cleanly on SIGINT', async () => {
-    const targets = join(mkdtempSync(join(tmpdir(), 'vigil-start-')), 'targets.json');
-    child = spawnVigil(['start', '--no-engine', '--no-pull', '--backfill', '0', '--interval', '1s', '--status-interval', '1', '--expose', '--file-sd-out', targets], { VIGIL_LOG_LEVEL: 'warn' });
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-start-'));
+    const targets = join(dir, 'targets.json');
+    const config = testConfig();
+    child = spawnVigil(['start', '--no-engine', '--no-pull', '--backfill', '0', '--interval', '1s', '--status-interval', '1', '--expose', '--file-sd-out', targets], { ...namespaceEnv(dir, config), VIGIL_LOG_LEVEL: 'warn' });
     const [, brokers, registryUrl] = await child.waitFor(LINES, 60_000);
     expect((await fetch(`${registryUrl}/subjects`)).status).toBe(200);
     await stderrMatch(child, /vigil start: fleet: \+\d+s \| event \S+ \| [\d,]+ samples\/s .*records [1-9][\d,]* /);
@@ -40,7 +43,7 @@ describe('vigil start --no-engine (stack + simulated fleet)', () => {
     const page = await (await fetch(`http://${groups[0]!.targets[0]}${groups[0]!.labels.__metrics_path__}`)).text();
     expect(page).toContain('# TYPE cpu_load gauge');
 
-    const { stdout } = await run('kcat', ['-C', '-b', brokers!, '-t', 'metrics', '-o', 'beginning', '-e', '-q', '-f', '%k\n']);
+    const { stdout } = await run('kcat', ['-C', '-b', brokers!, '-t', config.topics.metrics, '-o', 'beginning', '-e', '-q', '-f', '%k\n']);
     const keys = new Set(stdout.trim().split('\n'));
     expect(keys.size).toBe(10);
     expect(keys).toContain('env=prod,host=p1-h1,pool=p1');
@@ -50,7 +53,7 @@ describe('vigil start --no-engine (stack + simulated fleet)', () => {
   });
 
   it('refuses bad fleet options before starting anything', async () => {
-    child = spawnVigil(['start', '--no-engine', '--no-pull', '--faults', 'cpu:nohost@1s+1m']);
+    child = spawnVigil(['start', '--no-engine', '--no-pull', '--faults', 'cpu:nohost@1s+1m'], namespaceEnv(mkdtempSync(join(tmpdir(), 'vigil-start-'))));
     const { proc } = child;
     const code = proc.exitCode ?? (await new Promise((resolve) => proc.once('exit', resolve)));
     expect(code).toBe(1);

@@ -2,6 +2,75 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedKafka, type EmbeddedKafka } from '../../../src/dev/embedded-kafka.js';
 import { clusterIncarnation, connectEmbeddedControl, createKafka, ensureTopics, TopicSetupError } from '../../../src/kafka/client.js';
 import { spawnTs, type Child } from '../../support/child-process.js';
+import { sharedKafkaBrokers, uniqueName } from '../../support/kafka.js';
+
+const TOPIC = 2; // kafkajs ConfigResourceTypes.TOPIC
+
+async function topicConfig(brokers: string, topic: string, names: string[]): Promise<Record<string, string>> {
+  const admin = createKafka(brokers, 'test-configs').admin();
+  await admin.connect();
+  try {
+    const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: TOPIC, name: topic, configNames: names }] });
+    return Object.fromEntries(resources[0]!.configEntries.map((e) => [e.configName, e.configValue]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+describe('ensureTopics on a real Kafka broker', () => {
+  it('creates topics with partitions, replication, compaction and configs, then is a no-op', async () => {
+    const brokers = sharedKafkaBrokers();
+    const metrics = uniqueName('metrics');
+    const changelog = uniqueName('changelog');
+    const specs = [
+      { name: metrics, partitions: 3, configs: { 'retention.ms': '3600000' } },
+      { name: changelog, partitions: 2, compacted: true },
+    ];
+    expect(await ensureTopics(brokers, specs)).toEqual([
+      { name: metrics, partitions: 3, created: true },
+      { name: changelog, partitions: 2, created: true },
+    ]);
+    expect(await topicConfig(brokers, metrics, ['cleanup.policy', 'retention.ms', 'min.insync.replicas'])).toEqual({
+      'cleanup.policy': 'delete',
+      'retention.ms': '3600000',
+      'min.insync.replicas': '1',
+    });
+    expect((await topicConfig(brokers, changelog, ['cleanup.policy']))['cleanup.policy']).toBe('compact');
+    expect(await ensureTopics(brokers, specs)).toEqual([
+      { name: metrics, partitions: 3, created: false },
+      { name: changelog, partitions: 2, created: false },
+    ]);
+  });
+
+  it('refuses a topic that exists uncompacted where compaction is needed, naming the fix', async () => {
+    const brokers = sharedKafkaBrokers();
+    const name = uniqueName('changelog');
+    await ensureTopics(brokers, [{ name, partitions: 1 }]);
+    const err = await ensureTopics(brokers, [{ name, partitions: 1, compacted: true }]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TopicSetupError);
+    expect((err as Error).message).toContain(`topic "${name}" has cleanup.policy=delete, Vigil needs compact`);
+    expect((err as Error).message).toContain(`kafka-configs.sh --alter --entity-type topics --entity-name ${name} --add-config cleanup.policy=compact`);
+  });
+
+  it('uses a topic whose retention differs (a warning), and refuses a replication factor above the broker count', async () => {
+    const brokers = sharedKafkaBrokers();
+    const name = uniqueName('metrics');
+    await ensureTopics(brokers, [{ name, partitions: 1, configs: { 'retention.ms': '1000000' } }]);
+    expect(await ensureTopics(brokers, [{ name, partitions: 1, configs: { 'retention.ms': '2000000' } }])).toEqual([{ name, partitions: 1, created: false }]);
+    await expect(ensureTopics(brokers, [{ name: uniqueName('x'), partitions: 1 }], { replicationFactor: 3 })).rejects.toThrow(
+      /replication factor 3 needs at least 3 brokers; the cluster has 1/,
+    );
+  });
+
+  it('names the cluster id as its incarnation', async () => {
+    const kafka = createKafka(sharedKafkaBrokers(), 'test-incarnation');
+    const admin = kafka.admin();
+    await admin.connect();
+    const { clusterId } = await admin.describeCluster();
+    await admin.disconnect();
+    expect(await clusterIncarnation(kafka)).toBe(clusterId);
+  });
+});
 
 async function partitionCount(brokers: string, topic: string): Promise<number> {
   const admin = createKafka(brokers, 'test-metadata').admin();
@@ -14,7 +83,7 @@ async function partitionCount(brokers: string, topic: string): Promise<number> {
   }
 }
 
-describe('ensureTopics and clusterIncarnation, same process', () => {
+describe('ensureTopics and clusterIncarnation on the mock, same process', () => {
   let cluster: EmbeddedKafka;
   beforeAll(async () => {
     cluster = await startEmbeddedKafka({ brokers: 2 });

@@ -1,34 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import { createKafka, embeddedConsumerDefaults } from '../../../src/kafka/client.js';
+import { createKafka, embeddedConsumerDefaults, ensureTopics } from '../../../src/kafka/client.js';
 import { kcatConsumeAll, kcatProduce } from '../../support/kcat.js';
-import { useEmbeddedKafka } from '../../support/stack.js';
+import { sharedKafkaBrokers, uniqueName } from '../../support/kafka.js';
 
-describe('kcat and kafkajs through the embedded Kafka', () => {
-  const cluster = useEmbeddedKafka({ brokers: 2 });
+describe('kcat and kafkajs through a real Kafka broker', () => {
+  const cluster = { get bootstrapServers() { return sharedKafkaBrokers(); } };
 
   it('kafkajs produces, kcat consumes', async () => {
-    cluster.createTopic('to-kcat', 3);
+    const topic = uniqueName('to-kcat');
+    await ensureTopics(cluster.bootstrapServers, [{ name: topic, partitions: 3 }]);
     const producer = createKafka(cluster.bootstrapServers, 'test-kcat').producer();
     await producer.connect();
     const sent = Array.from({ length: 90 }, (_, i) => ({ key: `host${i % 30}`, value: `sample-${i}` }));
-    await producer.send({ topic: 'to-kcat', messages: sent });
+    await producer.send({ topic, messages: sent });
     await producer.disconnect();
 
-    const got = await kcatConsumeAll(cluster.bootstrapServers, 'to-kcat');
+    const got = await kcatConsumeAll(cluster.bootstrapServers, topic);
     expect(got.map((r) => `${r.key}=${r.value}`).sort()).toEqual(sent.map((r) => `${r.key}=${r.value}`).sort());
     expect(new Set(got.map((r) => r.partition)).size).toBe(3);
   });
 
   it('kcat produces, kafkajs consumes', async () => {
-    cluster.createTopic('from-kcat', 2);
+    const topic = uniqueName('from-kcat');
+    await ensureTopics(cluster.bootstrapServers, [{ name: topic, partitions: 2 }]);
     const sent = Array.from({ length: 50 }, (_, i) => ({ key: `k${i % 5}`, value: `v${i}` }));
-    await kcatProduce(cluster.bootstrapServers, 'from-kcat', sent);
+    await kcatProduce(cluster.bootstrapServers, topic, sent);
 
-    const consumer = createKafka(cluster.bootstrapServers, 'test-kcat').consumer({ groupId: 'g-from-kcat', ...embeddedConsumerDefaults });
+    const consumer = createKafka(cluster.bootstrapServers, 'test-kcat').consumer({ groupId: uniqueName('g-from-kcat'), ...embeddedConsumerDefaults });
     const got: string[] = [];
     await consumer.connect();
     try {
-      await consumer.subscribe({ topic: 'from-kcat', fromBeginning: true });
+      await consumer.subscribe({ topic, fromBeginning: true });
       await new Promise<void>((resolve) => {
         void consumer.run({
           eachMessage: async ({ message }) => {

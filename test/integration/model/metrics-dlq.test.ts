@@ -26,10 +26,11 @@ const header = (h: IHeaders | undefined, name: string): string | undefined => h?
 
 describe('metrics -> decoder -> metrics.dlq', () => {
   it('routes each bad kind to metrics.dlq with its reason and keeps the good samples', async () => {
+    const { metrics, metricsDlq } = stack.config.topics;
     const serde = sampleBatchSerde({ registry: stack.registryUrl });
-    const good = await serde.encode('metrics', { source: { pool: 'a', host: 'h1' }, samples: [sample('cpu.load'), sample('up')] });
+    const good = await serde.encode(metrics, { source: { pool: 'a', host: 'h1' }, samples: [sample('cpu.load'), sample('up')] });
     const many = Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`l${i}`, 'v']));
-    const mixed = await serde.encode('metrics', {
+    const mixed = await serde.encode(metrics, {
       source: { pool: 'a', host: 'h2' },
       samples: [
         sample('good.first'),
@@ -42,7 +43,7 @@ describe('metrics -> decoder -> metrics.dlq', () => {
       ],
     });
     const other = JSON.stringify({ type: 'record', name: 'Other', namespace: 'x', fields: [{ name: 'n', type: 'int' }] });
-    const { id: otherId } = await new Client({ host: stack.registryUrl }).register({ type: SchemaType.AVRO, schema: other }, { subject: 'other-value' });
+    const { id: otherId } = await new Client({ host: stack.registryUrl }).register({ type: SchemaType.AVRO, schema: other }, { subject: `${stack.config.kafka.clientId}.other-value` });
     const incompatible = Buffer.concat([wireHeader(otherId), avro.Type.forSchema(JSON.parse(other)).toBuffer({ n: 1 })]);
     const unknownId = Buffer.concat([wireHeader(424242), contractSchema('sample-batch').type.toBuffer({ source: {}, samples: [] })]);
     const undecodable = Buffer.concat([good.subarray(0, 5), Buffer.from([0x03, 0xff])]);
@@ -59,21 +60,21 @@ describe('metrics -> decoder -> metrics.dlq', () => {
     const kafka = createKafka(stack.brokers, 'dlq-test');
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic: 'metrics', messages: inputs.map(([key, value]) => ({ key, value })) });
+    await producer.send({ topic: metrics, messages: inputs.map(([key, value]) => ({ key, value })) });
 
     const decoder = new SampleBatchDecoder({ registry: stack.registryUrl });
-    const writer = new DeadLetterWriter({ producer });
+    const writer = new DeadLetterWriter({ producer, topic: metricsDlq });
     const goodSamples: string[] = [];
     const dlq: KafkaMessage[] = [];
     const offsets = new Map<string, string>();
     let done: () => void;
     const finished = new Promise<void>((r) => (done = r));
-    const consumer = kafka.consumer({ groupId: 'dlq-test', ...embeddedConsumerDefaults });
+    const consumer = kafka.consumer({ groupId: `${stack.config.kafka.clientId}-dlq-test`, ...embeddedConsumerDefaults });
     await consumer.connect();
-    await consumer.subscribe({ topics: ['metrics', 'metrics.dlq'], fromBeginning: true });
+    await consumer.subscribe({ topics: [metrics, metricsDlq], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
-        if (topic === 'metrics') {
+        if (topic === metrics) {
           offsets.set(message.key!.toString(), message.offset);
           const { batch, deadLetters } = await decoder.decode({ topic, partition, offset: message.offset, key: message.key, value: message.value });
           for (let i = 0; i < batch.length; i++) goodSamples.push(batch.series.get(batch.seriesRefs[i]!).canonical);
@@ -111,7 +112,7 @@ describe('metrics -> decoder -> metrics.dlq', () => {
       const m = byReason.get(reason)!;
       const original = inputs.find(([k]) => k === key)![1];
       expect({ reason, key: m.key?.toString(), same: m.value?.equals(original) }).toEqual({ reason, key, same: true });
-      expect(header(m.headers, 'vigil.topic')).toBe('metrics');
+      expect(header(m.headers, 'vigil.topic')).toBe(metrics);
       expect(header(m.headers, 'vigil.partition')).toBe('0');
       expect(header(m.headers, 'vigil.offset')).toBe(offsets.get(key));
       expect(header(m.headers, 'vigil.samples')).toBe(samples);

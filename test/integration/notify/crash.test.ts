@@ -1,6 +1,6 @@
 /**
  * Crash test: the notifier runs as a child process and is killed with SIGKILL at random points while
- * 1,000 alert events flow through the embedded Kafka. Every transition must reach the webhook at least
+ * 1,000 alert events flow through a real Kafka broker. Every transition must reach the webhook at least
  * once; a duplicate can only come from a kill between send and record, so there are at most as many
  * duplicates as kills, each carrying its original's Idempotency-Key. Without kills: no duplicate.
  */
@@ -44,15 +44,15 @@ describe('notifier crash safety', () => {
   });
 
   async function run(name: string, kills: number): Promise<Run> {
-    const topic = `alerts-${name}`;
+    const topic = `${stack.config.kafka.clientId}.alerts-${name}`;
     await ensureTopics(stack.brokers, [
       { name: topic, partitions: 2 },
       { name: `${topic}.dlq`, partitions: 1 },
-      { name: `${topic}.silences`, partitions: 1 },
+      { name: `${topic}.silences`, partitions: 1, compacted: true },
     ]);
     const path = `/hook-${name}`;
     const serde = alertEventSerde({ registry: stack.registryUrl });
-    const env = { BROKERS: stack.brokers, REGISTRY: stack.registryUrl, STATE_DIR: join(dir, name), HOOK_URL: `${http.url}${path}`, ALERTS_TOPIC: topic, GROUP_ID: `notify-${name}`, VIGIL_LOG_LEVEL: 'error' };
+    const env = { BROKERS: stack.brokers, REGISTRY: stack.registryUrl, STATE_DIR: join(dir, name), HOOK_URL: `${http.url}${path}`, ALERTS_TOPIC: topic, GROUP_ID: `${stack.config.kafka.clientId}-notify-${name}`, VIGIL_LOG_LEVEL: 'error' };
     const start = async () => {
       const c = spawnTs('test/integration/notify/notifier-child.ts', [], env);
       children.push(c);

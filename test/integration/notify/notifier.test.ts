@@ -13,7 +13,7 @@ import { alertEventSerde } from '../../../src/model/serde.js';
 import type { AlertEvent } from '../../../src/model/types.js';
 import { startNotifier, type RunningNotifier } from '../../../src/sinks/notify/notifier-service.js';
 import type { NotifyConfig } from '../../../src/sinks/notify/notify-config.js';
-import { useStack } from '../../support/stack.js';
+import { stackEnv, useStack } from '../../support/stack.js';
 import { spawnVigil } from '../../support/child-process.js';
 import { writeFile } from 'node:fs/promises';
 import { event } from '../../sinks/notify/fixtures.js';
@@ -58,8 +58,8 @@ describe('notifier with real servers', () => {
   let serde: ReturnType<typeof alertEventSerde>;
 
   const produce = async (...events: AlertEvent[]) => {
-    const messages = await Promise.all(events.map(async (e) => ({ key: e.fingerprint, value: await serde.encode('alerts', e) })));
-    await producer.send({ topic: 'alerts', messages });
+    const messages = await Promise.all(events.map(async (e) => ({ key: e.fingerprint, value: await serde.encode(stack.config.topics.alerts, e) })));
+    await producer.send({ topic: stack.config.topics.alerts, messages });
   };
   const waitFor = async (pred: () => boolean, what: string, timeoutMs = 20_000, poll?: () => Promise<void>) => {
     const start = Date.now();
@@ -83,11 +83,11 @@ describe('notifier with real servers', () => {
       notify: { ...stack.config.notify, smtpUrl: smtp.url, pagerdutyUrl: `${http.url}/v2/enqueue`, outbox: join(dir, 'outbox'), externalUrl: 'http://vigil.example:9464' },
     };
     const [n] = await Promise.all([
-      startNotifier(config, { groupId: 'notify-test', notify: notifyConfig(http.url), env: { PD_KEY: ROUTING_KEY }, retry: { maxAttempts: 3, baseMs: 50, maxMs: 200 } }),
+      startNotifier(config, { groupId: `${stack.config.kafka.clientId}-notify-test`, notify: notifyConfig(http.url), env: { PD_KEY: ROUTING_KEY }, retry: { maxAttempts: 3, baseMs: 50, maxMs: 200 } }),
       producer.connect(),
       (async () => {
         await dlqConsumer.connect();
-        await dlqConsumer.subscribe({ topic: 'alerts.dlq', fromBeginning: true });
+        await dlqConsumer.subscribe({ topic: stack.config.topics.alertsDlq, fromBeginning: true });
         await dlqConsumer.run({ eachMessage: async ({ message }) => void dlq.push(message) });
       })(),
     ]);
@@ -192,12 +192,12 @@ describe('notifier with real servers', () => {
   });
 
   it('dead-letters an alert event that does not decode, with its bytes and vigil.* headers', async () => {
-    await producer.send({ topic: 'alerts', messages: [{ key: 'bad', value: Buffer.from('not avro at all') }] });
+    await producer.send({ topic: stack.config.topics.alerts, messages: [{ key: 'bad', value: Buffer.from('not avro at all') }] });
     await waitFor(() => dlq.some((m) => m.key?.toString() === 'bad'), 'the undecodable record');
     const m = dlq.find((x) => x.key?.toString() === 'bad')!;
     expect(m.value!.toString()).toBe('not avro at all');
     expect(m.headers!['vigil.reason']!.toString()).toMatch(/^not_wire_format/);
-    expect(m.headers!['vigil.topic']!.toString()).toBe('alerts');
+    expect(m.headers!['vigil.topic']!.toString()).toBe(stack.config.topics.alerts);
     expect(m.headers!['vigil.partition']!.toString()).toMatch(/^\d+$/);
     expect(m.headers!['vigil.offset']!.toString()).toMatch(/^\d+$/);
   });
@@ -279,7 +279,7 @@ describe('notifier with real servers', () => {
   it('vigil notify --rules runs the notifier from rules files; a bad file is exit 1 with file:line:col', async () => {
     const good = join(dir, 'cli.rules');
     await writeFile(good, `receiver hook { webhook url "${http.url}/cli-hook" }\nroute { match { alertname = "Cli" } notify hook group_wait 0s }\n`);
-    const env = { KAFKA_BROKERS: stack.brokers, SCHEMA_REGISTRY_URL: stack.registryUrl, VIGIL_STATE_DIR: join(dir, 'cli-state'), VIGIL_HTTP_PORT: '0', VIGIL_LOG_LEVEL: 'warn' };
+    const env = { ...stackEnv(stack, dir), VIGIL_STATE_DIR: join(dir, 'cli-state'), VIGIL_HTTP_PORT: '0', VIGIL_LOG_LEVEL: 'warn' };
     const child = spawnVigil(['notify', '--rules', good], env);
     let seen = '';
     try {

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SchemaRegistry as Client, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { startEmbeddedKafka, type EmbeddedKafka } from '../../../src/dev/embedded-kafka.js';
 import { startSchemaRegistry, type SchemaRegistry } from '../../../src/registry/server.js';
 import { contractSchema } from '../../../src/model/avro-schemas.js';
+import { sharedKafkaBrokers, uniqueName } from '../../support/kafka.js';
 
 const evolved = JSON.stringify({
   ...JSON.parse(contractSchema('sample-batch').text),
@@ -12,19 +12,15 @@ const evolved = JSON.stringify({
   ],
 });
 
-let kafka: EmbeddedKafka;
 const open: SchemaRegistry[] = [];
-beforeAll(async () => {
-  kafka = await startEmbeddedKafka();
-});
 afterAll(async () => {
   await Promise.all(open.map((r) => r.close()));
-  await kafka?.stop();
 });
 
-describe('schema registry on the embedded Kafka', () => {
-  it('keeps schemas in _schemas and recovers them after a restart', async () => {
-    const first = await startSchemaRegistry({ brokers: kafka.bootstrapServers });
+describe('schema registry on a real Kafka broker', () => {
+  it('keeps schemas in its compacted topic and recovers them after a restart', async () => {
+    const topic = uniqueName('_schemas');
+    const first = await startSchemaRegistry({ brokers: sharedKafkaBrokers(), topic });
     open.push(first);
     const client = new Client({ host: first.url });
     const v1 = await client.register({ type: SchemaType.AVRO, schema: contractSchema('sample-batch').text }, { subject: 'metrics-value' });
@@ -35,7 +31,7 @@ describe('schema registry on the embedded Kafka', () => {
     const bytes = await client.encode(v2.id, { source: {}, samples: [], producer: 'p' });
     await first.close();
 
-    const second = await startSchemaRegistry({ brokers: kafka.bootstrapServers });
+    const second = await startSchemaRegistry({ brokers: sharedKafkaBrokers(), topic });
     open.push(second);
     const fresh = new Client({ host: second.url });
     expect(await fresh.getLatestSchemaId('metrics-value')).toBe(v2.id);
@@ -49,9 +45,10 @@ describe('schema registry on the embedded Kafka', () => {
   });
 
   it('lets a second registry on the same cluster see the first one\'s writes', async () => {
-    const a = await startSchemaRegistry({ brokers: kafka.bootstrapServers, topic: '_schemas_shared' });
+    const topic = uniqueName('_schemas_shared');
+    const a = await startSchemaRegistry({ brokers: sharedKafkaBrokers(), topic });
     open.push(a);
-    const b = await startSchemaRegistry({ brokers: kafka.bootstrapServers, topic: '_schemas_shared' });
+    const b = await startSchemaRegistry({ brokers: sharedKafkaBrokers(), topic });
     open.push(b);
     const onA = await new Client({ host: a.url }).register({ type: SchemaType.AVRO, schema: contractSchema('rollup-batch').text }, { subject: 'metrics.rollup.1m-value' });
     // B has not read it yet when asked: a miss makes it catch up with the topic.

@@ -21,13 +21,13 @@ async function runScenario(rulesText: string, repartition: boolean, wanted: numb
   dirs.push(dir);
   writeFileSync(join(dir, 'fleet.rules'), rulesText);
   const kafka = createKafka(stack.brokers, 'rules-e2e');
-  await publishHotHost(kafka, stack.registryUrl, { pool: 'p1', env: 'prod' });
+  await publishHotHost(kafka, stack.registryUrl, { pool: 'p1', env: 'prod' }, stack.config.topics.metrics);
 
   const events: { key: string; value: AlertEvent }[] = [];
   const alerts = alertEventSerde({ registry: stack.registryUrl });
   const consumer = kafka.consumer({ groupId: `rules-e2e-${Date.now()}`, sessionTimeout: 6000, heartbeatInterval: 1000, maxWaitTimeInMs: 100 });
   await consumer.connect();
-  await consumer.subscribe({ topics: ['alerts'], fromBeginning: true });
+  await consumer.subscribe({ topics: [stack.config.topics.alerts], fromBeginning: true });
   await consumer.run({ eachMessage: async ({ message }) => void events.push({ key: message.key!.toString(), value: await alerts.decode(message.value) }) });
   const config = { ...stack.config, state: { dir: join(dir, 'state') }, rules: { ...stack.config.rules, repartition } };
   const engine = new Engine({ config, modules: [rulesModule({ watch: false })], rulesPaths: [join(dir, 'fleet.rules')], embedded: true, httpPort: 0, commitIntervalMs: 200 });
@@ -48,7 +48,7 @@ async function runScenario(rulesText: string, repartition: boolean, wanted: numb
 
 const HOST_HOT = 'alert HostHot {\n  when max(cpu.load) by (host) > 0.9\n  window 1m\n  for 2m\n  severity critical\n}\n';
 
-describe('rules in vigil run on the embedded Kafka + schema registry', () => {
+describe('rules in vigil run on a real Kafka broker + schema registry', () => {
   it('a CPU fault produces one FIRING and one RESOLVED event on alerts, keyed by fingerprint', async () => {
     const { events, api, of } = await runScenario(HOST_HOT, false, 2);
     expect(api.alerts).toContainEqual(expect.objectContaining({ alertname: 'HostHot', phase: 'resolved' }));

@@ -17,19 +17,19 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-describe('rules.repartition on the embedded Kafka', () => {
+describe('rules.repartition on a real Kafka broker', () => {
   it('evaluates a group whose sources live on different partitions whole', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-rules-rep-'));
     dirs.push(dir);
     // Needs both hosts (two sources, two partitions): true only when the group is evaluated whole.
     writeFileSync(join(dir, 'pool.rules'), 'alert PoolBusy { when sum(last(cpu.load) by (host, pool)) by (pool) > 1.2 }\n');
     const kafka = createKafka(stack.brokers, 'rules-rep');
-    await publishHotHost(kafka, stack.registryUrl, { pool: 'p1' });
+    await publishHotHost(kafka, stack.registryUrl, { pool: 'p1' }, stack.config.topics.metrics);
     const events: AlertEvent[] = [];
     const alerts = alertEventSerde({ registry: stack.registryUrl });
     const consumer = kafka.consumer({ groupId: `rules-rep-${Date.now()}`, sessionTimeout: 6000, heartbeatInterval: 1000, maxWaitTimeInMs: 100 });
     await consumer.connect();
-    await consumer.subscribe({ topics: ['alerts'], fromBeginning: true });
+    await consumer.subscribe({ topics: [stack.config.topics.alerts], fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => void events.push(await alerts.decode(message.value)) });
     const config = { ...stack.config, kafka: { ...stack.config.kafka, partitions: 2 }, state: { dir: join(dir, 'state') }, rules: { ...stack.config.rules, repartition: true } };
     const engine = new Engine({ config, modules: [rulesModule({ watch: false })], rulesPaths: [join(dir, 'pool.rules')], embedded: true, httpPort: null, commitIntervalMs: 200 });

@@ -1,7 +1,7 @@
 /**
  * Child process of the crash test and `npm run chaos -- rollup|instances`: an engine running the 1m and
  * (CHILD_HOURLY=1) 1h rollup topologies on KAFKA_BROKERS / SCHEMA_REGISTRY_URL, state in VIGIL_STATE_DIR,
- * topics and consumer groups prefixed with CHILD_PREFIX. Prints `ready` once started and `processed N`
+ * topics and consumer groups (through kafka.clientId) prefixed with CHILD_PREFIX. Prints `ready` once started and `processed N`
  * whenever its count grows; SIGTERM = clean stop.
  */
 import { loadConfig } from '../../../src/config/config.js';
@@ -10,16 +10,17 @@ import { rollupModule } from '../../../src/engine/rollup-module.js';
 
 const base = loadConfig({ env: process.env });
 const prefix = process.env.CHILD_PREFIX ?? '';
+// Consumer groups and changelogs are named after the client id: `<prefix>vigil-rollup-1m`.
 const config = {
   ...base,
-  kafka: { ...base.kafka, partitions: Number(process.env.CHILD_PARTITIONS ?? base.kafka.partitions) },
+  kafka: { ...base.kafka, clientId: `${prefix}vigil`, partitions: Number(process.env.CHILD_PARTITIONS ?? base.kafka.partitions) },
   topics: { ...base.topics, metrics: `${prefix}metrics`, rollup1m: `${prefix}metrics.rollup.1m`, rollup1h: `${prefix}metrics.rollup.1h`, metricsLate: `${prefix}metrics.late`, metricsDlq: `${prefix}metrics.dlq` },
 };
 const sessionTimeout = Number(process.env.CHILD_SESSION_TIMEOUT ?? 6000);
 const hourly = process.env.CHILD_HOURLY === '1';
 const engine = new Engine({
   config,
-  modules: [rollupModule({ hourly, graceMs: Number(process.env.CHILD_GRACE_MS ?? 10_000), applicationIdPrefix: prefix })],
+  modules: [rollupModule({ hourly, graceMs: Number(process.env.CHILD_GRACE_MS ?? 10_000) })],
   embedded: process.env.CHILD_EMBEDDED === '1',
   httpPort: null,
   commitIntervalMs: Number(process.env.CHILD_COMMIT_MS ?? 50),

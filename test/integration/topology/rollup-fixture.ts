@@ -93,7 +93,7 @@ export async function publish(kafka: Kafka, registryUrl: string, input: FixtureR
     const step = pace?.perTick ?? input.length;
     for (let i = 0; i < input.length; i += step) {
       const part = input.slice(i, i + step);
-      const messages = await Promise.all(part.map(async (r) => ({ key: r.key, value: await serde.encode('metrics', r.batch), partition: r.partition })));
+      const messages = await Promise.all(part.map(async (r) => ({ key: r.key, value: await serde.encode(topic, r.batch), partition: r.partition })));
       await producer.send({ topic, messages, acks: -1 });
       if (pace) await new Promise((r) => setTimeout(r, pace.tickMs));
     }

@@ -8,6 +8,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildUi } from '../../ui/build-ui.js';
 import { launchBrowser, type TestBrowser } from '../../support/browser.js';
 import { mailedAlerts, startDir, startVigil, waitFor, type RunningVigil } from '../start/vigil-start.js';
 
@@ -41,7 +42,7 @@ let browser: TestBrowser;
 
 beforeAll(async () => {
   dir = startDir();
-  [vigil, browser] = await Promise.all([startVigil(dir, ['--faults', FAULTS]), launchBrowser()]);
+  [vigil, browser] = await Promise.all([startVigil(dir, ['--faults', FAULTS]), launchBrowser(), buildUi()]);
 }, 120_000);
 
 afterAll(async () => {
@@ -124,7 +125,7 @@ describe('web UI on vigil start', () => {
 
   it('draws avg(cpu.load) by (host) on the query page', async () => {
     const page = await browser.newPage();
-    await page.goto(`${vigil.url}/#/query?${new URLSearchParams({ q: 'avg(cpu.load) by (host)', range: '900' })}`);
+    await page.goto(`${vigil.url}/#/query?${new URLSearchParams({ q: 'avg(cpu.load) by (host)', lang: 'vigil', range: '900' })}`);
     const chart = page.locator('#chart[data-points]');
     await chart.waitFor({ timeout: 30_000 });
     expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(10 * 5);

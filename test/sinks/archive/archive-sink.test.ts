@@ -188,6 +188,25 @@ describe('ArchiveSink', () => {
     expect(await allRows()).toEqual(expectedRows([...records, ...records]));
   });
 
+  it('a flush cut short by stopWhen (a stop deadline) keeps the unwritten buffers and holds back their commits', async () => {
+    const sink = new ArchiveSink({ store, writer, maxRowsPerFile: 50, writeConcurrency: 1 });
+    const records = fleetRecords(30); // 5 samples per record: three buffers of 10 records
+    await feed(sink, records);
+    const progress: string[] = [];
+    const files = await sink.flush(sink.all(), {
+      stopWhen: () => progress.length >= 1,
+      onWritten: (f, n) => progress.push(`${n} ${f.key.split('/').pop()} ${f.rows}`),
+    });
+    expect(progress).toEqual(['1 part-0-0-9.parquet 50']);
+    expect(files.map((f) => f.key.split('/').pop())).toEqual(['part-0-0-9.parquet']);
+    expect(sink.bufferedRows).toBe(100);
+    expect(sink.committable('raw', 0)).toBe(10);
+    const rest = await sink.flush(sink.all());
+    expect(rest.map((f) => f.key.split('/').pop())).toEqual(['part-0-10-19.parquet', 'part-0-20-29.parquet']);
+    expect(sink.committable('raw', 0)).toBe(30);
+    expect(await allRows()).toEqual(expectedRows(records));
+  });
+
   it('a failed write keeps the rows and holds back the commit', async () => {
     const sink = new ArchiveSink({ store, writer, beforePut: async () => Promise.reject(new Error('disk full')) });
     await feed(sink, fleetRecords(3));

@@ -10,6 +10,7 @@ import { HOUR_MS, liveObjects, parsePartKey } from '../../../src/sinks/archive/l
 import { ParquetWriter } from '../../../src/sinks/archive/parquet-writer.js';
 import { planRetention, retentionMs, runRetention } from '../../../src/sinks/archive/retention.js';
 import { LocalStore } from '../../../src/sinks/archive/storage/local-store.js';
+import { readBack } from './archive-fixtures.js';
 import { decodedBatch, fleetRecords } from './sink-fixtures.js';
 
 let writer: ParquetWriter;
@@ -107,6 +108,9 @@ describe('compaction', () => {
     const parts0 = partsBefore.map((o) => parsePartKey(o.key)!).filter((p) => p.hourStart === DAY0);
     expect(merged.firstOffset).toBe(Math.min(...parts0.map((p) => p.firstOffset)));
     expect(merged.lastOffset).toBe(Math.max(...parts0.map((p) => p.lastOffset)));
+    // The merged file holds the contract's columns only (not the hive columns of its parts' paths).
+    const columns = await readBack(`DESCRIBE SELECT * FROM read_parquet('${join(dir, hour0[0]!.key)}', hive_partitioning = false)`);
+    expect(columns.map((c) => c.column_name)).toEqual(['name', 'labels', 'series_id', 'timestamp', 'value']);
 
     const q2 = await ArchiveQuery.open(store);
     const again = await q2.run('SELECT name, series_id, "timestamp", value FROM raw ORDER BY ALL');

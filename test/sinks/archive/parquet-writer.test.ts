@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RawRows } from '../../../src/sinks/archive/archive-rows.js';
 import { ParquetWriter } from '../../../src/sinks/archive/parquet-writer.js';
 import { rawRows, readBack, rollupRows } from './archive-fixtures.js';
 
@@ -17,6 +19,9 @@ afterAll(async () => {
 });
 
 const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Scrape jitter of 0-39 ms on each sample (each series' times still ascend: they are 10 s apart). */
+const jittered = (rows: RawRows): RawRows => ({ ...rows, timestamps: rows.timestamps.map((t, i) => t + ((i * 7919) % 40)) });
 
 describe('ParquetWriter', () => {
   it('raw files read back by DuckDB equal the input exactly, sorted by (name, series_id, time)', async () => {
@@ -43,7 +48,7 @@ describe('ParquetWriter', () => {
 
   it('writes the contract column types', async () => {
     const path = join(dir, 'types.parquet');
-    await writer.writeRaw(rawRows(1, 2), path);
+    await writer.writeRaw(jittered(rawRows(1, 2)), path);
     const cols = await readBack(`DESCRIBE SELECT * FROM read_parquet('${path}')`);
     expect(cols.map((c) => [c.column_name, c.column_type])).toEqual([
       ['name', 'VARCHAR'],
@@ -58,8 +63,50 @@ describe('ParquetWriter', () => {
     schema.push(...(await readBack(`SELECT name, type, converted_type FROM parquet_schema('${rollupPath}') WHERE name = 'start'`)));
     for (const c of schema) expect(c).toMatchObject({ type: 'INT64', converted_type: 'TIMESTAMP_MILLIS' });
     expect(schema.length).toBe(2);
-    const meta = await readBack(`SELECT DISTINCT compression FROM parquet_metadata('${path}')`);
-    expect(meta).toEqual([{ compression: 'ZSTD' }]);
+    // The timestamp column may be Vigil's (uncompressed pages, next test); the others are DuckDB's.
+    const meta = await readBack(`SELECT DISTINCT path_in_schema AS col, compression FROM parquet_metadata('${path}') ORDER BY ALL`);
+    expect(meta.filter((m) => m.col !== 'timestamp').every((m) => m.compression === 'ZSTD')).toBe(true);
+  });
+
+  it('raw timestamps written as a page per series read back the same in DuckDB and in hyparquet (an independent reader), many series and row groups', async () => {
+    const rows = jittered(rawRows(60, 360)); // 121 series of an hour's 360 samples, 43,560 rows: 11 row groups of 4,096
+    const path = join(dir, 'pages.parquet');
+    await writer.writeRaw(rows, path);
+    const duck = await readBack(`SELECT epoch_ms("timestamp")::DOUBLE AS ts FROM read_parquet('${path}')`);
+    const hy = await parquetReadObjects({ file: await asyncBufferFromFile(path), columns: ['timestamp'] });
+    const ms = (v: unknown) => Number(v instanceof Date ? v.getTime() : v);
+    expect(hy.map((r) => ms(r.timestamp))).toEqual(duck.map((r) => r.ts));
+    // In file order, each series' timestamps ascend (they arrived time-major).
+    const order = await readBack(`SELECT series_id, epoch_ms("timestamp")::DOUBLE AS ts FROM read_parquet('${path}')`);
+    let backwards = 0;
+    for (let i = 1; i < order.length; i++) if (order[i]!.series_id === order[i - 1]!.series_id && (order[i]!.ts as number) < (order[i - 1]!.ts as number)) backwards++;
+    expect(backwards).toBe(0);
+    expect(new Set(order.map((r) => r.ts)).size).toBeGreaterThan(100);
+    // One uncompressed DELTA_BINARY_PACKED page per series, DuckDB's columns ZSTD.
+    const meta = await readBack(`SELECT DISTINCT compression, encodings FROM parquet_metadata('${path}') WHERE path_in_schema = 'timestamp'`);
+    expect(meta).toEqual([{ compression: 'UNCOMPRESSED', encodings: 'RLE, DELTA_BINARY_PACKED' }]);
+  });
+
+  it('files written before the per-series timestamp pages and after read as one table, also merged', async () => {
+    const rows = jittered(rawRows(20, 360));
+    const old = await ParquetWriter.open({ rowGroupSize: 4096, timestampPages: 'duckdb' });
+    const oldPath = join(dir, 'old.parquet');
+    const newPath = join(dir, 'new.parquet');
+    const later = { ...rows, timestamps: rows.timestamps.map((t) => t + 3_600_000) };
+    await old.writeRaw(rows, oldPath);
+    old.close();
+    await writer.writeRaw(later, newPath);
+    const all = `SELECT name, series_id, epoch_ms("timestamp")::DOUBLE AS ts, value FROM read_parquet(['${oldPath}', '${newPath}']) ORDER BY name, series_id, ts`;
+    const both = await readBack(all);
+    expect(both.length).toBe(2 * rows.length);
+    const merged = join(dir, 'merged.parquet');
+    expect((await writer.merge([oldPath, newPath], 'timestamp', merged)).rows).toBe(2 * rows.length);
+    const back = await readBack(`SELECT name, series_id, epoch_ms("timestamp")::DOUBLE AS ts, value FROM read_parquet('${merged}') ORDER BY name, series_id, ts`);
+    expect(back.map((r) => ({ ...r, value: String(r.value) }))).toEqual(both.map((r) => ({ ...r, value: String(r.value) })));
+    const columns = await readBack(`DESCRIBE SELECT * FROM read_parquet('${merged}')`);
+    expect(columns.map((c) => c.column_name)).toEqual(['name', 'labels', 'series_id', 'timestamp', 'value']);
+    const encodings = await readBack(`SELECT DISTINCT encodings FROM parquet_metadata('${merged}') WHERE path_in_schema = 'timestamp'`);
+    expect(encodings).toEqual([{ encodings: 'RLE, DELTA_BINARY_PACKED' }]);
   });
 
   it('rollup files read back equal the input, increase NULL for gauges', async () => {
@@ -113,6 +160,17 @@ describe('ParquetWriter', () => {
     for (const p of [path, merged]) {
       const got = await readBack(`SELECT count(*) FILTER (WHERE value = 0 AND 1 / value < 0)::INTEGER AS neg, count(*) FILTER (WHERE value = 0 AND 1 / value > 0)::INTEGER AS pos FROM read_parquet('${p}')`);
       expect(got).toEqual([{ neg: Math.ceil(rows.length / 3), pos: Math.floor((rows.length + 1) / 3) }]);
+    }
+  });
+
+  it('leaves the timestamps to DuckDB when a page per series would be larger: scrapes at exact intervals, short series', async () => {
+    const regular = join(dir, 'regular.parquet');
+    await writer.writeRaw(rawRows(50, 360), regular);
+    const short = join(dir, 'short.parquet');
+    await writer.writeRaw(jittered(rawRows(50, 20)), short);
+    for (const path of [regular, short]) {
+      const ts = await readBack(`SELECT DISTINCT compression, encodings FROM parquet_metadata('${path}') WHERE path_in_schema = 'timestamp'`);
+      expect(ts).toEqual([{ compression: 'ZSTD', encodings: 'DELTA_BINARY_PACKED' }]);
     }
   });
 

@@ -1,6 +1,10 @@
-/** DecodedBatch builders for archive sink tests (what the model's decoder hands the archive). */
+/**
+ * DecodedBatch and rollup record builders for archive sink tests (also used by the crash test's child
+ * process: no vitest import here).
+ */
 import { SeriesTable, type DecodedBatch } from '../../../src/model/decoded-batch.js';
 import { seriesIdentity } from '../../../src/model/series.js';
+import type { Rollup } from '../../../src/model/types.js';
 
 export interface TestSample {
   name: string;
@@ -41,6 +45,33 @@ export function fleetRecords(records: number, hosts = 4, metrics = 5, start = Da
     const samples: TestSample[] = [];
     for (let m = 0; m < metrics; m++) samples.push({ name: `m${m}`, labels: { host: `h${host}` }, ts, value: tick * 1.5 + m + host / 10 });
     out.push(samples);
+  }
+  return out;
+}
+
+/**
+ * Rollup records as the engine emits them: per closed window, one record per host holding that
+ * host's `metrics` series (1m windows from `start` unless `windowMs` says otherwise).
+ */
+export function rollupRecords(windows: number, hosts = 3, metrics = 4, start = Date.UTC(2026, 10, 25, 10, 50), windowMs = 60_000): Rollup[][] {
+  const out: Rollup[][] = [];
+  for (let w = 0; w < windows; w++) {
+    for (let h = 0; h < hosts; h++) {
+      out.push(
+        Array.from({ length: metrics }, (_, m) => ({
+          name: `m${m}`,
+          labels: { host: `h${h}` },
+          start: start + w * windowMs,
+          count: 6,
+          sum: w * 6 + m + h / 10,
+          min: w,
+          max: w + 5,
+          first: w,
+          last: w + 5,
+          increase: m % 2 === 0 ? null : 5 + h,
+        })),
+      );
+    }
   }
   return out;
 }
