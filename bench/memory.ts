@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const id = await serde.schemaId('metrics');
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-memory-'));
   const storage = await LevelTaskStorage.open(dir);
-  const task = new StreamTask(buildRollup1mTopology({ registry }), { taskId: 'mem-0', partition: 0, clock: { now: () => 0 } });
+  const task = new StreamTask(buildRollup1mTopology({ registry }), { taskId: 'mem-0', partition: 0, clock: { now: () => Date.now() } });
   task.init();
   const sources = Math.ceil(SERIES / PER_SOURCE);
   const before = live();

@@ -1,12 +1,15 @@
-// `npm run chaos -- rollup --cycles N [--seed S]`: kills the rollup topology (a child process on the
-// embedded Kafka) with SIGKILL N times while it consumes a fixed input, then verifies that the union of
-// its outputs, deduplicated by output id, equals an uninterrupted run. Prints the verifier's counts.
+// `npm run chaos -- SCENARIO --cycles N [--seed S] [--brokers HOST:PORT]`: the verifier. Each scenario kills
+// Vigil's processes at random points while they consume a fixed input and compares what they computed with
+// an uninterrupted run of the same input; the last line printed is one JSON object.
 import { spawnSync } from 'node:child_process';
 
 const [scenario, ...rest] = process.argv.slice(2);
-const scenarios = { rollup: 'test/integration/topology/chaos-rollup.ts' };
+const scenarios = {
+  rollup: 'test/integration/chaos/rollup.ts',
+  instances: 'test/integration/chaos/instances.ts',
+};
 if (!scenario || !scenarios[scenario]) {
-  console.error(`usage: npm run chaos -- SCENARIO [--cycles N] [--seed S]\nscenarios: ${Object.keys(scenarios).join(', ')}`);
+  console.error(`usage: npm run chaos -- SCENARIO [--cycles N] [--seed S] [--brokers HOST:PORT]\nscenarios: ${Object.keys(scenarios).join(', ')}`);
   process.exit(2);
 }
 const res = spawnSync(process.execPath, ['--import', 'tsx', scenarios[scenario], ...rest], { stdio: 'inherit' });

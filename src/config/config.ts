@@ -40,9 +40,16 @@ export const configSchema = z
           })
           .strict()
           .default({ metrics: '7d', alerts: '7d' }),
+        /**
+         * Largest record batch the topics take (the broker's message.max.bytes / the topic's
+         * max.message.bytes): every request the engine sends stays under it, larger state is split.
+         */
+        maxMessageBytes: z.number().int().min(65_536).default(1_048_576),
+        /** Compression of changelog requests (state blocks shrink to ~1/4 with gzip, at some CPU). */
+        changelogCompression: z.enum(['gzip', 'none']).default('gzip'),
       })
       .strict()
-      .default({ clientId: 'vigil', partitions: 4, embedded: 'broker', dataDir: './data/kafka', retention: { metrics: '7d', alerts: '7d' } }),
+      .default({ clientId: 'vigil', partitions: 4, embedded: 'broker', dataDir: './data/kafka', retention: { metrics: '7d', alerts: '7d' }, maxMessageBytes: 1_048_576, changelogCompression: 'gzip' }),
     schemaRegistry: z
       .object({
         url: z.string().url().optional(),
@@ -77,6 +84,22 @@ export const configSchema = z
         recorded: 'metrics',
       }),
     state: z.object({ dir: z.string().default('./data/state') }).strict().default({ dir: './data/state' }),
+    ingest: z
+      .object({
+        /**
+         * Samples later than the wall clock plus this go to metrics.dlq (reason too_far_in_future) and
+         * never move stream time (like Mimir's creation grace period). A fleet replayed faster than real
+         * time must start far enough in the past, or raise this.
+         */
+        maxFuture: duration.default('10m'),
+        /**
+         * A series' rollup state is dropped after this much stream time without a sample (1h rollups:
+         * 3x); a series that ended with a stale marker goes as soon as its windows closed.
+         */
+        evictSeriesAfter: duration.default('1h'),
+      })
+      .strict()
+      .default({ maxFuture: '10m', evictSeriesAfter: '1h' }),
     archive: z
       .object({
         root: z.string().default('./data/archive'),

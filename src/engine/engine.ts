@@ -84,6 +84,8 @@ export class Engine {
         storage: ctx.storage,
         incarnation,
         consumer: ctx.consumerDefaults,
+        maxMessageBytes: config.kafka.maxMessageBytes,
+        compressChangelog: config.kafka.changelogCompression !== 'none',
         ...(this.options.commitIntervalMs ? { commitIntervalMs: this.options.commitIntervalMs } : {}),
       });
       this.runtimes.set(topology.applicationId, runtime);

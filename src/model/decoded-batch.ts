@@ -78,7 +78,8 @@ export type DeadLetterReason =
   | 'invalid_label_name'
   | 'non_finite_timestamp'
   | 'too_many_labels'
-  | 'label_value_too_long';
+  | 'label_value_too_long'
+  | 'too_far_in_future';
 
 /**
  * One record for `metrics.dlq`: the original key and bytes, unchanged. A record with bad samples of

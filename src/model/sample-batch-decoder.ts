@@ -74,17 +74,33 @@ const parseWithLongs = (schema: avro.Schema): avro.Type =>
 
 const KIND_CODES: Record<string, number> = { UNKNOWN: 0, GAUGE: 1, COUNTER: 2 };
 
+/** `SampleSink.bad` code of a sample beyond `DecodeOptions.notAfter` (set by the decoder, not the parser). */
+const FUTURE_PROBLEM = 2;
+
+/** Per-call options of `decode`. */
+export interface DecodeOptions {
+  /**
+   * Latest timestamp accepted (ms): later samples become `too_far_in_future` dead letters. The caller
+   * passes its wall clock plus its bound (config `ingest.maxFuture`); undefined = no bound.
+   */
+  notAfter?: number;
+}
+
 /** Collects one record's samples into growable scratch columns. */
 class Scratch implements SampleSink {
   refs = new Uint32Array(256);
   timestamps = new Float64Array(256);
   values = new Float64Array(256);
   kinds = new Uint8Array(256);
+  /** Index of each pushed sample in the record (the parser reports every sample once, in order). */
+  indexes = new Uint32Array(256);
   length = 0;
+  seen = 0;
   bads: number[] = [];
 
   reset(): void {
     this.length = 0;
+    this.seen = 0;
     if (this.bads.length > 0) this.bads = [];
   }
 
@@ -95,10 +111,32 @@ class Scratch implements SampleSink {
     this.timestamps[i] = timestamp;
     this.values[i] = value;
     this.kinds[i] = kind;
+    this.indexes[i] = this.seen++;
   }
 
   bad(index: number, code: number): void {
     this.bads.push(index, code);
+    this.seen = index + 1;
+  }
+
+  /** Moves the samples later than `notAfter` to the bad ones (keeping the order of the rest). */
+  dropAfter(notAfter: number): void {
+    let kept = 0;
+    for (let i = 0; i < this.length; i++) {
+      if (this.timestamps[i]! > notAfter) {
+        this.bads.push(this.indexes[i]!, FUTURE_PROBLEM);
+        continue;
+      }
+      if (kept !== i) {
+        this.refs[kept] = this.refs[i]!;
+        this.timestamps[kept] = this.timestamps[i]!;
+        this.values[kept] = this.values[i]!;
+        this.kinds[kept] = this.kinds[i]!;
+        this.indexes[kept] = this.indexes[i]!;
+      }
+      kept++;
+    }
+    this.length = kept;
   }
 
   private grow(): void {
@@ -112,6 +150,7 @@ class Scratch implements SampleSink {
     this.timestamps = g(this.timestamps, (k) => new Float64Array(k));
     this.values = g(this.values, (k) => new Float64Array(k));
     this.kinds = g(this.kinds, (k) => new Uint8Array(k));
+    this.indexes = g(this.indexes, (k) => new Uint32Array(k));
   }
 }
 
@@ -140,20 +179,20 @@ export class SampleBatchDecoder {
   }
 
   /** Decodes one record: synchronously when its schema id is cached, else after fetching it. */
-  decode(record: MetricsRecord): DecodeResult | Promise<DecodeResult> {
+  decode(record: MetricsRecord, options?: DecodeOptions): DecodeResult | Promise<DecodeResult> {
     const id = wireSchemaId(record.value);
     if (id === null) return this.recordFailure(record, 'not_wire_format', 'Not in the Confluent wire format (magic byte 0, schema id)');
     const entry = this.writers.get(id);
-    if (entry !== undefined) return this.decodeWith(entry, record);
-    return this.writers.load(id).then((e) => this.decodeWith(e, record));
+    if (entry !== undefined) return this.decodeWith(entry, record, options);
+    return this.writers.load(id).then((e) => this.decodeWith(e, record, options));
   }
 
   /** `decode`, always as a Promise. */
-  async decodeAsync(record: MetricsRecord): Promise<DecodeResult> {
-    return this.decode(record);
+  async decodeAsync(record: MetricsRecord, options?: DecodeOptions): Promise<DecodeResult> {
+    return this.decode(record, options);
   }
 
-  private decodeWith(entry: WriterEntry, record: MetricsRecord): DecodeResult {
+  private decodeWith(entry: WriterEntry, record: MetricsRecord, options?: DecodeOptions): DecodeResult {
     if (entry.status === 'unknown') return this.recordFailure(record, 'unknown_schema_id', entry.message);
     if (entry.status === 'incompatible') return this.recordFailure(record, 'incompatible_schema', entry.message);
     const scratch = this.scratch;
@@ -172,7 +211,8 @@ export class SampleBatchDecoder {
       const detail = err instanceof UndecodableError ? err.message : (err as Error).message;
       return this.recordFailure(record, 'undecodable', `Cannot decode a SampleBatch with schema ${entry.id}: ${detail}`);
     }
-    return { batch: this.toBatch(record, scratch, total), deadLetters: this.sampleFailures(record, scratch) };
+    if (options?.notAfter !== undefined) scratch.dropAfter(options.notAfter);
+    return { batch: this.toBatch(record, scratch, total), deadLetters: this.sampleFailures(record, scratch, options?.notAfter) };
   }
 
   private layoutOf(id: number, writer: avro.Type): FastLayout | null {
@@ -218,7 +258,7 @@ export class SampleBatchDecoder {
   }
 
   /** One dead letter per reason, listing that reason's sample indexes. */
-  private sampleFailures(record: MetricsRecord, scratch: Scratch): DeadLetter[] {
+  private sampleFailures(record: MetricsRecord, scratch: Scratch, notAfter?: number): DeadLetter[] {
     const bads = scratch.bads;
     if (bads.length === 0) return [];
     const byReason = new Map<DeadLetterReason, DeadLetter>();
@@ -228,7 +268,9 @@ export class SampleBatchDecoder {
       const problem =
         code === TIMESTAMP_PROBLEM
           ? { reason: 'non_finite_timestamp' as const, message: `Timestamp out of range (more than ${MAX_TIMESTAMP_MS} ms from 1970)` }
-          : this.seriesCache.problem(code);
+          : code === FUTURE_PROBLEM
+            ? { reason: 'too_far_in_future' as const, message: `Timestamp too far in the future: later than ${notAfter} (the wall clock plus ingest.maxFuture)` }
+            : this.seriesCache.problem(code);
       let letter = byReason.get(problem.reason);
       if (!letter) {
         letter = { reason: problem.reason, origin: originOf(record), value: record.value, message: problem.message, sampleIndexes: [] };

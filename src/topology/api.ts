@@ -58,8 +58,14 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
   readonly taskId: string;
   /** The input partition this task owns. */
   readonly partition: number;
-  /** Max event time this task has seen (-Infinity before the first record). */
+  /** Max event time this task has seen, the current record included (-Infinity before the first record). */
   readonly streamTime: number;
+  /**
+   * Stream time before the current record (= `streamTime` inside punctuators). A record that carries
+   * many samples (a batch) judges their lateness against this, so that it is never late against
+   * itself: its own newest sample must not close the windows of its older ones.
+   */
+  readonly priorStreamTime: number;
   /** The task's wall clock (simulated in the test driver). */
   readonly wallClockTime: number;
   /** Metadata of the input record being processed; null inside punctuators. */

@@ -202,7 +202,7 @@ export class TopologyTestDriver {
       const c = task.prepareCommit();
       this.apply(partition, c.ops);
       for (const { topic, message } of c.messages) this.deliver(topic, message, partition);
-      task.commitSent(c);
+      this.apply(partition, task.commitSent(c));
     }
   }
 

@@ -63,6 +63,11 @@ export interface SinkNode {
   idOf?: OutputIdFn;
   /** Write to the input partition's number (keeps an output co-partitioned); default: key hash. */
   toInputPartition?: boolean;
+  /**
+   * Records carry the time they are written, not the event time (a topic's time-based retention then
+   * counts from the write: records of a backfill stamped years ago would be deleted at once).
+   */
+  writeTime?: boolean;
   children: string[];
 }
 
@@ -140,7 +145,7 @@ export class Topology {
   addSink<K, V>(
     name: string,
     topic: string,
-    serdes: { key: Serde<K>; value: Serde<V>; idOf?: (record: StreamRecord<K, V>) => string; toInputPartition?: boolean },
+    serdes: { key: Serde<K>; value: Serde<V>; idOf?: (record: StreamRecord<K, V>) => string; toInputPartition?: boolean; writeTime?: boolean },
     parents: string[],
   ): this {
     this.addNode(
@@ -152,6 +157,7 @@ export class Topology {
         valueSerde: serdes.value as Serde<unknown>,
         ...(serdes.idOf ? { idOf: serdes.idOf as OutputIdFn } : {}),
         ...(serdes.toInputPartition ? { toInputPartition: true } : {}),
+        ...(serdes.writeTime ? { writeTime: true } : {}),
         children: [],
       },
       parents,

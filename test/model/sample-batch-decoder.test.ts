@@ -152,6 +152,23 @@ for (const [path, schemaId] of [
       expect(again.deadLetters.map((l) => [l.reason, l.sampleIndexes])).toEqual(deadLetters.map((l) => [l.reason, l.sampleIndexes]));
     });
 
+    it('dead-letters samples later than notAfter (too_far_in_future) with their indexes among other bad ones', async () => {
+      const decoder = new SampleBatchDecoder({ registry: registryDouble() });
+      const t = 1_700_000_000_000;
+      const batch: SampleBatch = {
+        source: { pool: 'a', host: 'h1' },
+        samples: [sample('a', {}, { timestamp: t }), sample('b', {}, { timestamp: t * 1000 }), sample('bad-name'), sample('c', {}, { timestamp: t + 1 }), sample('d', {}, { timestamp: t + 2, value: 4 })],
+      };
+      const r = record(batch, schemaId);
+      const { batch: out, deadLetters } = (await decoder.decode(r, { notAfter: t + 1 })) as DecodeResult;
+      expect([...out.timestamps]).toEqual([t, t + 1]);
+      expect(out.series.get(out.seriesRefs[1]!).name).toBe('c');
+      expect(Object.fromEntries(deadLetters.map((l) => [l.reason, l.sampleIndexes]))).toEqual({ invalid_metric_name: [2], too_far_in_future: [1, 4] });
+      expect(deadLetters.find((l) => l.reason === 'too_far_in_future')!.message).toMatch(/too far in the future/);
+      // without a bound nothing is too far ahead
+      expect(((await decoder.decode(r)) as DecodeResult).batch.length).toBe(4);
+    });
+
     it('dead-letters every sample when a source label is invalid', async () => {
       const decoder = new SampleBatchDecoder({ registry: registryDouble() });
       const { batch, deadLetters } = await decode(decoder, record({ source: { 'host-name': 'h' }, samples: [sample('a'), sample('b')] }, schemaId));

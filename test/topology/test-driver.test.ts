@@ -153,6 +153,28 @@ describe('TopologyTestDriver', () => {
     expect(driver.getKeyValueStore<number>('seen').get('n')).toBe(3);
   });
 
+  it('gives processors the stream time before the current record (priorStreamTime) and with it (streamTime)', () => {
+    const seen: Array<[number, number, number]> = [];
+    const b = new StreamsBuilder({ applicationId: 'app' });
+    b.stream('in', { key: stringSerde, value: jsonSerde<Reading>() }).process(() => ({
+      ctx: null as unknown as ProcessorContext,
+      init(ctx: ProcessorContext) {
+        this.ctx = ctx;
+      },
+      process(r: StreamRecord<string | null, Reading>) {
+        seen.push([r.timestamp, this.ctx.priorStreamTime, this.ctx.streamTime]);
+      },
+    }));
+    driver = new TopologyTestDriver(b.build());
+    const input = driver.createInputTopic('in', stringSerde, jsonSerde<Reading>());
+    for (const t of [5_000, 2_000, 9_000]) input.pipeInput(null, { host: 'a', x: 1 }, t);
+    expect(seen).toEqual([
+      [5_000, -Infinity, 5_000],
+      [2_000, 5_000, 5_000],
+      [9_000, 5_000, 9_000],
+    ]);
+  });
+
   it('rejects unknown topics and unconnected stores', () => {
     driver = new TopologyTestDriver(windowedSum());
     expect(() => driver!.createInputTopic('nope', stringSerde, stringSerde)).toThrow(/does not read topic "nope"/);

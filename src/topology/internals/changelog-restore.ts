@@ -8,16 +8,21 @@
 import type { Kafka } from 'kafkajs';
 import { CHANGELOG_MARKER_KEY, KEYS, type CommitMarker } from './stream-task.js';
 import type { StorageOp } from '../../state/task-storage.js';
+import { PART_PREFIX, PartAssembler } from './changelog-parts.js';
 
 export interface ChangelogEntry {
   key: Buffer | null;
   value: Buffer | null;
+  /** Offset in the changelog partition (when known: the restored state then remembers its marker's). */
+  offset?: bigint;
 }
 
 export class ChangelogRestorer {
   private readonly applied = new Map<string, Buffer | null>();
   private pending: Array<[string, Buffer | null]> = [];
   private marker: CommitMarker | null = null;
+  private markerOffset: bigint | null = null;
+  private readonly parts = new PartAssembler();
   /** Number of changelog records read. */
   records = 0;
 
@@ -30,9 +35,24 @@ export class ChangelogRestorer {
       for (const [k, v] of this.pending) this.applied.set(k, v);
       this.pending = [];
       this.marker = JSON.parse(entry.value!.toString()) as CommitMarker;
+      this.markerOffset = entry.offset ?? null;
+      return;
+    }
+    if (key.startsWith(PART_PREFIX)) {
+      const whole = this.parts.add(key.slice(PART_PREFIX.length), entry.value);
+      if (whole) this.pending.push(whole);
       return;
     }
     this.pending.push([key, entry.value]);
+  }
+
+  /**
+   * Storage keys written by the records after the last marker (a commit cut short). They stay in the
+   * changelog before whatever the restored task writes next, so it must write them again with their
+   * restored values: a later restore would otherwise apply them at the next marker.
+   */
+  discardedKeys(): string[] {
+    return [...new Set([...this.pending.map(([k]) => k), ...this.parts.incomplete()].map(storageKey))];
   }
 
   /** The last complete commit seen (null = none: the task starts empty). */
@@ -49,11 +69,11 @@ export class ChangelogRestorer {
   toStorageOps(): StorageOp[] {
     const ops: StorageOp[] = [];
     for (const [k, v] of this.applied) {
-      const i = k.indexOf('\u0000');
-      const key = KEYS.store(k.slice(0, i), k.slice(i + 1));
+      const key = storageKey(k);
       if (v === null) ops.push({ type: 'del', key });
       else ops.push({ type: 'put', key, value: v });
     }
+    if (this.markerOffset !== null) ops.push({ type: 'put', key: KEYS.changelogOffset, value: Buffer.from(this.markerOffset.toString()) });
     if (this.marker) {
       for (const [topic, off] of Object.entries(this.marker.offsets)) ops.push({ type: 'put', key: KEYS.offset(topic), value: Buffer.from(off) });
       if (this.marker.streamTime !== null) ops.push({ type: 'put', key: KEYS.streamTime, value: Buffer.from(String(this.marker.streamTime)) });
@@ -61,6 +81,12 @@ export class ChangelogRestorer {
     }
     return ops;
   }
+}
+
+/** The task storage key of a changelog key (`<store>\0<key>`). */
+function storageKey(changelogKey: string): string {
+  const i = changelogKey.indexOf('\u0000');
+  return KEYS.store(changelogKey.slice(0, i), changelogKey.slice(i + 1));
 }
 
 export interface ChangelogReadOptions {
@@ -95,7 +121,7 @@ export async function readChangelog(o: ChangelogReadOptions): Promise<ChangelogR
               if (batch.partition !== o.partition) return;
               for (const m of batch.messages) {
                 if (BigInt(m.offset) < o.from) continue;
-                restorer.add({ key: m.key, value: m.value });
+                restorer.add({ key: m.key, value: m.value, offset: BigInt(m.offset) });
                 if (BigInt(m.offset) + 1n >= o.high) return resolve();
               }
               const now = Date.now();

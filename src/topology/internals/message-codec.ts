@@ -94,3 +94,21 @@ export function decodeMessages(b: Buffer): QueuedMessage[] {
   }
   return out;
 }
+
+/** An outbox entry: the keys of the store entries a commit changed, and its queued messages. */
+export interface PendingOutbox {
+  changed: string[];
+  messages: QueuedMessage[];
+}
+
+export function encodeOutbox(changed: string[], messages: QueuedMessage[]): Buffer {
+  const keys = Buffer.from(JSON.stringify(changed));
+  const head = Buffer.allocUnsafe(4);
+  head.writeUInt32BE(keys.length, 0);
+  return Buffer.concat([head, keys, encodeMessages(messages)]);
+}
+
+export function decodeOutbox(b: Buffer): PendingOutbox {
+  const n = b.readUInt32BE(0);
+  return { changed: JSON.parse(b.subarray(4, 4 + n).toString()) as string[], messages: decodeMessages(b.subarray(4 + n)) };
+}

@@ -14,14 +14,15 @@ import type {
   ProcessorContext,
   PunctuationType,
   Punctuator,
-  RecordMetadata,
   StateStore,
-  StreamRecord,
 } from '../api.js';
 import { OUTPUT_ID_HEADER, SIDE_HEADERS, TopologyError } from '../api.js';
-import type { RawRecord, SinkNode, Topology, TopologyNode } from '../topology.js';
+import type { RawRecord, Topology, TopologyNode } from '../topology.js';
 import type { StorageOp } from '../../state/task-storage.js';
-import { encodeMessages, decodeMessages, type QueuedMessage } from './message-codec.js';
+import { decodeOutbox, encodeOutbox, type PendingOutbox, type QueuedMessage } from './message-codec.js';
+import { NodeContext } from './node-context.js';
+import { changelogRecords, partCount } from './changelog-parts.js';
+import { messageBytes } from './record-sender.js';
 
 /** Storage key layout of a task (one LevelDB per task). */
 export const KEYS = {
@@ -34,23 +35,6 @@ export const KEYS = {
   changelogOffset: 'm\u0000changelogOffset',
   outbox: (seq: number) => `o\u0000${String(seq).padStart(12, '0')}`,
 } as const;
-
-interface PendingOutbox {
-  changed: string[];
-  messages: QueuedMessage[];
-}
-
-function encodeOutbox(changed: string[], messages: QueuedMessage[]): Buffer {
-  const keys = Buffer.from(JSON.stringify(changed));
-  const head = Buffer.allocUnsafe(4);
-  head.writeUInt32BE(keys.length, 0);
-  return Buffer.concat([head, keys, encodeMessages(messages)]);
-}
-
-function decodeOutbox(b: Buffer): PendingOutbox {
-  const n = b.readUInt32BE(0);
-  return { changed: JSON.parse(b.subarray(4, 4 + n).toString()) as string[], messages: decodeMessages(b.subarray(4 + n)) };
-}
 
 /** Changelog key of the commit marker: everything before it in the partition belongs to that commit. */
 export const CHANGELOG_MARKER_KEY = '\u0000commit';
@@ -68,7 +52,7 @@ export interface TaskCommit {
   ops: StorageOp[];
   /** 2. Changelog records (ending with a commit marker) and outputs, sent after 1. */
   messages: QueuedMessage[];
-  /** Outbox key to delete once 2. is acknowledged (null when nothing was queued). */
+  /** Outbox key to delete once 2. is acknowledged (see `commitSent`). */
   outboxKey: string | null;
   /** 3. Kafka offsets to commit: topic -> next offset to read (last processed + 1). */
   offsets: Map<string, string>;
@@ -82,6 +66,8 @@ export interface StreamTaskOptions {
   clock: Clock;
   /** Counts side-topic records (late, dlq) for /metrics. */
   onSideRecord?: (topic: string, reason: string) => void;
+  /** Largest changelog record (the topic's max.message.bytes); larger values go in parts. Default 1 MiB. */
+  maxRecordBytes?: number;
 }
 
 interface Schedule {
@@ -94,21 +80,22 @@ interface Schedule {
 
 class PrefixedBatch implements CommitBatch {
   constructor(
+    private readonly task: StreamTask,
     private readonly store: string,
     private readonly ops: StorageOp[],
     private readonly changelog: QueuedMessage[],
-    private readonly changelogTopic: string,
-    private readonly partition: number,
   ) {}
 
   put(key: string, value: Buffer): void {
-    this.ops.push({ type: 'put', key: KEYS.store(this.store, key), value });
-    this.changelog.push({ topic: this.changelogTopic, message: { key: Buffer.from(`${this.store}\u0000${key}`), value, partition: this.partition } });
+    const storageKey = KEYS.store(this.store, key);
+    this.ops.push({ type: 'put', key: storageKey, value });
+    this.changelog.push(...this.task.changelogMessages(storageKey, value));
   }
 
   del(key: string): void {
-    this.ops.push({ type: 'del', key: KEYS.store(this.store, key) });
-    this.changelog.push({ topic: this.changelogTopic, message: { key: Buffer.from(`${this.store}\u0000${key}`), value: null, partition: this.partition } });
+    const storageKey = KEYS.store(this.store, key);
+    this.ops.push({ type: 'del', key: storageKey });
+    this.changelog.push(...this.task.changelogMessages(storageKey, null));
   }
 }
 
@@ -128,10 +115,16 @@ export class StreamTask {
   private recordsSinceCommit = 0;
   private seq = 0;
   private outboxToDelete: string[] = [];
+  /** Storage key -> parts its stored value has in the changelog (only values written in 2+ parts). */
+  private readonly partsOf = new Map<string, number>();
+  private readonly maxRecordBytes: number;
+  /** Storage keys the next commit writes to the changelog again, with their stored values (see `relogAfterRestore`). */
+  private relog: Map<string, Buffer | null> | null = null;
   streamTime = -Infinity;
+  /** Stream time before the record being processed (see ProcessorContext.priorStreamTime). */
+  priorStreamTime = -Infinity;
   /** Changelog offset of a commit marker whose state the storage holds (or a later one); null = unknown. */
   changelogOffset: bigint | null = null;
-  private changelogOffsetDirty = false;
   current: RawRecord | null = null;
   skipped = 0;
   initialized = false;
@@ -143,6 +136,7 @@ export class StreamTask {
     this.taskId = options.taskId;
     this.partition = options.partition;
     this.clock = options.clock;
+    this.maxRecordBytes = options.maxRecordBytes ?? 1024 * 1024;
     for (const def of topology.stores.values()) this.stores.set(def.name, def.build(this.taskId));
     for (const node of topology.nodes.values()) {
       if (node.kind === 'source') for (const t of node.topics) this.sourceByTopic.set(t, node);
@@ -160,7 +154,9 @@ export class StreamTask {
   async load(entries: AsyncIterable<[string, Buffer]>): Promise<QueuedMessage[]> {
     const outbox: PendingOutbox[] = [];
     const wanted = new Map<string, Buffer | null>();
+    const relog = this.relog;
     for await (const [key, value] of entries) {
+      if (relog?.has(key)) relog.set(key, value);
       if (key.startsWith('o\u0000')) {
         const entry = decodeOutbox(value);
         outbox.push(entry);
@@ -174,19 +170,29 @@ export class StreamTask {
     // Re-create the unconfirmed sends: changelog values as stored (nothing was committed after them).
     const messages: QueuedMessage[] = [];
     for (const entry of outbox) {
-      for (const k of entry.changed) messages.push(this.changelogMessage(k.slice(2), wanted.get(k) ?? null));
+      for (const k of entry.changed) messages.push(...this.changelogMessages(k, wanted.get(k) ?? null));
       messages.push(...entry.messages);
     }
     return messages;
   }
 
-  private changelogMessage(storeAndKey: string, value: Buffer | null): QueuedMessage {
-    return { topic: this.topology.changelogTopic, message: { key: Buffer.from(storeAndKey), value, partition: this.partition } };
+  /** The changelog records that write `value` (null = delete) of a store entry (split when too large). */
+  changelogMessages(storageKey: string, value: Buffer | null): QueuedMessage[] {
+    const storeAndKey = storageKey.slice(2);
+    const records = changelogRecords(storeAndKey, value, this.maxRecordBytes, this.partsOf.get(storageKey) ?? 0);
+    const n = value === null ? 1 : partCount(storeAndKey, value.length, this.maxRecordBytes);
+    if (n > 1) this.partsOf.set(storageKey, n);
+    else this.partsOf.delete(storageKey);
+    return records.map((r) => ({ topic: this.topology.changelogTopic, message: { key: r.key, value: r.value, partition: this.partition } }));
   }
 
   /** Applies one stored entry (see KEYS); outbox entries are handled by `load`. */
   loadEntry(key: string, value: Buffer): void {
     if (key.startsWith('s\u0000')) {
+      if (value.length > this.maxRecordBytes / 2) {
+        const n = partCount(key.slice(2), value.length, this.maxRecordBytes);
+        if (n > 1) this.partsOf.set(key, n);
+      }
       const i = key.indexOf('\u0000', 2);
       const store = this.stores.get(key.slice(2, i));
       store?.restore(key.slice(i + 1), value);
@@ -201,6 +207,15 @@ export class StreamTask {
     } else if (key.startsWith('o\u0000')) {
       this.outboxToDelete.push(key);
     }
+  }
+
+  /**
+   * Call before `load` after a restore that discarded the records of a commit cut short (storage keys):
+   * the next commit writes their stored values (or tombstones) to the changelog again, after those
+   * stale records, so that no later restore applies them.
+   */
+  relogAfterRestore(storageKeys: string[]): void {
+    this.relog = storageKeys.length ? new Map(storageKeys.map((k) => [k, null])) : null;
   }
 
   /** Forgets the stored input offsets (new cluster incarnation / offsets out of range); keeps state. */
@@ -250,6 +265,7 @@ export class StreamTask {
     try {
       const rec = source.decode(raw, ctx);
       if (rec) {
+        this.priorStreamTime = this.streamTime;
         if (rec.timestamp > this.streamTime) this.streamTime = rec.timestamp;
         ctx.forward(rec);
       }
@@ -327,6 +343,12 @@ export class StreamTask {
       const by = reason === 'late' ? `/${this.topology.applicationId}` : '';
       headers[OUTPUT_ID_HEADER] = `${this.current.topic}/${this.current.partition}/${this.current.offset}/${reason}${by}`;
     }
+    // The input record itself may be as large as a record can be: with these headers it would not fit, and
+    // a commit that can never be sent would stop the partition. Its coordinates above say where it is.
+    if (value && messageBytes({ key, value, headers }) > this.maxRecordBytes - 4096) {
+      headers['vigil.value_omitted'] = `too large for one record (${value.length} bytes)`;
+      value = null;
+    }
     this.enqueue(topic, { key, value, headers, ...(this.current ? { timestamp: this.current.timestamp } : {}) });
     this.options.onSideRecord?.(topic, reason);
   }
@@ -343,7 +365,7 @@ export class StreamTask {
 
   /** True when something changed since the last commit. */
   get dirty(): boolean {
-    return this.recordsSinceCommit > 0 || this.pending.length > 0 || this.outboxToDelete.length > 0 || this.changelogOffsetDirty;
+    return this.recordsSinceCommit > 0 || this.pending.length > 0 || this.outboxToDelete.length > 0 || this.relog !== null;
   }
 
   /**
@@ -357,7 +379,21 @@ export class StreamTask {
     this.outboxToDelete = [];
     const changelog: QueuedMessage[] = [];
     for (const store of this.stores.values()) {
-      store.commit(new PrefixedBatch(store.name, ops, changelog, this.topology.changelogTopic, this.partition));
+      store.commit(new PrefixedBatch(this, store.name, ops, changelog));
+    }
+    const relogged: string[] = [];
+    if (this.relog) {
+      // Stored values of keys an incomplete commit wrote to the changelog; a key this commit changes
+      // anyway is logged by the store with its newer value.
+      const changedNow = new Set(ops.map((op) => op.key));
+      const again: QueuedMessage[] = [];
+      for (const [key, value] of this.relog) {
+        if (changedNow.has(key)) continue;
+        again.push(...this.changelogMessages(key, value));
+        relogged.push(key);
+      }
+      changelog.unshift(...again);
+      this.relog = null;
     }
     const offsets = new Map<string, string>();
     const markerOffsets: Record<string, string> = {};
@@ -369,10 +405,6 @@ export class StreamTask {
     const streamTime = this.streamTime === -Infinity ? null : this.streamTime;
     if (streamTime !== null) ops.push({ type: 'put', key: KEYS.streamTime, value: Buffer.from(String(streamTime)) });
     ops.push({ type: 'put', key: KEYS.seq, value: Buffer.from(String(seq)) });
-    if (this.changelogOffsetDirty && this.changelogOffset !== null) {
-      ops.push({ type: 'put', key: KEYS.changelogOffset, value: Buffer.from(this.changelogOffset.toString()) });
-      this.changelogOffsetDirty = false;
-    }
     const marker: CommitMarker = { seq, streamTime, offsets: markerOffsets };
     changelog.push({
       topic: this.topology.changelogTopic,
@@ -381,7 +413,7 @@ export class StreamTask {
     const messages = [...changelog, ...this.pending];
     // The outbox keeps the outputs and the marker, but only the KEYS of changed store entries: their
     // values are in the same batch, so the changelog can be re-created without storing it twice.
-    const changed: string[] = [];
+    const changed: string[] = [...relogged];
     for (const op of ops) if (op.key.startsWith('s\u0000')) changed.push(op.key);
     const outboxKey = KEYS.outbox(seq);
     ops.push({ type: 'put', key: outboxKey, value: encodeOutbox(changed, [changelog[changelog.length - 1]!, ...this.pending]) });
@@ -392,95 +424,32 @@ export class StreamTask {
   }
 
   /**
-   * Called once the commit's messages are acknowledged: the outbox entry goes with the next batch, and so
-   * does the changelog offset of its marker (for restoring only the changelog's tail later).
+   * Called once the commit's messages are acknowledged. Returns the storage ops that confirm it, for
+   * the caller to write at once (not with the next commit, so a crash re-sends as little as possible):
+   * the outbox entry goes, and the changelog offset of its marker is kept (for tail restores).
    */
-  commitSent(commit: TaskCommit, markerOffset?: bigint): void {
-    if (commit.outboxKey) this.outboxToDelete.push(commit.outboxKey);
+  commitSent(commit: TaskCommit, markerOffset?: bigint): StorageOp[] {
+    const ops: StorageOp[] = [];
+    if (commit.outboxKey) ops.push({ type: 'del', key: commit.outboxKey });
     if (markerOffset !== undefined) {
       this.changelogOffset = markerOffset;
-      this.changelogOffsetDirty = true;
+      ops.push({ type: 'put', key: KEYS.changelogOffset, value: Buffer.from(markerOffset.toString()) });
     }
+    return ops;
+  }
+
+  /**
+   * Storage ops that confirm the outbox entries found by `load` once the caller re-sent them; entries
+   * not confirmed this way are deleted by the next commit.
+   */
+  confirmLoadedOutbox(): StorageOp[] {
+    const ops = this.outboxToDelete.map((key) => ({ type: 'del', key }) as StorageOp);
+    this.outboxToDelete = [];
+    return ops;
   }
 
   close(): void {
     for (const p of this.processors.values()) p.close?.();
     for (const s of this.stores.values()) s.close();
-  }
-}
-
-/** The ProcessorContext of one node in one task. */
-class NodeContext implements ProcessorContext {
-  private readonly children: TopologyNode[];
-
-  constructor(
-    private readonly task: StreamTask,
-    private readonly node: TopologyNode,
-  ) {
-    this.children = [];
-  }
-
-  private childNodes(): TopologyNode[] {
-    if (this.children.length === 0 && this.node.children.length > 0) {
-      for (const c of this.node.children) this.children.push(this.task.topology.nodes.get(c)!);
-    }
-    return this.children;
-  }
-
-  get taskId(): string {
-    return this.task.taskId;
-  }
-  get partition(): number {
-    return this.task.partition;
-  }
-  get streamTime(): number {
-    return this.task.streamTime;
-  }
-  get wallClockTime(): number {
-    return this.task.wallClockTime();
-  }
-  get recordMetadata(): RecordMetadata | null {
-    const c = this.task.current;
-    return c ? { topic: c.topic, partition: c.partition, offset: c.offset } : null;
-  }
-
-  forward(record: StreamRecord, childName?: string): void {
-    for (const child of this.childNodes()) {
-      if (childName !== undefined && child.name !== childName) continue;
-      if (child.kind === 'processor') this.task.processorFor(child.name)!.process(record);
-      else if (child.kind === 'sink') this.sink(child, record);
-    }
-  }
-
-  private sink(node: SinkNode, record: StreamRecord): void {
-    const headers: Headers = { ...(record.headers ?? {}) };
-    if (node.idOf) headers[OUTPUT_ID_HEADER] = node.idOf(record);
-    const message: OutputMessage = {
-      key: node.keySerde.serialize(record.key),
-      value: node.valueSerde.serialize(record.value),
-      timestamp: record.timestamp,
-      ...(Object.keys(headers).length ? { headers } : {}),
-      ...(node.toInputPartition ? { partition: this.task.partition } : {}),
-    };
-    this.task.enqueue(node.topic, message);
-  }
-
-  getStateStore<S extends StateStore>(name: string): S {
-    if (this.node.kind === 'sink' || !this.node.stores.includes(name)) {
-      throw new TopologyError(`Processor "${this.node.name}" is not connected to store "${name}"`, 'STORE_NOT_CONNECTED');
-    }
-    return this.task.getStore(name) as S;
-  }
-
-  schedule(intervalMs: number, type: PunctuationType, punctuator: Punctuator): Cancellable {
-    return this.task.schedule(intervalMs, type, punctuator);
-  }
-
-  sendToSideTopic(topic: string, reason: string, key: Buffer | null, value: Buffer | null, extraHeaders?: Headers): void {
-    this.task.sideRecord(topic, reason, key, value, extraHeaders);
-  }
-
-  reportLate(extraHeaders?: Headers): void {
-    this.task.reportLate(extraHeaders);
   }
 }

@@ -26,6 +26,8 @@ export class WindowColumns {
   touchedCount = 0;
   /** One bit per block changed since the last commit. */
   dirtyBlocks: Uint8Array;
+  /** One bit per block that storage holds (written or restored): what deleting the window deletes. */
+  storedBlocks: Uint8Array;
 
   constructor(
     readonly start: number,
@@ -43,6 +45,7 @@ export class WindowColumns {
     this.lastTs = new Int32Array(capacity);
     this.touched = new Int32Array(Math.max(16, capacity >> 2));
     this.dirtyBlocks = new Uint8Array(Math.ceil(capacity / BLOCK_SLOTS));
+    this.storedBlocks = new Uint8Array(this.dirtyBlocks.length);
   }
 
   get capacity(): number {
@@ -71,6 +74,9 @@ export class WindowColumns {
     const d = new Uint8Array(Math.ceil(n / BLOCK_SLOTS));
     d.set(this.dirtyBlocks);
     this.dirtyBlocks = d;
+    const st = new Uint8Array(d.length);
+    st.set(this.storedBlocks);
+    this.storedBlocks = st;
   }
 
   private touch(slot: number): void {
@@ -83,10 +89,13 @@ export class WindowColumns {
   }
 
   /**
-   * Adds one raw sample. Counter increase is computed on in-order samples: a drop is a reset and
-   * counts the new value (Prometheus' rule); an out-of-order sample updates count/sum/min/max only.
+   * Adds one raw sample; returns false (and adds nothing) for a duplicate: a sample at the timestamp of
+   * the series' newest or oldest sample in this window, which is what a retried record repeats (like
+   * Prometheus, which drops a sample at its series' last timestamp, the first one wins). Counter
+   * increase is computed on in-order samples: a drop is a reset and counts the new value (Prometheus'
+   * rule); an out-of-order sample updates count/sum/min/max only.
    */
-  addSample(slot: number, ts: number, value: number, counter: boolean): void {
+  addSample(slot: number, ts: number, value: number, counter: boolean): boolean {
     const off = ts - this.start;
     const c = this.count[slot]!;
     this.dirtyBlocks[(slot / BLOCK_SLOTS) | 0] = 1;
@@ -101,8 +110,9 @@ export class WindowColumns {
       this.increase[slot] = 0;
       this.firstTs[slot] = off;
       this.lastTs[slot] = off;
-      return;
+      return true;
     }
+    if (off === this.lastTs[slot] || off === this.firstTs[slot]) return false;
     this.count[slot] = c + 1;
     this.sum[slot] += value;
     if (value < this.min[slot]!) this.min[slot] = value;
@@ -119,6 +129,7 @@ export class WindowColumns {
       this.lastTs[slot] = off;
       this.last[slot] = value;
     }
+    return true;
   }
 
   /** Merges a partial aggregate (a finer rollup) that starts `ts` ms after the epoch. */
@@ -186,6 +197,7 @@ export class WindowColumns {
     const from = block * BLOCK_SLOTS;
     if (n === 0) return;
     this.ensure(from + n - 1);
+    this.storedBlocks[block] = 1;
     let o = 4 + b.byteOffset;
     const copy = <T extends Uint32Array | Float64Array | Int32Array>(a: T, make: (buf: ArrayBuffer) => T) => {
       const len = n * a.BYTES_PER_ELEMENT;
